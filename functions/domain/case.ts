@@ -1,0 +1,147 @@
+/**
+ * The case record: one family in one program year. It is the truth about where the
+ * family stands; the journey execution only orchestrates. Personal fields live sealed
+ * (encrypted) in `personal`; everything else here is safe to show an operator.
+ */
+import { z } from 'zod';
+import { Grade, Practice } from './program.ts';
+
+export const Stage = z.enum(['verification', 'grant-approval', 'disbursement', 'mentoring', 'financing-referral', 'closed']);
+export type Stage = z.infer<typeof Stage>;
+
+/** Every way a journey can end. `failed` is not here: a failure leaves the case at its stage for a restart. */
+export const Outcome = z.enum([
+  'graduated',
+  'ineligible',
+  'rejected',
+  'approval-expired',
+  'quota-exhausted',
+  'mentoring-incomplete',
+]);
+export type Outcome = z.infer<typeof Outcome>;
+
+const Bilingual = z.object({ id: z.string(), en: z.string() });
+
+/** What the officer proposed, sealed inside the case. */
+export const Personal = z.object({
+  nik: z.string(),
+  kk: z.string(),
+  nama: z.string(),
+  tanggalLahir: z.string(),
+  jenisKelamin: z.enum(['L', 'P']),
+  alamat: z.string(),
+  kecamatan: z.string(),
+  desa: z.string(),
+  noHp: z.string(),
+});
+export type Personal = z.infer<typeof Personal>;
+
+export const Business = z.object({
+  type: z.string(),
+  description: z.string(),
+  months: z.number().int().nonnegative(),
+  monthlyRevenue: z.number().int().nonnegative(),
+});
+export type Business = z.infer<typeof Business>;
+
+export const MilestoneReport = z.object({
+  businessRunning: z.boolean(),
+  monthlyRevenue: z.number().int().nonnegative(),
+  practices: z.array(Practice),
+  notes: z.string().max(2000),
+});
+export type MilestoneReport = z.infer<typeof MilestoneReport>;
+
+export const MilestoneRecord = z.object({
+  status: z.enum(['reported', 'missed']),
+  at: z.string(),
+  report: MilestoneReport.optional(),
+});
+
+export const FinancingOutcome = z.object({
+  status: z.enum(['financed', 'declined', 'no-response']),
+  amountRupiah: z.number().int().nonnegative().optional(),
+  reason: z.string().optional(),
+  at: z.string(),
+});
+
+export const Case = z.object({
+  caseId: z.string(),
+  district: z.string(),
+  programYear: z.number().int(),
+  stage: Stage,
+  outcome: Outcome.optional(),
+  outcomeReason: Bilingual.optional(),
+  nikHash: z.string(),
+  kkHash: z.string(),
+  nikMasked: z.string(),
+  personal: z.string(),
+  business: Business,
+  proposal: z.object({ uploadId: z.string(), key: z.string(), row: z.number().int(), proposedAt: z.string() }),
+  /** Findings intake passed on (e.g. a birth date that disagrees with the NIK). */
+  intakeWarnings: z.array(z.string()).default([]),
+  journeyRuns: z.number().int().nonnegative().default(0),
+  verification: z
+    .object({
+      eligible: z.boolean(),
+      reasons: z.array(z.string()),
+      explanation: z.array(Bilingual),
+      ruleVersion: z.string(),
+      at: z.string(),
+    })
+    .optional(),
+  grantApproval: z
+    .object({
+      decision: z.enum(['approved', 'rejected']),
+      reasonCode: z.string().optional(),
+      reason: z.string().optional(),
+      decidedBy: z.string(),
+      at: z.string(),
+    })
+    .optional(),
+  disbursement: z
+    .object({ amountRupiah: z.number().int(), reference: z.string(), ruleVersion: z.string(), at: z.string() })
+    .optional(),
+  mentoringStartedAt: z.string().optional(),
+  milestones: z.record(z.string(), MilestoneRecord).default({}),
+  grade: z.object({ grade: Grade, reason: Bilingual, ruleVersion: z.string(), at: z.string() }).optional(),
+  referral: z
+    .object({
+      scheme: z.string(),
+      schemeName: z.string(),
+      ceilingRupiah: z.number().int(),
+      reason: Bilingual,
+      ruleVersion: z.string(),
+      at: z.string(),
+      outcome: FinancingOutcome.optional(),
+    })
+    .optional(),
+  failure: z.object({ error: z.string(), cause: z.string(), at: z.string() }).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  closedAt: z.string().optional(),
+});
+export type Case = z.infer<typeof Case>;
+
+/** The non-personal facts a journey execution carries. Nothing else goes into a payload. */
+export const CaseSummary = z.object({
+  caseId: z.string(),
+  district: z.string(),
+  programYear: z.number().int(),
+  stage: Stage,
+});
+export type CaseSummary = z.infer<typeof CaseSummary>;
+
+export function summarize(c: Case): CaseSummary {
+  return { caseId: c.caseId, district: c.district, programYear: c.programYear, stage: c.stage };
+}
+
+/** caseId = district, program year and a keyed hash of the NIK: deterministic, never the NIK. */
+export function caseIdFor(district: string, programYear: number, nikHash: string): string {
+  return `${district}-${programYear}-${nikHash.slice(0, 20)}`;
+}
+
+/** First run of a journey uses the case id; restarts add `-r<n>` (names are unique per state machine). */
+export function journeyName(caseId: string, run: number): string {
+  return run <= 1 ? caseId : `${caseId}-r${run}`;
+}

@@ -1,0 +1,106 @@
+/**
+ * A person's decision on a request, from the page POST to the waiting journey:
+ * 1. recordDecision: one conditional write picks the single winner (double clicks lose);
+ * 2. completeDecision: apply it to the case (the truth), then settle the task token.
+ * Step 2 is idempotent; AwaitRequest runs it again when it finds a decided request,
+ * which is how a decision survives a crash or a restart between the steps.
+ */
+import { z } from 'zod';
+import { type Case, MilestoneReport } from './case.ts';
+import { FormInvalidError, LinkError, StageConflictError } from './errors.ts';
+import {
+  type Decision,
+  findRequest,
+  GrantDecision,
+  LenderDecision,
+  type Request,
+  recordDecision,
+  settleTask,
+} from './requests.ts';
+import { getCase, updateCase } from './store.ts';
+
+export function parseDecision(kind: Request['kind'], input: unknown): Decision {
+  const schema = { 'grant-approval': GrantDecision, 'milestone-report': MilestoneReport, 'financing-outcome': LenderDecision }[
+    kind
+  ];
+  const parsed = (schema as z.ZodType<Decision>).safeParse(input);
+  if (parsed.success) return parsed.data;
+  const fields: Record<string, { id: string; en: string }> = {};
+  for (const issue of parsed.error.issues) {
+    const field = String(issue.path[0] ?? 'form');
+    fields[field] ??= { id: `Isian tidak valid (${issue.code})`, en: issue.message };
+  }
+  throw new FormInvalidError(fields);
+}
+
+/** Checks that a request can still take a decision; throws the LinkError a page shows. */
+export function assertOpen(request: Request | undefined, now: Date): asserts request is Request {
+  if (!request) throw new LinkError('LINK_INVALID');
+  if (request.status === 'decided') throw new LinkError('LINK_USED');
+  if (request.status === 'expired' || now.getTime() > Date.parse(request.deadline)) throw new LinkError('LINK_EXPIRED');
+}
+
+export async function decide(requestId: string, input: unknown, now = new Date()): Promise<Request> {
+  const request = await findRequest(requestId);
+  assertOpen(request, now);
+  const decision = parseDecision(request.kind, input);
+  const decided = await recordDecision(requestId, decision, now.toISOString());
+  if (!decided) throw new LinkError('LINK_USED');
+  await completeDecision(decided);
+  return decided;
+}
+
+async function tolerateMovedOn(write: () => Promise<Case>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    // The case already moved past this stage: this decision was applied by an earlier pass.
+    if (!(e instanceof StageConflictError)) throw e;
+  }
+}
+
+export async function completeDecision(request: Request): Promise<void> {
+  const at = request.decidedAt ?? new Date().toISOString();
+  switch (request.kind) {
+    case 'grant-approval': {
+      const d = GrantDecision.parse(request.decision);
+      const grantApproval = { ...d, decidedBy: request.recipient, at };
+      await tolerateMovedOn(() =>
+        updateCase(request.caseId, {
+          expectStage: 'grant-approval',
+          set: { grantApproval },
+          stage: d.decision === 'approved' ? 'disbursement' : undefined,
+        }),
+      );
+      break;
+    }
+    case 'milestone-report': {
+      const report = MilestoneReport.parse(request.decision);
+      const c = await getCase(request.caseId);
+      const milestoneId = z.string().parse(request.milestoneId);
+      if (c.milestones[milestoneId]?.status !== 'reported') {
+        await tolerateMovedOn(() =>
+          updateCase(request.caseId, {
+            expectStage: 'mentoring',
+            set: { milestones: { ...c.milestones, [milestoneId]: { status: 'reported', at, report } } },
+          }),
+        );
+      }
+      break;
+    }
+    case 'financing-outcome': {
+      const d = LenderDecision.parse(request.decision);
+      const c = await getCase(request.caseId);
+      if (c.referral && !c.referral.outcome) {
+        await tolerateMovedOn(() =>
+          updateCase(request.caseId, {
+            expectStage: 'financing-referral',
+            set: { referral: { ...c.referral!, outcome: { ...d, at } } },
+          }),
+        );
+      }
+      break;
+    }
+  }
+  await settleTask(request);
+}

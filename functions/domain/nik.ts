@@ -1,0 +1,91 @@
+/**
+ * NIK (Nomor Induk Kependudukan) and No. KK rules.
+ * NIK layout: PPKKCC DDMMYY SSSS — province, regency/city, sub-district, birth date
+ * (day + 40 for women), serial (never 0000). The first four digits are the district's
+ * BPS code.
+ */
+
+export type Sex = 'L' | 'P';
+
+export interface NikFacts {
+  nik: string;
+  district: string;
+  birthDate: string; // YYYY-MM-DD
+  sex: Sex;
+}
+
+export type NikProblem =
+  | 'NIK_SCIENTIFIC_NOTATION'
+  | 'NIK_NOT_16_DIGITS'
+  | 'NIK_DISTRICT_MISMATCH'
+  | 'NIK_BIRTH_DATE_INVALID'
+  | 'NIK_SERIAL_ZERO';
+
+/** Strips what officers add to keep spreadsheets from damaging the number. */
+export function cleanIdNumber(raw: string): string {
+  return raw
+    .trim()
+    .replace(/^'/, '')
+    .replace(/[\s.-]/g, '');
+}
+
+/**
+ * Two-digit years: a person in the program is between 17 and 100, so the century is
+ * the one that puts the birth year at or before `today`'s year minus 0..99.
+ */
+function fullYear(yy: number, today: Date): number {
+  const current = today.getUTCFullYear();
+  const candidate = 2000 + yy;
+  return candidate > current ? 1900 + yy : candidate;
+}
+
+export function parseNik(
+  raw: string,
+  district: string,
+  today: Date = new Date(),
+): { ok: true; value: NikFacts } | { ok: false; problem: NikProblem } {
+  const trimmed = raw.trim();
+  if (/^\d+(\.\d+)?e\+?\d+$/i.test(trimmed) || /^\d\.\d+E\d+$/i.test(trimmed)) {
+    return { ok: false, problem: 'NIK_SCIENTIFIC_NOTATION' };
+  }
+  const nik = cleanIdNumber(raw);
+  if (!/^\d{16}$/.test(nik)) return { ok: false, problem: 'NIK_NOT_16_DIGITS' };
+  if (nik.slice(0, 4) !== district) return { ok: false, problem: 'NIK_DISTRICT_MISMATCH' };
+  let day = Number(nik.slice(6, 8));
+  const month = Number(nik.slice(8, 10));
+  const yy = Number(nik.slice(10, 12));
+  let sex: Sex = 'L';
+  if (day > 40) {
+    day -= 40;
+    sex = 'P';
+  }
+  const year = fullYear(yy, today);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    date.getUTCDate() !== day ||
+    date.getUTCMonth() !== month - 1 ||
+    date.getTime() > today.getTime()
+  ) {
+    return { ok: false, problem: 'NIK_BIRTH_DATE_INVALID' };
+  }
+  if (nik.slice(12) === '0000') return { ok: false, problem: 'NIK_SERIAL_ZERO' };
+  return { ok: true, value: { nik, district, birthDate: date.toISOString().slice(0, 10), sex } };
+}
+
+/** `3210********0012`: enough for a person to recognise the record, not to reuse the number. */
+export function maskId(id: string): string {
+  return `${id.slice(0, 4)}${'*'.repeat(Math.max(0, id.length - 8))}${id.slice(-4)}`;
+}
+
+/** Whole years between a birth date and a reference date. */
+export function ageOn(birthDate: string, on: Date): number {
+  const b = new Date(`${birthDate}T00:00:00Z`);
+  let age = on.getUTCFullYear() - b.getUTCFullYear();
+  const beforeBirthday =
+    on.getUTCMonth() < b.getUTCMonth() || (on.getUTCMonth() === b.getUTCMonth() && on.getUTCDate() < b.getUTCDate());
+  if (beforeBirthday) age -= 1;
+  return age;
+}

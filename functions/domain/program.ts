@@ -1,0 +1,125 @@
+/**
+ * Program configuration: the rules that change by program year (age limit, deciles,
+ * grant amount, deadlines, milestone plan, financing schemes). They are data, validated
+ * here at load time; every decision records the `version` it used.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import program2020 from '../../programs/2020.json' with { type: 'json' };
+import program2024 from '../../programs/2024.json' with { type: 'json' };
+import { ProgramConfigError } from './errors.ts';
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** "14d", "12h", "30m", "45s" → seconds. Durations read better than second counts in config. */
+export const Duration = z
+  .string()
+  .regex(/^\d+[smhd]$/, 'duration like "14d", "12h", "30m" or "45s"')
+  .transform((s) => Number(s.slice(0, -1)) * UNIT_SECONDS[s.slice(-1) as keyof typeof UNIT_SECONDS]);
+
+const BilingualText = z.object({ id: z.string().min(1), en: z.string().min(1) });
+
+export const Grade = z.enum(['pemula', 'berkembang', 'maju']);
+export type Grade = z.infer<typeof Grade>;
+
+export const Practice = z.enum([
+  'separatesBusinessMoney',
+  'packagingAndBranding',
+  'sellsOnline',
+  'hasBusinessPermit',
+  'keepsBookkeeping',
+]);
+export type Practice = z.infer<typeof Practice>;
+
+const FinancingScheme = z.object({
+  id: z.enum(['kur', 'mekaar', 'umi', 'koperasi']),
+  name: z.string(),
+  lenderEmail: z.email(),
+  /** Grades the scheme accepts. */
+  grades: z.array(Grade).min(1),
+  /** Minimum monthly revenue (rupiah) in the latest mentoring report. */
+  minMonthlyRevenue: z.number().int().nonnegative().default(0),
+  /** Only for women-led businesses (PNM Mekaar lends to women's groups). */
+  womenOnly: z.boolean().default(false),
+  ceilingRupiah: z.number().int().positive(),
+});
+
+export const ProgramConfig = z
+  .object({
+    version: z.string().min(1),
+    programYear: z.number().int().min(2020).max(2100),
+    eligibility: z.object({
+      /** Age on the day of verification must be below this. */
+      ageLimit: z.number().int().positive(),
+      allowedDeciles: z.array(z.number().int().min(1).max(10)).min(1),
+      minBusinessMonths: z.number().int().nonnegative(),
+    }),
+    grant: z.object({ amountRupiah: z.number().int().positive() }),
+    deadlines: z.object({
+      grantApproval: Duration,
+      milestoneReport: Duration,
+      financingOutcome: Duration,
+      /** A waiting request sends a reminder this often until its deadline. */
+      reminderEvery: Duration,
+    }),
+    /** Mentoring milestones, reported in this order. `due` counts from disbursement. */
+    milestones: z.array(z.object({ id: z.string().regex(/^[a-z0-9-]+$/), theme: BilingualText, due: Duration })).min(1),
+    grading: z.object({
+      maju: z.object({ minPractices: z.number().int(), minRevenueGrowthPercent: z.number() }),
+      berkembang: z.object({ minPractices: z.number().int() }),
+    }),
+    /** First scheme whose rule matches wins; order from most to least demanding. */
+    financingSchemes: z.array(FinancingScheme).min(1),
+    districts: z.record(
+      z.string().regex(/^\d{4}$/),
+      z.object({ name: z.string(), quota: z.number().int().positive(), mentorEmail: z.email() }),
+    ),
+  })
+  .refine((c) => c.financingSchemes.some((s) => s.grades.length === 3 && s.minMonthlyRevenue === 0 && !s.womenOnly), {
+    message: 'one financing scheme must accept every family (the fallback)',
+  });
+export type ProgramConfig = z.infer<typeof ProgramConfig>;
+
+function parseConfig(raw: unknown, source: string): ProgramConfig {
+  const parsed = ProgramConfig.safeParse(raw);
+  if (!parsed.success) throw new ProgramConfigError(`${source}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+let programs: Map<number, ProgramConfig> | undefined;
+
+/**
+ * The bundled program years, plus any in PROKUS_PROGRAMS_DIR (a folder of `*.json`),
+ * which lets tests and trial runs use their own deadlines without touching the bundle.
+ */
+function loadPrograms(): Map<number, ProgramConfig> {
+  const all = new Map<number, ProgramConfig>();
+  for (const [raw, source] of [
+    [program2020, 'programs/2020.json'],
+    [program2024, 'programs/2024.json'],
+  ] as const) {
+    const c = parseConfig(raw, source);
+    all.set(c.programYear, c);
+  }
+  const dir = process.env.PROKUS_PROGRAMS_DIR;
+  if (dir) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const c = parseConfig(JSON.parse(readFileSync(join(dir, file), 'utf8')), join(dir, file));
+      all.set(c.programYear, c);
+    }
+  }
+  return all;
+}
+
+export function programFor(programYear: number): ProgramConfig {
+  programs ??= loadPrograms();
+  const c = programs.get(programYear);
+  if (!c) throw new ProgramConfigError(`no program configuration for ${programYear}`);
+  return c;
+}
+
+/** For tests that change PROKUS_PROGRAMS_DIR between cases. */
+export function resetProgramCache(): void {
+  programs = undefined;
+}

@@ -1,0 +1,17 @@
+/** LoadCase: registers this run on the case and returns where the case stands. */
+import { z } from 'zod';
+import { summarize } from '#domain/case';
+import { taskHandler } from '#domain/handler';
+import { getCase, updateCase } from '#domain/store';
+
+export const handler = taskHandler(
+  'load-case',
+  z.object({ caseId: z.string().min(1), executionName: z.string().min(1) }),
+  async ({ caseId }) => {
+    const c = await getCase(caseId);
+    if (c.stage === 'closed') return summarize(c);
+    // Counting runs lets operators see restarts; the stage condition keeps it a no-op race.
+    const updated = await updateCase(caseId, { expectStage: c.stage, set: { journeyRuns: c.journeyRuns + 1 } });
+    return summarize(updated);
+  },
+);

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Workflow and end-to-end tests start real local services; give them room on 2 cores.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    setupFiles: ['test/setup.ts'],
+  },
+});
