@@ -47,6 +47,17 @@ export class DeadlinePassedError extends ProkusError {
   }
 }
 
+/** The district's grant quota for the program year is used up. */
+export class QuotaExhaustedError extends ProkusError {
+  readonly name = 'QuotaExhaustedError';
+  constructor(district: string, programYear: number) {
+    super('QUOTA_EXHAUSTED', {
+      id: `Kuota bantuan ${district} tahun ${programYear} sudah habis`,
+      en: `The grant quota of ${district} for ${programYear} is used up`,
+    });
+  }
+}
+
 /** Every milestone of the mentoring plan was missed: there is nothing to grade. */
 export class MentoringIncompleteError extends ProkusError {
   readonly name = 'MentoringIncompleteError';

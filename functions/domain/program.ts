@@ -58,12 +58,11 @@ export const ProgramConfig = z
     grant: z.object({ amountRupiah: z.number().int().positive() }),
     deadlines: z.object({
       grantApproval: Duration,
-      milestoneReport: Duration,
       financingOutcome: Duration,
       /** A waiting request sends a reminder this often until its deadline. */
       reminderEvery: Duration,
     }),
-    /** Mentoring milestones, reported in this order. `due` counts from disbursement. */
+    /** Mentoring milestones, reported in this order. `due` is the report deadline, counted from disbursement. */
     milestones: z.array(z.object({ id: z.string().regex(/^[a-z0-9-]+$/), theme: BilingualText, due: Duration })).min(1),
     grading: z.object({
       maju: z.object({ minPractices: z.number().int(), minRevenueGrowthPercent: z.number() }),

@@ -184,22 +184,30 @@ export async function putRegistryEntry(entry: RegistryEntry): Promise<void> {
 
 // ---- district quota ----
 
-/** Takes one grant from the district quota; false when the quota is used up. */
-export async function takeQuota(district: string, programYear: number, quota: number): Promise<boolean> {
+/**
+ * Takes one grant from the district quota for this case. The quota item keeps the set
+ * of case ids it granted, so the check, the count and the idempotency (a retried
+ * Disbursement must not count twice) are one conditional write. A district quota is a
+ * few hundred to a few thousand families: the set stays far below the 400 KB item limit.
+ */
+export async function takeQuota(district: string, programYear: number, caseId: string, quota: number): Promise<boolean> {
+  const Key = { pk: `QUOTA#${district}#${programYear}`, sk: 'QUOTA' };
   try {
     await dynamo.send(
       new UpdateCommand({
         TableName: table(),
-        Key: { pk: `QUOTA#${district}#${programYear}`, sk: 'QUOTA' },
-        UpdateExpression: 'ADD disbursed :one',
-        ConditionExpression: 'attribute_not_exists(disbursed) OR disbursed < :quota',
-        ExpressionAttributeValues: { ':one': 1, ':quota': quota },
+        Key,
+        UpdateExpression: 'ADD cases :case',
+        ConditionExpression: 'attribute_not_exists(cases) OR (size(cases) < :quota AND NOT contains(cases, :id))',
+        ExpressionAttributeValues: { ':case': new Set([caseId]), ':quota': quota, ':id': caseId },
       }),
     );
     return true;
   } catch (e) {
-    if (isConditionFailed(e)) return false;
-    throw e;
+    if (!isConditionFailed(e)) throw e;
+    const out = await dynamo.send(new GetCommand({ TableName: table(), Key, ConsistentRead: true }));
+    const granted = out.Item?.cases as Set<string> | undefined;
+    return granted?.has(caseId) ?? false;
   }
 }
 

@@ -1,0 +1,56 @@
+/** Close: the journey's end, with its outcome and a reason a person can read. */
+import { z } from 'zod';
+import { type Case, Outcome, Stage } from '#domain/case';
+import type { Bilingual } from '#domain/errors';
+import { taskHandler } from '#domain/handler';
+import { getCase, updateCase } from '#domain/store';
+
+function reasonFor(outcome: Outcome, c: Case): Bilingual {
+  switch (outcome) {
+    case 'graduated': {
+      const grade = c.grade ? `${c.grade.grade}` : '-';
+      const financing = c.referral?.outcome?.status ?? 'no-response';
+      return {
+        id: `Lulus pendampingan (tingkat ${grade}); dirujuk ke ${c.referral?.schemeName ?? '-'}, hasil: ${financing}`,
+        en: `Completed mentoring (grade ${grade}); referred to ${c.referral?.schemeName ?? '-'}, outcome: ${financing}`,
+      };
+    }
+    case 'ineligible': {
+      const failed = (c.verification?.explanation ?? []).filter((e) => e.en.startsWith('✗'));
+      return {
+        id: failed.map((e) => e.id).join('; ') || 'Tidak memenuhi syarat',
+        en: failed.map((e) => e.en).join('; ') || 'Not eligible',
+      };
+    }
+    case 'rejected':
+      return {
+        id: `Ditolak pemberi persetujuan (${c.grantApproval?.reasonCode ?? '-'}): ${c.grantApproval?.reason ?? ''}`,
+        en: `Rejected by the approver (${c.grantApproval?.reasonCode ?? '-'}): ${c.grantApproval?.reason ?? ''}`,
+      };
+    case 'approval-expired':
+      return { id: 'Tidak ada keputusan persetujuan sampai batas waktu', en: 'No approval decision before the deadline' };
+    case 'quota-exhausted':
+      return {
+        id: 'Kuota bantuan wilayah untuk tahun program sudah habis',
+        en: "The district's grant quota for the program year is used up",
+      };
+    case 'mentoring-incomplete':
+      return { id: 'Semua laporan pendampingan terlewat', en: 'Every mentoring report was missed' };
+  }
+}
+
+export const handler = taskHandler(
+  'close',
+  z.object({ caseId: z.string().min(1), outcome: Outcome }),
+  async ({ caseId, outcome }) => {
+    const c = await getCase(caseId);
+    if (c.stage === 'closed') return { outcome: c.outcome ?? outcome };
+    const open = Stage.options.filter((s) => s !== 'closed');
+    await updateCase(caseId, {
+      expectStage: open,
+      set: { outcome, outcomeReason: reasonFor(outcome, c), closedAt: new Date().toISOString() },
+      stage: 'closed',
+    });
+    return { outcome };
+  },
+);

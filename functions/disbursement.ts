@@ -1,0 +1,33 @@
+/**
+ * Disbursement: the BSiMU grant (amount from the program config) taken from the district
+ * quota and recorded on the case; mentoring starts counting from here. Safe to retry:
+ * the quota remembers which cases it granted and the record is written once.
+ */
+import { z } from 'zod';
+import { QuotaExhaustedError } from '#domain/errors';
+import { taskHandler } from '#domain/handler';
+import { programFor } from '#domain/program';
+import { getCase, takeQuota, updateCase } from '#domain/store';
+
+export const handler = taskHandler('disbursement', z.object({ caseId: z.string().min(1) }), async ({ caseId }) => {
+  const c = await getCase(caseId);
+  const config = programFor(c.programYear);
+  const district = config.districts[c.district];
+  if (!district) throw new Error(`district ${c.district} is not in program ${config.version}`);
+  if (!(await takeQuota(c.district, c.programYear, caseId, district.quota))) {
+    throw new QuotaExhaustedError(c.district, c.programYear);
+  }
+  const at = new Date().toISOString();
+  const disbursement = c.disbursement ?? {
+    amountRupiah: config.grant.amountRupiah,
+    reference: `BSIMU-${caseId}`,
+    ruleVersion: config.version,
+    at,
+  };
+  await updateCase(caseId, {
+    expectStage: 'disbursement',
+    set: { disbursement, mentoringStartedAt: c.mentoringStartedAt ?? at },
+    stage: 'mentoring',
+  });
+  return { amountRupiah: disbursement.amountRupiah };
+});

@@ -1,0 +1,17 @@
+/** Grading: pemula / berkembang / maju from the milestone reports, with the reason. */
+import { z } from 'zod';
+import { MentoringIncompleteError } from '#domain/errors';
+import { gradeBusiness } from '#domain/grading';
+import { taskHandler } from '#domain/handler';
+import { programFor } from '#domain/program';
+import { getCase, updateCase } from '#domain/store';
+
+export const handler = taskHandler('grading', z.object({ caseId: z.string().min(1) }), async ({ caseId }) => {
+  const c = await getCase(caseId);
+  const config = programFor(c.programYear);
+  const result = gradeBusiness(c, config);
+  if (!result) throw new MentoringIncompleteError();
+  const grade = { grade: result.grade, reason: result.reason, ruleVersion: config.version, at: new Date().toISOString() };
+  await updateCase(caseId, { expectStage: 'mentoring', set: { grade }, stage: 'financing-referral' });
+  return { grade: result.grade };
+});

@@ -1,0 +1,20 @@
+/**
+ * RecordFailure: an unexpected error ends the execution, not the case. The failure is
+ * noted on the case for operators; the stage stays, so restarting the journey continues
+ * where it stopped.
+ */
+import { z } from 'zod';
+import { Stage } from '#domain/case';
+import { taskHandler } from '#domain/handler';
+import { logger } from '#domain/logger';
+import { updateCase } from '#domain/store';
+
+const Input = z.object({ caseId: z.string().min(1), error: z.string().default('Unknown'), cause: z.string().default('') });
+
+export const handler = taskHandler('record-failure', Input, async ({ caseId, error, cause }) => {
+  logger.error({ caseId, error }, 'journey failed');
+  // Causes come from our own error messages, which carry no personal data; cap their size anyway.
+  const failure = { error, cause: cause.slice(0, 1000), at: new Date().toISOString() };
+  await updateCase(caseId, { expectStage: Stage.options.filter((s) => s !== 'closed'), set: { failure } });
+  return { recorded: true };
+});
