@@ -1,0 +1,268 @@
+/**
+ * The local stand-in for the HTTP API in front of the pages Lambda: each request becomes
+ * an API Gateway HTTP API event (payload format 2.0) and the handler's result becomes
+ * the response, so `functions/pages.ts` runs unchanged here and on AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { z } from 'zod';
+
+export type PagesHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+/** The routes the CDK stack gives the HTTP API; anything else never reaches the Lambda there either. */
+const ROUTES: { method: string; path: string }[] = [
+  { method: 'GET', path: '/r/{token}' },
+  { method: 'POST', path: '/r/{token}' },
+  { method: 'GET', path: '/health' },
+];
+
+/** Forms are small; this keeps a stray upload from filling memory. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** API Gateway passes these bodies as text; everything else arrives base64-encoded. */
+const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript)|[^;]*\+(json|xml))/i;
+
+export function matchRoute(
+  method: string,
+  path: string,
+): { routeKey: string; pathParameters?: Record<string, string> } | undefined {
+  const segments = path.split('/');
+  for (const route of ROUTES) {
+    if (route.method !== method) continue;
+    const pattern = route.path.split('/');
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((part, i) => {
+      const actual = segments[i] ?? '';
+      const param = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (!param) return part === actual;
+      if (!actual) return false;
+      params[param] = safeDecode(actual);
+      return true;
+    });
+    if (matches) {
+      const routeKey = `${route.method} ${route.path}`;
+      return Object.keys(params).length > 0 ? { routeKey, pathParameters: params } : { routeKey };
+    }
+  }
+  return undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** A Lambda context as the runtime gives one to a function invocation. */
+export function lambdaContext(functionName: string, timeoutMs = 30_000, awsRequestId: string = randomUUID()): Context {
+  const deadline = Date.now() + timeoutMs;
+  const unsupported = () => {
+    throw new Error('callback-style Lambda completion is not supported');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:ap-southeast-3:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'embedded',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  // API Gateway joins repeated headers with commas, and lower-cases every name.
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return headers;
+}
+
+export function toEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  route: { routeKey: string; pathParameters?: Record<string, string> },
+): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers = headersOf(req);
+  const method = req.method ?? 'GET';
+  const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? 'text/plain');
+  const now = new Date();
+  const queryStringParameters: Record<string, string> = {};
+  for (const [k, v] of url.searchParams)
+    queryStringParameters[k] = k in queryStringParameters ? `${queryStringParameters[k]},${v}` : v;
+  const cookies = headers.cookie?.split(/;\s*/).filter(Boolean);
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'embedded',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: (headers.host ?? '127').split('.')[0] ?? '',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: route.routeKey,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    isBase64Encoded: !isText,
+  };
+  if (cookies?.length) event.cookies = cookies;
+  if (Object.keys(queryStringParameters).length > 0) event.queryStringParameters = queryStringParameters;
+  if (route.pathParameters) event.pathParameters = route.pathParameters;
+  if (body.length > 0) event.body = isText ? body.toString('utf8') : body.toString('base64');
+  return event;
+}
+
+const StructuredResult = z.object({
+  statusCode: z.number().int().min(100).max(599),
+  headers: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  cookies: z.array(z.string()).optional(),
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().optional(),
+});
+
+interface HttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies: string[];
+  body: Buffer;
+}
+
+/**
+ * HTTP API's rules for payload 2.0: a result with a statusCode is the response; any
+ * other value is a 200 JSON body (a string is passed through as is).
+ */
+export function fromResult(result: unknown): HttpResult {
+  const structured = StructuredResult.safeParse(result);
+  if (structured.success) {
+    const r = structured.data;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
+    const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8');
+    return { statusCode: r.statusCode, headers, cookies: r.cookies ?? [], body };
+  }
+  const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, cookies: [], body: Buffer.from(body, 'utf8') };
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, r: HttpResult): void {
+  res.statusCode = r.statusCode;
+  for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+  if (r.cookies.length > 0) res.setHeader('set-cookie', r.cookies);
+  res.setHeader('content-length', r.body.length);
+  res.end(r.body);
+}
+
+function plain(statusCode: number, message: string): HttpResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    cookies: [],
+    body: Buffer.from(JSON.stringify({ message })),
+  };
+}
+
+export interface PagesServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startPagesServer(opts: {
+  handler: PagesHandler;
+  port?: number;
+  /** Where a handler crash is reported; the visitor only sees a 500, as on API Gateway. */
+  onError?: (error: unknown) => void;
+}): Promise<PagesServer> {
+  const onError = opts.onError ?? ((e: unknown) => process.stderr.write(`pages: ${(e as Error)?.stack ?? String(e)}\n`));
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const route = matchRoute(req.method ?? 'GET', path);
+      if (!route) {
+        req.resume();
+        return send(res, plain(404, 'Not Found'));
+      }
+      let body: Buffer;
+      try {
+        body = await readBody(req);
+      } catch (e) {
+        return send(res, e instanceof BodyTooLarge ? plain(413, 'Request Entity Too Large') : plain(400, 'Bad Request'));
+      }
+      try {
+        const result = await opts.handler(toEvent(req, body, route), lambdaContext('prokus-pages'));
+        send(res, fromResult(result));
+      } catch (e) {
+        onError(e);
+        send(res, plain(500, 'Internal Server Error'));
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        if (!server.listening) return resolve();
+        const timer = setTimeout(() => server.closeAllConnections(), 2_000);
+        server.close((err) => {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * The embedded stand-ins for DynamoDB and S3: dynalite and s3rver, both on disk and
+ * speaking the real wire protocols, so handlers use their ordinary SDK clients.
+ * Neither package ships types; the small interfaces below describe the parts we use.
+ */
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+
+const require = createRequire(import.meta.url);
+
+interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  updateTableMs?: number;
+  deleteTableMs?: number;
+}
+const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  on(event: 'event', listener: (event: unknown) => void): void;
+  httpServer?: Server;
+}
+const S3rver = require('s3rver') as new (options: {
+  address: string;
+  port: number;
+  directory: string;
+  silent: boolean;
+  configureBuckets: { name: string }[];
+  allowMismatchedSignatures?: boolean;
+}) => S3rverInstance;
+
+/** Local credentials: s3rver accepts only its built-in key pair; the other local services accept any. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export const LOCAL_REGION = 'ap-southeast-3';
+
+export interface LocalService {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+function endpointOf(address: AddressInfo | string | null): string {
+  if (!address || typeof address === 'string') throw new Error('local service did not report a TCP address');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/**
+ * Closes a server without waiting forever for keep-alive sockets that SDK clients in
+ * this process still hold: idle ones go at once, busy ones get a short grace period.
+ */
+function closeServer(server: Server, close: (cb: (err?: Error) => void) => void, graceMs = 2_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    close((err) => {
+      clearTimeout(timer);
+      // "Not running" is the only error a second close gives; stopping twice is fine.
+      if (err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') reject(err);
+      else resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+export async function startDynamo(opts: { dir: string }): Promise<LocalService> {
+  // Tables and indexes go ACTIVE after these delays; the real service takes seconds,
+  // which a local start-up has no reason to imitate.
+  const server = dynalite({ path: opts.dir, createTableMs: 5, updateTableMs: 5, deleteTableMs: 5 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const endpoint = endpointOf(server.address());
+  return { endpoint, close: () => closeServer(server, (cb) => server.close(cb)) };
+}
+
+/** The table as the CDK stack defines it (see infra/): pk/sk, on demand, GSI byDistrictStage. */
+export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  try {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+            { AttributeName: 'gsi1pk', AttributeType: 'S' },
+            { AttributeName: 'gsi1sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: 'byDistrictStage',
+              KeySchema: [
+                { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+                { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          ],
+        }),
+      );
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
+    }
+    await waitActive(client, tableName);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function waitActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
+      if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundException)) throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** An object written to the bucket, as s3rver reports it (its stand-in for bucket notifications). */
+export interface ObjectCreated {
+  bucket: string;
+  key: string;
+  eTag: string;
+}
+
+const S3EventRecords = z.object({
+  Records: z.array(
+    z.object({
+      eventName: z.string(),
+      s3: z.object({
+        bucket: z.object({ name: z.string() }),
+        object: z.object({ key: z.string(), eTag: z.string().optional(), sequencer: z.string().optional() }),
+      }),
+    }),
+  ),
+});
+
+export function objectsCreated(event: unknown): ObjectCreated[] {
+  const parsed = S3EventRecords.safeParse(event);
+  if (!parsed.success) return [];
+  return parsed.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) => ({
+    bucket: r.s3.bucket.name,
+    key: r.s3.object.key,
+    // Copies carry no ETag in s3rver's event; the sequencer still tells two writes apart.
+    eTag: r.s3.object.eTag ?? r.s3.object.sequencer ?? '',
+  }));
+}
+
+/** Uploads intake must read: under `proposals/`, but not the reports intake writes beside them. */
+export function isProposalUpload(key: string): boolean {
+  return key.startsWith('proposals/') && !key.endsWith('/') && !/\.report\.(csv|json)$/.test(key);
+}
+
+/**
+ * The intake execution name for one write of one file: the same object delivered twice
+ * gets the same name (Step Functions refuses the second), a new version of the file a
+ * new one. A hash, because keys may hold characters names do not allow, and file names
+ * written by officers may say more than an execution name should.
+ */
+export function intakeExecutionName(key: string, eTag: string): string {
+  const hash = createHash('sha256').update(`${key}\u0000${eTag}`).digest('hex').slice(0, 24);
+  return `intake-${hash}`;
+}
+
+export async function startS3(opts: {
+  dir: string;
+  bucket: string;
+  onObjectCreated: (object: ObjectCreated) => void;
+}): Promise<LocalService> {
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    directory: opts.dir,
+    silent: true,
+    configureBuckets: [{ name: opts.bucket }],
+  });
+  server.on('event', (event) => {
+    for (const object of objectsCreated(event)) opts.onObjectCreated(object);
+  });
+  const address = await server.run();
+  const endpoint = endpointOf(address);
+  const http = server.httpServer;
+  if (!http) throw new Error('s3rver did not start its HTTP server');
+  return { endpoint, close: () => closeServer(http, (cb) => http.close(cb)) };
+}
