@@ -1,0 +1,53 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/disbursement.ts';
+import { caseItem, makeCase } from '../helpers/fixtures.ts';
+import { invoke, setTestEnv } from '../helpers/lambda.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+setTestEnv();
+const c = makeCase({ stage: 'disbursement' });
+const quotaKey = { pk: 'QUOTA#3210#2020', sk: 'QUOTA' };
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'condition', $metadata: {} });
+
+beforeEach(() => {
+  ddb.reset();
+  ddb.on(GetCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Item: caseItem(c) });
+  ddb
+    .on(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })
+    .resolves({ Attributes: caseItem({ ...c, stage: 'mentoring' }) });
+});
+
+describe('Disbursement', () => {
+  it('takes the grant from the district quota, records the configured amount and starts mentoring', async () => {
+    ddb.on(UpdateCommand, { Key: quotaKey }).resolves({});
+    await expect(invoke(handler, { caseId: c.caseId })).resolves.toEqual({ amountRupiah: 3_500_000 });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: quotaKey,
+      ExpressionAttributeValues: expect.objectContaining({ ':quota': 200, ':id': c.caseId }),
+    });
+    const caseUpdate = ddb.commandCalls(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })[0]!.args[0].input;
+    expect(caseUpdate.ExpressionAttributeValues?.[':newStage']).toBe('mentoring');
+    expect(Object.values(caseUpdate.ExpressionAttributeValues ?? {})).toContainEqual(
+      expect.objectContaining({ amountRupiah: 3_500_000, reference: `BSIMU-${c.caseId}`, ruleVersion: '2020.1' }),
+    );
+  });
+
+  it('counts a retried disbursement once: the quota already holds this case', async () => {
+    ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
+    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: new Set([c.caseId]) } });
+    await expect(invoke(handler, { caseId: c.caseId })).resolves.toEqual({ amountRupiah: 3_500_000 });
+  });
+
+  it('throws QuotaExhaustedError when the district quota is used up by other cases', async () => {
+    ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
+    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: new Set(['someone-else']) } });
+    await expect(invoke(handler, { caseId: c.caseId })).rejects.toMatchObject({
+      name: 'QuotaExhaustedError',
+      code: 'QUOTA_EXHAUSTED',
+    });
+    expect(ddb.commandCalls(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })).toHaveLength(0);
+  });
+});
