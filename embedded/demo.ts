@@ -90,8 +90,8 @@ function readForm(html: string): PageForm {
     const name = /name="([^"]+)"/.exec(tag)?.[1];
     const value = /value="([^"]*)"/.exec(tag)?.[1];
     if (!name || value === undefined) continue;
-    if (type === 'radio') (form.radios[name] ??= []).push(value);
-    if (type === 'checkbox') (form.checkboxes[name] ??= []).push(value);
+    const group = type === 'radio' ? form.radios : type === 'checkbox' ? form.checkboxes : undefined;
+    if (group) group[name] = [...(group[name] ?? []), value];
   }
   return form;
 }
