@@ -209,6 +209,8 @@ function plain(statusCode: number, message: string): HttpResult {
 export interface PagesServer {
   url: string;
   port: number;
+  /** Requests being answered now; the runtime is not idle while a decision is being posted. */
+  inFlight(): number;
   close(): Promise<void>;
 }
 
@@ -219,7 +221,12 @@ export async function startPagesServer(opts: {
   onError?: (error: unknown) => void;
 }): Promise<PagesServer> {
   const onError = opts.onError ?? ((e: unknown) => process.stderr.write(`pages: ${(e as Error)?.stack ?? String(e)}\n`));
+  let inFlight = 0;
   const server = createServer((req, res) => {
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+    });
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const route = matchRoute(req.method ?? 'GET', path);
@@ -253,6 +260,7 @@ export async function startPagesServer(opts: {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    inFlight: () => inFlight,
     close: () =>
       new Promise<void>((resolve, reject) => {
         if (!server.listening) return resolve();

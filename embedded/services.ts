@@ -4,7 +4,7 @@
  * Neither package ships types; the small interfaces below describe the parts we use.
  */
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
@@ -20,20 +20,16 @@ interface DynaliteOptions {
 }
 const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
 
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
+interface S3rverApp {
+  configureBuckets(): Promise<void>;
+  callback(): RequestListener;
   on(event: 'event', listener: (event: unknown) => void): void;
-  httpServer?: Server;
 }
 const S3rver = require('s3rver') as new (options: {
-  address: string;
-  port: number;
   directory: string;
   silent: boolean;
   configureBuckets: { name: string }[];
-  allowMismatchedSignatures?: boolean;
-}) => S3rverInstance;
+}) => S3rverApp;
 
 /** Local credentials: s3rver accepts only its built-in key pair; the other local services accept any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -66,17 +62,34 @@ function closeServer(server: Server, close: (cb: (err?: Error) => void) => void,
   });
 }
 
-export async function startDynamo(opts: { dir: string }): Promise<LocalService> {
-  // Tables and indexes go ACTIVE after these delays; the real service takes seconds,
-  // which a local start-up has no reason to imitate.
-  const server = dynalite({ path: opts.dir, createTableMs: 5, updateTableMs: 5, deleteTableMs: 5 });
-  await new Promise<void>((resolve, reject) => {
+/** Listens on 127.0.0.1; a port in use rejects (code EADDRINUSE) instead of crashing. */
+export function listen(server: Server, port = 0): Promise<void> {
+  return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
+}
+
+/** Whether a port on 127.0.0.1 can be listened on right now. */
+export async function isPortFree(port: number): Promise<boolean> {
+  const probe = createServer();
+  try {
+    await listen(probe, port);
+  } catch {
+    return false;
+  }
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return true;
+}
+
+export async function startDynamo(opts: { dir: string; port?: number }): Promise<LocalService> {
+  // Tables and indexes go ACTIVE after these delays; the real service takes seconds,
+  // which a local start-up has no reason to imitate.
+  const server = dynalite({ path: opts.dir, createTableMs: 5, updateTableMs: 5, deleteTableMs: 5 });
+  await listen(server, opts.port);
   const endpoint = endpointOf(server.address());
   return { endpoint, close: () => closeServer(server, (cb) => server.close(cb)) };
 }
@@ -185,21 +198,17 @@ export function intakeExecutionName(key: string, eTag: string): string {
 export async function startS3(opts: {
   dir: string;
   bucket: string;
+  port?: number;
   onObjectCreated: (object: ObjectCreated) => void;
 }): Promise<LocalService> {
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    directory: opts.dir,
-    silent: true,
-    configureBuckets: [{ name: opts.bucket }],
-  });
-  server.on('event', (event) => {
+  const app = new S3rver({ directory: opts.dir, silent: true, configureBuckets: [{ name: opts.bucket }] });
+  app.on('event', (event) => {
     for (const object of objectsCreated(event)) opts.onObjectCreated(object);
   });
-  const address = await server.run();
-  const endpoint = endpointOf(address);
-  const http = server.httpServer;
-  if (!http) throw new Error('s3rver did not start its HTTP server');
-  return { endpoint, close: () => closeServer(http, (cb) => http.close(cb)) };
+  await app.configureBuckets();
+  // Our own HTTP server around s3rver's request handler: s3rver's run() cannot report
+  // a port already in use, it crashes the process instead.
+  const server = createServer(app.callback());
+  await listen(server, opts.port);
+  return { endpoint: endpointOf(server.address()), close: () => closeServer(server, (cb) => server.close(cb)) };
 }
