@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -29,6 +29,7 @@ import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   type LocalService,
+  localS3Client,
   type ObjectCreated,
   startDynamo,
   startS3,
@@ -362,16 +363,6 @@ async function resumeIntakes(engine: Engine, intakeArn: string): Promise<number>
 }
 
 // ---- uploads ----
-
-export function localS3Client(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
-}
 
 export class UploadError extends Error {
   override readonly name = 'UploadError';

@@ -8,6 +8,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 
 const require = createRequire(import.meta.url);
@@ -34,6 +35,17 @@ const S3rver = require('s3rver') as new (options: {
 /** Local credentials: s3rver accepts only its built-in key pair; the other local services accept any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const LOCAL_REGION = 'ap-southeast-3';
+
+/** s3rver needs path-style addressing, and checksums only when required (streaming uploads fail otherwise). */
+export function localS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+}
 
 export interface LocalService {
   endpoint: string;
