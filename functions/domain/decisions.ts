@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { type Case, MilestoneReport } from './case.ts';
-import { FormInvalidError, LinkError, StageConflictError } from './errors.ts';
+import { type Bilingual, FormInvalidError, LinkError, StageConflictError } from './errors.ts';
 import {
   type Decision,
   findRequest,
@@ -19,16 +19,44 @@ import {
 } from './requests.ts';
 import { getCase, updateCase } from './store.ts';
 
+/**
+ * What a person sees next to a field they got wrong, in both languages. Keyed by the
+ * field name the decision schemas use (and the pages use as form field names); the
+ * zod text is for developers, not for an approver on a phone.
+ */
+const FIELD_MESSAGES: Record<string, Bilingual> = {
+  decision: { id: 'Pilih Setujui atau Tolak.', en: 'Choose Approve or Reject.' },
+  reasonCode: { id: 'Pilih alasan penolakan.', en: 'Choose a reason for the rejection.' },
+  reason: {
+    id: 'Tuliskan alasannya (paling banyak 1.000 karakter).',
+    en: 'Write the reason (at most 1,000 characters).',
+  },
+  businessRunning: { id: 'Pilih apakah usaha masih berjalan.', en: 'Say whether the business is still running.' },
+  monthlyRevenue: {
+    id: 'Tuliskan omzet per bulan dalam rupiah, misalnya 1.500.000.',
+    en: 'Write the monthly revenue in rupiah, for example 1,500,000.',
+  },
+  practices: { id: 'Pilih praktik dari daftar yang tersedia.', en: 'Choose practices from the list.' },
+  notes: { id: 'Catatan paling banyak 2.000 karakter.', en: 'Notes can be at most 2,000 characters.' },
+  status: { id: 'Pilih Dibiayai atau Tidak dibiayai.', en: 'Choose Financed or Declined.' },
+  amountRupiah: {
+    id: 'Tuliskan jumlah pembiayaan dalam rupiah, misalnya 5.000.000.',
+    en: 'Write the financed amount in rupiah, for example 5,000,000.',
+  },
+};
+
+const UNKNOWN_FIELD: Bilingual = { id: 'Isian ini tidak valid.', en: 'This entry is not valid.' };
+
 export function parseDecision(kind: Request['kind'], input: unknown): Decision {
   const schema = { 'grant-approval': GrantDecision, 'milestone-report': MilestoneReport, 'financing-outcome': LenderDecision }[
     kind
   ];
   const parsed = (schema as z.ZodType<Decision>).safeParse(input);
   if (parsed.success) return parsed.data;
-  const fields: Record<string, { id: string; en: string }> = {};
+  const fields: Record<string, Bilingual> = {};
   for (const issue of parsed.error.issues) {
     const field = String(issue.path[0] ?? 'form');
-    fields[field] ??= { id: `Isian tidak valid (${issue.code})`, en: issue.message };
+    fields[field] ??= FIELD_MESSAGES[field] ?? UNKNOWN_FIELD;
   }
   throw new FormInvalidError(fields);
 }

@@ -1,0 +1,98 @@
+/**
+ * Pages: the HTTP API behind the links in approval, milestone-report and
+ * financing-outcome emails (API Gateway HTTP API, payload v2.0; the embedded runtime
+ * serves the same handler). The link itself is the capability, so responses carry
+ * headers that keep it from leaking and every failure is a page, never a stack trace.
+ */
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpRouterHandler from '@middy/http-router';
+import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { LinkError } from '#domain/errors';
+import { logger } from '#domain/logger';
+import { failurePage, httpErrorPage, linkErrorPage, type PageResponse, showRequest, submitDecision } from '#domain/pages/flow';
+import { SECURITY_HEADERS } from '#domain/pages/layout';
+import { loadKeys } from '#domain/secrets';
+
+type Event = APIGatewayProxyEventV2;
+type Result = APIGatewayProxyStructuredResultV2;
+
+/** `<requestId>.<signature>`, both base64url; anything else is refused before any lookup. */
+const PathParameters = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,64}$/) });
+
+/** What the urlencoded parser produces: repeated fields (checkboxes) arrive as lists. */
+const FormBody = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+
+function toResult(page: PageResponse): Result {
+  return {
+    statusCode: page.status,
+    headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS },
+    body: page.html,
+  };
+}
+
+// Pages are not tasks, but they need the same keys: link signatures and the sealed name.
+const programKeys = (): middy.MiddlewareObj<Event, Result> => ({
+  before: async () => {
+    await loadKeys();
+  },
+});
+
+function tokenOf(event: Event): string | undefined {
+  const parsed = PathParameters.safeParse(event.pathParameters);
+  return parsed.success ? parsed.data.token : undefined;
+}
+
+const show = middy<Event, Result>()
+  .use(programKeys())
+  .handler(async (event) => {
+    const token = tokenOf(event);
+    if (!token) return toResult(linkErrorPage(new LinkError('LINK_INVALID')));
+    return toResult(await showRequest(token));
+  });
+
+// The package's types describe REST API (v1) events only; it reads `headers`, `body` and
+// `isBase64Encoded`, which v2 events have too. The body it produces is parsed with zod below.
+const formBody = httpUrlencodeBodyParser() as unknown as middy.MiddlewareObj<Event, Result>;
+
+const submit = middy<Event, Result>()
+  .use(programKeys())
+  .use(formBody)
+  .handler(async (event) => {
+    const token = tokenOf(event);
+    if (!token) return toResult(linkErrorPage(new LinkError('LINK_INVALID')));
+    const form = FormBody.safeParse(event.body as unknown);
+    if (!form.success) return toResult(httpErrorPage(400));
+    return toResult(await submitDecision(token, form.data));
+  });
+
+const health = async (): Promise<Result> => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  body: JSON.stringify({ ok: true }),
+});
+
+export const handler = middy<Event, Result>()
+  .use(httpHeaderNormalizer())
+  .onError(async (request) => {
+    const error = request.error;
+    // middy's own refusals (no such route, a body that is not a form) carry a 4xx status.
+    const status = (error as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      request.response = toResult(httpErrorPage(status));
+      return;
+    }
+    const reference = randomUUID();
+    logger.error({ reference, error: error?.name, message: error?.message, stack: error?.stack }, 'page failed');
+    request.response = toResult(failurePage(reference));
+  })
+  .handler(
+    httpRouterHandler<Event, Result>([
+      { method: 'GET', path: '/r/{token}', handler: show },
+      { method: 'POST', path: '/r/{token}', handler: submit },
+      { method: 'GET', path: '/health', handler: health },
+    ]),
+  );
