@@ -33,6 +33,8 @@ export const Personal = z.object({
   kecamatan: z.string(),
   desa: z.string(),
   noHp: z.string(),
+  /** The TKSK / facilitator the proposal names, when it names one. */
+  pendamping: z.string().optional(),
 });
 export type Personal = z.infer<typeof Personal>;
 

@@ -21,22 +21,33 @@ export type NikProblem =
   | 'NIK_BIRTH_DATE_INVALID'
   | 'NIK_SERIAL_ZERO';
 
-/** Strips what officers add to keep spreadsheets from damaging the number. */
+/**
+ * Strips what officers add to keep spreadsheets from damaging the number: a leading
+ * apostrophe (word processors turn it into a typographic one), spaces, dots, dashes.
+ */
 export function cleanIdNumber(raw: string): string {
   return raw
     .trim()
-    .replace(/^'/, '')
+    .replace(/^['\u2018\u2019`]/, '')
     .replace(/[\s.-]/g, '');
 }
 
 /**
- * Two-digit years: a person in the program is between 17 and 100, so the century is
- * the one that puts the birth year at or before `today`'s year minus 0..99.
+ * What a spreadsheet writes when it stored a long number in a numeric cell:
+ * `3.21012E+15`, or `3,21012E+15` where the decimal separator is a comma (Indonesian
+ * locale). The digits are lost; only the officer can restore them.
  */
-function fullYear(yy: number, today: Date): number {
-  const current = today.getUTCFullYear();
-  const candidate = 2000 + yy;
-  return candidate > current ? 1900 + yy : candidate;
+export function isScientificNotation(raw: string): boolean {
+  return /^['\u2018\u2019`]?\s*\d+([.,]\d+)?\s*e\s*[+-]?\d+$/i.test(raw.trim());
+}
+
+/**
+ * Two-digit years: the latest century that does not put the birth date in the future
+ * (a NIK born "in the future" in the 2000s belongs to someone born in the 1900s).
+ */
+function birthDateFrom(yy: number, month: number, day: number, today: Date): Date {
+  const recent = new Date(Date.UTC(2000 + yy, month - 1, day));
+  return recent.getTime() > today.getTime() ? new Date(Date.UTC(1900 + yy, month - 1, day)) : recent;
 }
 
 export function parseNik(
@@ -44,10 +55,7 @@ export function parseNik(
   district: string,
   today: Date = new Date(),
 ): { ok: true; value: NikFacts } | { ok: false; problem: NikProblem } {
-  const trimmed = raw.trim();
-  if (/^\d+(\.\d+)?e\+?\d+$/i.test(trimmed) || /^\d\.\d+E\d+$/i.test(trimmed)) {
-    return { ok: false, problem: 'NIK_SCIENTIFIC_NOTATION' };
-  }
+  if (isScientificNotation(raw)) return { ok: false, problem: 'NIK_SCIENTIFIC_NOTATION' };
   const nik = cleanIdNumber(raw);
   if (!/^\d{16}$/.test(nik)) return { ok: false, problem: 'NIK_NOT_16_DIGITS' };
   if (nik.slice(0, 4) !== district) return { ok: false, problem: 'NIK_DISTRICT_MISMATCH' };
@@ -59,8 +67,7 @@ export function parseNik(
     day -= 40;
     sex = 'P';
   }
-  const year = fullYear(yy, today);
-  const date = new Date(Date.UTC(year, month - 1, day));
+  const date = birthDateFrom(yy, month, day, today);
   if (
     month < 1 ||
     month > 12 ||

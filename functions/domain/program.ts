@@ -118,6 +118,12 @@ export function programFor(programYear: number): ProgramConfig {
   return c;
 }
 
+/** Configured program years, oldest first; intake defaults to the latest. */
+export function programYears(): number[] {
+  programs ??= loadPrograms();
+  return [...programs.keys()].sort((a, b) => a - b);
+}
+
 /** For tests that change PROKUS_PROGRAMS_DIR between cases. */
 export function resetProgramCache(): void {
   programs = undefined;

@@ -13,7 +13,7 @@
  * GSI `byDistrictStage`: gsi1pk = DISTRICT#<district>#<year>, gsi1sk = <stage>#<caseId>.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { Case, type Stage } from './case.ts';
 import { dynamo, requiredEnv } from './clients.ts';
@@ -157,6 +157,26 @@ export async function claimIdentity(
       new GetCommand({ TableName: table(), Key: { pk: `${kind}#${hash}`, sk: 'CLAIM' }, ConsistentRead: true }),
     );
     return { won: false, existing: Claim.parse(out.Item) };
+  }
+}
+
+/**
+ * Gives up a claim this case took in this upload, when the family's other identity
+ * turned out to be proposed already: otherwise the number would stay claimed by a case
+ * that was never created. Conditional, so a claim anyone else holds is never touched.
+ */
+export async function releaseClaim(kind: 'NIK' | 'KK', hash: string, claim: Pick<Claim, 'caseId' | 'uploadId'>): Promise<void> {
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: table(),
+        Key: { pk: `${kind}#${hash}`, sk: 'CLAIM' },
+        ConditionExpression: 'caseId = :caseId AND uploadId = :uploadId',
+        ExpressionAttributeValues: { ':caseId': claim.caseId, ':uploadId': claim.uploadId },
+      }),
+    );
+  } catch (e) {
+    if (!isConditionFailed(e)) throw e;
   }
 }
 

@@ -1,0 +1,319 @@
+/**
+ * ReadProposal: the first state of the intake. Reads one proposal file put under
+ * `proposals/<district>/`, checks every row, registers the accepted families (claims on
+ * NIK and KK, then the case at `verification`), writes the list of journeys to start,
+ * the report next to the upload, and emails the uploader a summary.
+ *
+ * The file is read twice: first a dry run of every check, so a file that breaks halfway
+ * (a damaged CSV) is rejected before anything is written; then again to register. Reading
+ * the same upload again (an S3 event delivered twice) gives the same result: the claims
+ * name this upload, the case ids are deterministic, and journey names refuse duplicates.
+ */
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { type Case, caseIdFor, journeyName, Personal } from '#domain/case';
+import { s3 } from '#domain/clients';
+import { ProposalFileError } from '#domain/errors';
+import { taskHandler } from '#domain/handler';
+import { logger } from '#domain/logger';
+import { sendMail } from '#domain/mail';
+import { maskId } from '#domain/nik';
+import { Pool } from '#domain/pool';
+import { programFor, programYears } from '#domain/program';
+import {
+  alreadyProposed,
+  type CheckContext,
+  checkProposal,
+  type EarlierProposal,
+  type Finding,
+  fileProblems,
+  openProposal,
+  type ProposedFamily,
+  type RowResult,
+  statusOf,
+} from '#domain/proposal';
+import { type ProposalReport, reportCsv, reportJson, summarize, summaryMail } from '#domain/proposal-report';
+import { hashId, opaqueId, seal } from '#domain/secrets';
+import type { FileProblem, Separator } from '#domain/sheet';
+import { type Claim, claimIdentity, createCase, releaseClaim } from '#domain/store';
+
+const Event = z.object({ bucket: z.string().min(1), key: z.string().min(1) });
+
+export interface IntakeResult {
+  uploadId: string;
+  /** Families registered (rows accepted, with or without a warning). */
+  accepted: number;
+  rejected: number;
+  /** The JSON list `[{ caseId, executionName }]` the intake starts journeys from. */
+  journeys: { bucket: string; key: string };
+}
+
+const WRITES_IN_FLIGHT = 16;
+
+/** Intake writes its reports next to uploads; their own events must not be read as proposals. */
+export function isIntakeOutput(key: string): boolean {
+  return key.endsWith('.report.csv') || key.endsWith('.report.json') || key.endsWith('/');
+}
+
+const journeysKey = (uploadId: string) => `intake/${uploadId}/journeys.json`;
+
+function bodyOf(out: GetObjectCommandOutput): Readable {
+  // In Node the SDK returns a Readable (with the SDK's stream helpers mixed in).
+  const body = out.Body as Readable | undefined;
+  if (!body || typeof body.pipe !== 'function') throw new Error('S3 returned no readable body');
+  return body;
+}
+
+const Uploader = z.email();
+
+function districtName(district: string, programYear: number): string | undefined {
+  try {
+    return programFor(programYear).districts[district]?.name;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Upload {
+  bucket: string;
+  key: string;
+  fileName: string;
+  district: string;
+  programYear: number;
+  uploadId: string;
+  uploader?: string;
+}
+
+async function putText(bucket: string, key: string, body: string, contentType: string): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+}
+
+async function publishReport(upload: Upload, report: ProposalReport, separator: Separator): Promise<void> {
+  const csv = reportCsv(report, separator);
+  await putText(upload.bucket, `${upload.key}.report.csv`, csv, 'text/csv; charset=utf-8');
+  await putText(upload.bucket, `${upload.key}.report.json`, reportJson(report), 'application/json');
+  if (!upload.uploader) return;
+  const mail = summaryMail(report, districtName(upload.district, upload.programYear), upload.fileName);
+  await sendMail({
+    to: upload.uploader,
+    subject: mail.subject,
+    text: mail.text,
+    headers: { 'X-Prokus-Kind': 'intake-report', 'X-Prokus-Upload': upload.uploadId },
+    attachments: [{ filename: `${upload.fileName}.report.csv`, content: csv, contentType: 'text/csv; charset=utf-8' }],
+  });
+}
+
+/** A file nothing can be taken from: the report says why, and the intake ends in FileRejected. */
+async function rejectFile(upload: Upload, problem: FileProblem): Promise<never> {
+  const report: ProposalReport = {
+    file: upload.key,
+    district: upload.district,
+    programYear: upload.programYear,
+    uploadId: upload.uploadId,
+    rows: [],
+    summary: { accepted: 0, warning: 0, rejected: 0 },
+    fileWarnings: [],
+    error: problem,
+  };
+  await publishReport(upload, report, ',');
+  logger.info({ handler: 'read-proposal', uploadId: upload.uploadId, code: problem.code }, 'proposal file rejected');
+  throw new ProposalFileError(problem.code, problem.message);
+}
+
+/** Where the upload says it belongs: the district folder and the program year (metadata, else the latest). */
+function placeUpload(
+  bucket: string,
+  key: string,
+  etag: string,
+  metadata: Record<string, string>,
+): { upload: Upload; problem?: FileProblem } {
+  const segments = key.split('/');
+  const district = segments.length === 3 && segments[0] === 'proposals' ? (segments[1] ?? '') : '';
+  const years = programYears();
+  const rawYear = metadata['program-year']?.trim();
+  const requested = rawYear ? Number(rawYear) : years.at(-1);
+  const programYear = requested !== undefined && Number.isInteger(requested) ? requested : 0;
+  const known = years.includes(programYear);
+  const uploader = Uploader.safeParse(metadata.uploader?.trim());
+  const upload: Upload = {
+    bucket,
+    key,
+    fileName: segments.at(-1) ?? key,
+    district,
+    programYear,
+    uploadId: opaqueId('upload', bucket, key, etag),
+    ...(uploader.success ? { uploader: uploader.data } : {}),
+  };
+  if (!known) return { upload, problem: fileProblems.unknownProgramYear(rawYear ?? '') };
+  if (!programFor(upload.programYear).districts[district]) {
+    return { upload, problem: fileProblems.unknownDistrict(district, upload.programYear) };
+  }
+  return { upload };
+}
+
+function earlierProposal(claim: Claim): EarlierProposal {
+  const name = districtName(claim.district, claim.programYear);
+  return {
+    proposedAt: claim.proposedAt,
+    district: claim.district,
+    programYear: claim.programYear,
+    ...(name ? { districtName: name } : {}),
+  };
+}
+
+/**
+ * Claims the family's NIK and KK for its case and creates the case. A claim this same
+ * upload already holds counts as won: it is this file read again.
+ */
+async function register(
+  upload: Upload,
+  row: number,
+  family: ProposedFamily,
+  warnings: Finding[],
+  proposedAt: string,
+): Promise<{ result: RowResult; caseId?: string }> {
+  const nikHash = hashId('nik', family.nik);
+  const kkHash = hashId('kk', family.kk);
+  const caseId = caseIdFor(upload.district, upload.programYear, nikHash);
+  const claim: Claim = {
+    caseId,
+    district: upload.district,
+    programYear: upload.programYear,
+    proposedAt,
+    uploadId: upload.uploadId,
+  };
+  const ours = (c: Claim) => c.uploadId === upload.uploadId && c.caseId === caseId;
+  const rejected = (finding: Finding) => ({ result: { row, status: 'rejected' as const, errors: [...warnings, finding] } });
+
+  const nik = await claimIdentity('NIK', nikHash, claim);
+  if (!nik.won && !ours(nik.existing)) return rejected(alreadyProposed('nik', earlierProposal(nik.existing)));
+  const kk = await claimIdentity('KK', kkHash, claim);
+  if (!kk.won && !ours(kk.existing)) {
+    await releaseClaim('NIK', nikHash, claim);
+    return rejected(alreadyProposed('no_kk', earlierProposal(kk.existing)));
+  }
+
+  const personal: Personal = Personal.parse({
+    nik: family.nik,
+    kk: family.kk,
+    nama: family.nama,
+    tanggalLahir: family.tanggalLahir,
+    jenisKelamin: family.jenisKelamin,
+    alamat: family.alamat,
+    kecamatan: family.kecamatan,
+    desa: family.desa,
+    noHp: family.noHp,
+    pendamping: family.pendamping,
+  });
+  const now = new Date().toISOString();
+  const c: Case = {
+    caseId,
+    district: upload.district,
+    programYear: upload.programYear,
+    stage: 'verification',
+    nikHash,
+    kkHash,
+    nikMasked: maskId(family.nik),
+    personal: seal(personal),
+    business: family.business,
+    proposal: { uploadId: upload.uploadId, key: upload.key, row, proposedAt },
+    intakeWarnings: warnings.map((w) => w.code),
+    journeyRuns: 0,
+    milestones: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+  // false means an earlier read of this upload created it: same family, same case.
+  await createCase(c);
+  return { result: { row, status: statusOf(warnings), errors: warnings }, caseId };
+}
+
+async function readObject(bucket: string, key: string, etag?: string): Promise<GetObjectCommandOutput> {
+  try {
+    return await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }));
+  } catch (e) {
+    if ((e as { name?: string }).name !== 'PreconditionFailed') throw e;
+    // Overwritten between the two reads: the new version has its own event and intake.
+    throw new ProposalFileError('FILE_CHANGED', {
+      id: 'Berkas diganti saat sedang dibaca; versi barunya diproses tersendiri.',
+      en: 'The file was replaced while it was being read; its new version is processed on its own.',
+    });
+  }
+}
+
+export async function readProposal({ bucket, key }: z.infer<typeof Event>): Promise<IntakeResult> {
+  if (isIntakeOutput(key)) {
+    const uploadId = opaqueId('upload', bucket, key);
+    await putText(bucket, journeysKey(uploadId), '[]', 'application/json');
+    return { uploadId, accepted: 0, rejected: 0, journeys: { bucket, key: journeysKey(uploadId) } };
+  }
+
+  const first = await readObject(bucket, key);
+  const { upload, problem } = placeUpload(bucket, key, (first.ETag ?? '').replaceAll('"', ''), first.Metadata ?? {});
+  const ctx: CheckContext = { district: upload.district, today: new Date() };
+  if (problem) {
+    bodyOf(first).destroy();
+    return rejectFile(upload, problem);
+  }
+  const dryRun = await checkProposal(bodyOf(first), ctx);
+  if (!dryRun.ok) return rejectFile(upload, dryRun.problem);
+
+  const second = await readObject(bucket, key, first.ETag);
+  const file = await openProposal(bodyOf(second), ctx);
+  const proposedAt = new Date().toISOString();
+  const rows: RowResult[] = [];
+  const journeys: { row: number; caseId: string }[] = [];
+  const pool = new Pool(WRITES_IN_FLIGHT);
+  try {
+    for await (const { row, check } of file.rows) {
+      if (!check.ok) {
+        rows.push({ row, status: 'rejected', errors: check.findings });
+        continue;
+      }
+      await pool.run(async () => {
+        const { result, caseId } = await register(upload, row, check.family, check.warnings, proposedAt);
+        rows.push(result);
+        if (caseId) journeys.push({ row, caseId });
+      });
+    }
+    await pool.drain();
+  } catch (e) {
+    await pool.drain().catch(() => undefined);
+    throw e;
+  }
+  rows.sort((a, b) => a.row - b.row);
+  journeys.sort((a, b) => a.row - b.row);
+
+  const list = journeys.map((j) => ({ caseId: j.caseId, executionName: journeyName(j.caseId, 1) }));
+  await putText(bucket, journeysKey(upload.uploadId), JSON.stringify(list), 'application/json');
+  const summary = summarize(rows);
+  const report: ProposalReport = {
+    file: key,
+    district: upload.district,
+    programYear: upload.programYear,
+    uploadId: upload.uploadId,
+    rows,
+    summary,
+    fileWarnings: file.fileWarnings,
+  };
+  await publishReport(upload, report, file.separator);
+  logger.info(
+    {
+      handler: 'read-proposal',
+      uploadId: upload.uploadId,
+      district: upload.district,
+      programYear: upload.programYear,
+      ...summary,
+    },
+    'proposal read',
+  );
+  return {
+    uploadId: upload.uploadId,
+    accepted: summary.accepted + summary.warning,
+    rejected: summary.rejected,
+    journeys: { bucket, key: journeysKey(upload.uploadId) },
+  };
+}
+
+export const handler = taskHandler('read-proposal', Event, readProposal);
