@@ -17,6 +17,8 @@ export const EMPTY_FORM: FormState = { values: {}, errors: {} };
 /** One kind of request as a page: what it shows, its form, and how the form becomes a decision. */
 export interface KindPage {
   title: Bilingual;
+  /** Heads the list of problems when a submitted form comes back. */
+  formInvalid: Bilingual;
   facts(ctx: PageContext): Html;
   form(ctx: PageContext, state: FormState): Html;
   /** The form as the decision input `decide()` validates; kept lenient so the domain names the problems. */

@@ -5,17 +5,7 @@
 import type { Bilingual } from '../errors.ts';
 import { LenderDecision } from '../requests.ts';
 import { districtName, type FormValues, one, type PageContext } from './context.ts';
-import {
-  choices,
-  errorSummary,
-  type FormState,
-  fact,
-  type KindPage,
-  type Option,
-  submit,
-  textArea,
-  textInput,
-} from './fields.ts';
+import { choices, type FormState, fact, type KindPage, type Option, submit, textArea, textInput } from './fields.ts';
 import { formatDateTime, formatRupiah, parseRupiah } from './format.ts';
 import { bi, html, label } from './html.ts';
 
@@ -54,6 +44,8 @@ function latestRevenue(ctx: PageContext): number | undefined {
 export const financingOutcomePage: KindPage = {
   title: { id: 'Hasil rujukan pembiayaan', en: 'Financing referral outcome' },
 
+  formInvalid: FORM_INVALID,
+
   facts(ctx) {
     const c = ctx.case;
     const r = referral(ctx);
@@ -79,7 +71,6 @@ ${fact({ id: 'Batas waktu', en: 'Deadline' }, label(formatDateTime(ctx.request.d
     const ceiling = formatRupiah(referral(ctx).ceilingRupiah);
     return html`<form method="post" accept-charset="utf-8">
 ${bi({ id: 'Hasil pembiayaan', en: 'Financing outcome' }, 'h2')}
-${errorSummary(state, FORM_INVALID)}
 ${choices('radio', 'status', { id: 'Hasil', en: 'Outcome' }, OUTCOMES, state, { required: true })}
 ${textInput('amountRupiah', { id: 'Jumlah pembiayaan (rupiah)', en: 'Amount financed (rupiah)' }, state, {
   inputmode: 'numeric',

@@ -8,7 +8,7 @@ import { type Bilingual, FormInvalidError, LinkError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { findRequest, type Request, type RequestKind, requestIdFromLink } from '../requests.ts';
 import { type FormValues, loadContext, type PageContext } from './context.ts';
-import { EMPTY_FORM, type FormState, type KindPage } from './fields.ts';
+import { EMPTY_FORM, errorSummary, type FormState, type KindPage } from './fields.ts';
 import { financingOutcomePage } from './financing-outcome.ts';
 import { formatDateTime } from './format.ts';
 import { grantApprovalPage } from './grant-approval.ts';
@@ -38,7 +38,9 @@ function footer(request: Request) {
 
 function requestPage(ctx: PageContext, state: FormState): string {
   const page = PAGES[ctx.request.kind];
-  return layout(page.title, html`${page.facts(ctx)}${page.form(ctx, state)}`, footer(ctx.request));
+  // The problems come first: on a phone the person lands at the top, not at the form.
+  const problems = errorSummary(state, page.formInvalid);
+  return layout(page.title, html`${problems}${page.facts(ctx)}${page.form(ctx, state)}`, footer(ctx.request));
 }
 
 export function linkErrorPage(error: LinkError, request?: Request): PageResponse {

@@ -1,7 +1,7 @@
 /**
  * Amounts and dates as the people using these pages write and read them. Mentors and
  * lenders type rupiah the way they would on paper ("1.500.000", "Rp 1,500,000",
- * "1,5 juta"); refusing those would only teach them to guess.
+ * "Rp1.500.000,-", "1,5 juta"); refusing those would only teach them to guess.
  */
 import type { Bilingual } from '../errors.ts';
 
@@ -25,6 +25,8 @@ export function parseRupiah(raw: string): number | undefined {
     .trim()
     .toLowerCase()
     .replace(/^(rp\.?|idr)\s*/, '')
+    // "Rp 1.500.000,-": the dash closes an amount on receipts and forms.
+    .replace(/[.,]-$/, '')
     .replace(/\s+/g, ' ');
   if (text === '') return undefined;
 

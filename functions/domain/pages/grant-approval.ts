@@ -6,7 +6,7 @@
 import type { Bilingual } from '../errors.ts';
 import { GrantDecision } from '../requests.ts';
 import { districtName, type FormValues, one, type PageContext } from './context.ts';
-import { choices, errorSummary, type FormState, fact, type KindPage, type Option, select, submit, textArea } from './fields.ts';
+import { choices, type FormState, fact, type KindPage, type Option, select, submit, textArea } from './fields.ts';
 import { formatDateTime, formatRupiah } from './format.ts';
 import { bi, html, label } from './html.ts';
 
@@ -44,6 +44,8 @@ function verification(ctx: PageContext) {
 export const grantApprovalPage: KindPage = {
   title: { id: 'Persetujuan bantuan modal usaha (BSiMU)', en: 'Business capital grant approval (BSiMU)' },
 
+  formInvalid: FORM_INVALID,
+
   facts(ctx) {
     const c = ctx.case;
     const b = c.business;
@@ -72,7 +74,6 @@ ${fact({ id: 'Batas waktu keputusan', en: 'Decision deadline' }, label(formatDat
   form(_ctx, state: FormState) {
     return html`<form method="post" accept-charset="utf-8">
 ${bi({ id: 'Keputusan Anda', en: 'Your decision' }, 'h2')}
-${errorSummary(state, FORM_INVALID)}
 ${choices('radio', 'decision', { id: 'Keputusan', en: 'Decision' }, DECISIONS, state, { required: true })}
 ${select('reasonCode', { id: 'Alasan penolakan', en: 'Reason for rejection' }, REJECTION_REASONS, state, {
   id: 'Wajib jika menolak.',

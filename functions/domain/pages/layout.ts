@@ -44,6 +44,8 @@ input[type=text],select,textarea{width:100%;font:inherit;padding:.625rem;border:
 textarea{min-height:6rem}
 input:focus,select:focus,textarea:focus,button:focus,a:focus{outline:3px solid #f0b400;outline-offset:2px}
 .hint{font-size:.9375rem;color:#4a4a4a;margin:.125rem 0 .375rem}
+dd .hint,dd .hint span{font-weight:400}
+strong[lang]{display:block}
 .error{color:#a0001c;font-weight:700;margin:.25rem 0}
 .error .en{color:#a0001c;font-weight:400}
 .invalid input[type=text],.invalid select,.invalid textarea,.invalid .choice{border-color:#a0001c}

@@ -7,17 +7,7 @@ import { MilestoneReport } from '../case.ts';
 import type { Bilingual } from '../errors.ts';
 import type { Practice } from '../program.ts';
 import { districtName, type FormValues, many, one, type PageContext } from './context.ts';
-import {
-  choices,
-  errorSummary,
-  type FormState,
-  fact,
-  type KindPage,
-  type Option,
-  submit,
-  textArea,
-  textInput,
-} from './fields.ts';
+import { choices, type FormState, fact, type KindPage, type Option, submit, textArea, textInput } from './fields.ts';
 import { formatDateTime, formatRupiah, parseRupiah } from './format.ts';
 import { bi, html, label } from './html.ts';
 
@@ -56,6 +46,8 @@ function milestone(ctx: PageContext) {
 export const milestoneReportPage: KindPage = {
   title: { id: 'Laporan pendampingan usaha', en: 'Business mentoring report' },
 
+  formInvalid: FORM_INVALID,
+
   facts(ctx) {
     const c = ctx.case;
     const m = milestone(ctx);
@@ -73,7 +65,6 @@ ${fact({ id: 'Batas waktu laporan', en: 'Report deadline' }, label(formatDateTim
   form(_ctx, state: FormState) {
     return html`<form method="post" accept-charset="utf-8">
 ${bi({ id: 'Laporan Anda', en: 'Your report' }, 'h2')}
-${errorSummary(state, FORM_INVALID)}
 ${choices(
   'radio',
   'businessRunning',
