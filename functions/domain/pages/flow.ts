@@ -31,8 +31,8 @@ const LINK_STATUS: Record<LinkError['linkCode'], number> = { LINK_INVALID: 404, 
 
 function footer(request: Request) {
   return bi({
-    id: `Tautan ini dikirim kepada ${request.recipient} dan hanya dapat dipakai sekali. Jangan meneruskan email ini.`,
-    en: `This link was sent to ${request.recipient} and works once. Do not forward the email.`,
+    id: `Tautan ini dikirim kepada ${request.recipient} dan hanya mencatat satu keputusan. Jangan meneruskan email ini.`,
+    en: `This link was sent to ${request.recipient} and records one decision only. Do not forward the email.`,
   });
 }
 
@@ -85,8 +85,8 @@ export function failurePage(reference: string): PageResponse {
     html: layout(
       { id: 'Terjadi gangguan', en: 'Something went wrong' },
       html`<div class="notice bad">${bi({
-        id: 'Maaf, halaman ini gagal dimuat. Keputusan Anda belum tentu tercatat; silakan coba lagi beberapa saat lagi.',
-        en: 'Sorry, this page failed. Your decision may not have been recorded; please try again in a moment.',
+        id: 'Maaf, terjadi gangguan. Silakan coba lagi beberapa saat lagi. Jika Anda sedang mengirim keputusan, buka tautannya lagi: halaman akan menunjukkan apakah keputusan sudah tercatat.',
+        en: 'Sorry, something failed. Please try again in a moment. If you were sending a decision, open the link again: the page shows whether it was recorded.',
       })}</div>${bi({ id: 'Jika terus terjadi, sebutkan kode rujukan ini kepada petugas:', en: 'If it keeps happening, give this reference to the officer:' })}<p><strong>${reference}</strong></p>`,
     ),
   };
