@@ -179,7 +179,9 @@ export async function openCsv(input: SheetInput): Promise<Sheet> {
       row += 1;
       return r.value;
     } catch (e) {
-      if (e instanceof CsvError) throw new SheetError(malformed(row + 1));
+      // The parser's own count: records it had parsed before this one broke (this stream
+      // may already have dropped them when it failed).
+      if (e instanceof CsvError) throw new SheetError(malformed(typeof e.records === 'number' ? e.records + 1 : row + 1));
       throw e;
     }
   };
