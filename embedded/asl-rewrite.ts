@@ -93,12 +93,7 @@ export function prepareStateMachine(aslText: string, substitutions: Record<strin
     throw new DefinitionError(`the definition is not valid JSON: ${(e as Error).message}`);
   }
   refuseJsonata(definition);
-  try {
-    // The library's validator (asl-validator) on the definition as written.
-    new StateMachine(definition as unknown as StateMachineDefinition);
-  } catch (e) {
-    throw new DefinitionError((e as Error).message);
-  }
+  validate(definition);
   const runnable = structuredClone(definition);
   const tasks = new Map<string, TaskSpec>();
   const retryStates: string[] = [];
@@ -116,6 +111,25 @@ export function prepareStateMachine(aslText: string, substitutions: Record<strin
     }
   });
   return { definition, runnable: runnable as unknown as StateMachineDefinition, tasks, retryStates };
+}
+
+/** Definitions already validated in this process (asl-validator takes about a second each time). */
+const validated = new Map<string, string | undefined>();
+
+/** The library's validator (asl-validator) on the definition as written. */
+function validate(definition: JsonObject): void {
+  const text = JSON.stringify(definition);
+  if (!validated.has(text)) {
+    try {
+      // On a copy: the validator writes QueryLanguage into every state it checks.
+      new StateMachine(structuredClone(definition) as unknown as StateMachineDefinition);
+      validated.set(text, undefined);
+    } catch (e) {
+      validated.set(text, (e as Error).message);
+    }
+  }
+  const problem = validated.get(text);
+  if (problem !== undefined) throw new DefinitionError(problem);
 }
 
 /**
