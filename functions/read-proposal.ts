@@ -24,13 +24,13 @@ import { programFor, programYears } from '#domain/program';
 import {
   alreadyProposed,
   type CheckContext,
-  checkProposal,
   type EarlierProposal,
   type Finding,
   fileProblems,
   openProposal,
   type ProposedFamily,
   type RowResult,
+  scanProposal,
   statusOf,
 } from '#domain/proposal';
 import { type ProposalReport, reportCsv, reportJson, summarize, summaryMail } from '#domain/proposal-report';
@@ -256,7 +256,7 @@ export async function readProposal({ bucket, key }: z.infer<typeof Event>): Prom
     bodyOf(first).destroy();
     return rejectFile(upload, problem);
   }
-  const dryRun = await checkProposal(bodyOf(first), ctx);
+  const dryRun = await scanProposal(bodyOf(first), ctx);
   if (!dryRun.ok) return rejectFile(upload, dryRun.problem);
 
   const second = await readObject(bucket, key, first.ETag);

@@ -424,8 +424,17 @@ export interface EarlierProposal {
   programYear: number;
 }
 
+// The ministry's reference time (WIB): an upload at 06:00 in Jakarta is that day there, not the day before in UTC.
+const jakartaDate = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Jakarta',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
 export function alreadyProposed(field: 'nik' | 'no_kk', earlier: EarlierProposal): Finding {
-  const date = earlier.proposedAt.slice(0, 10);
+  const at = new Date(earlier.proposedAt);
+  const date = Number.isNaN(at.getTime()) ? earlier.proposedAt.slice(0, 10) : jakartaDate.format(at);
   const where = earlier.districtName ? `${earlier.districtName} (${earlier.district})` : earlier.district;
   const what = field === 'nik' ? { id: 'NIK ini', en: 'This NIK' } : { id: 'No. KK ini', en: 'This family card number' };
   return error(
@@ -528,18 +537,34 @@ export type ProposalCheck =
  * the store and is left to the upload; everything else an upload would say, this says.
  */
 export async function checkProposal(input: SheetInput, ctx: CheckContext): Promise<ProposalCheck> {
+  const rows: RowResult[] = [];
+  const result = await scanProposal(input, ctx, (r) => rows.push(r));
+  return result.ok ? { ...result, rows } : result;
+}
+
+/**
+ * Reads a whole proposal file through every check, handing each row's result to `onRow`
+ * and keeping nothing else: memory stays flat however long the file is.
+ */
+export async function scanProposal(
+  input: SheetInput,
+  ctx: CheckContext,
+  onRow: (result: RowResult) => void = () => {},
+): Promise<
+  | { ok: true; separator: Separator; fileWarnings: FileProblem[]; summary: Record<RowStatus, number> }
+  | { ok: false; problem: FileProblem }
+> {
   try {
     const file = await openProposal(input, ctx);
-    const rows: RowResult[] = [];
     const summary: Record<RowStatus, number> = { accepted: 0, warning: 0, rejected: 0 };
     for await (const { row, check } of file.rows) {
       const errors = check.ok ? check.warnings : check.findings;
       const status = statusOf(errors);
       summary[status] += 1;
-      rows.push({ row, status, errors });
+      onRow({ row, status, errors });
     }
-    if (rows.length === 0) return { ok: false, problem: fileProblems.noRows };
-    return { ok: true, separator: file.separator, fileWarnings: file.fileWarnings, rows, summary };
+    if (summary.accepted + summary.warning + summary.rejected === 0) return { ok: false, problem: fileProblems.noRows };
+    return { ok: true, separator: file.separator, fileWarnings: file.fileWarnings, summary };
   } catch (e) {
     if (e instanceof SheetError) return { ok: false, problem: e.problem };
     throw e;

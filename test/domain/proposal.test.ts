@@ -268,6 +268,12 @@ describe('duplicates within a file', () => {
 });
 
 describe('already proposed', () => {
+  it('dates the earlier proposal in Jakarta time, where the ministry works', () => {
+    const f = alreadyProposed('no_kk', { proposedAt: '2020-03-13T23:30:00.000Z', district: '3210', programYear: 2020 });
+    expect(f.message.en).toContain('on 2020-03-14 by 3210');
+    expect(f.field).toBe('no_kk');
+  });
+
   it('names the date and district of the earlier proposal, nothing personal', () => {
     const f = alreadyProposed('nik', {
       proposedAt: '2020-03-14T02:00:00.000Z',

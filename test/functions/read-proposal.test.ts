@@ -350,7 +350,7 @@ describe('ReadProposal: one family, one proposal', () => {
     put(first, csv([family(1), family(2)]));
     await read(first);
     const claim = table.get(`NIK#${hashId('nik', nikOf(family(1)))}|CLAIM`);
-    const date = String(claim?.proposedAt).slice(0, 10);
+    const date = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' }).format(new Date(String(claim?.proposedAt)));
 
     const second = 'proposals/3210/usulan-april.csv';
     put(second, csv([family(3), family(1)]), { uploader: UPLOADER, 'program-year': '2024' }, 'etag-2');
