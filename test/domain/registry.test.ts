@@ -94,8 +94,7 @@ describe('importRegistry', () => {
       return {};
     });
     const lines = ['nik,tanggal_graduasi,desil,tahun_penerima_prokus'];
-    for (let i = 1; i <= 3000; i += 1)
-      lines.push(`3210010101${String(90).padStart(2, '0')}${String(i).padStart(4, '0')},2019-01-01,1,`);
+    for (let i = 1; i <= 3000; i += 1) lines.push(`321001010190${String(i).padStart(4, '0')},2019-01-01,1,`);
     const result = await importRegistry(lines.join('\n'));
     expect(result).toEqual({ imported: 3000, rejected: [] });
     expect(peak).toBeGreaterThan(1);
