@@ -454,12 +454,14 @@ export class Engine {
     const params: Json = isObject(input) ? { ...input } : input;
     let timeoutSeconds = DEFAULT_TASK_TIMEOUT_SECONDS;
     if (spec.timeout.from === 'literal') timeoutSeconds = spec.timeout.seconds;
-    if (spec.timeout.from === 'input' && isObject(params)) {
+    if (spec.timeout.from === 'input' && isObject(params) && isObject(input)) {
       const value = params[TIMEOUT_KEY];
       delete params[TIMEOUT_KEY];
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_SECONDS) {
-        // The library checks the path itself but only after it has called us; refuse here
-        // so nothing runs, including values that would overflow its setTimeout.
+        // The library reads the timeout from this same object right after calling us: a
+        // harmless value keeps its timer from overflowing (or its check from throwing
+        // outside the task), while the task fails here, before anything runs.
+        input[TIMEOUT_KEY] = MAX_TIMEOUT_SECONDS;
         result.reject(
           fatal(
             'States.Runtime',
