@@ -1,0 +1,18 @@
+/**
+ * The CDK app. No lookups: `cdk synth` works offline and without credentials; the
+ * account and region come from the CLI profile at deploy time.
+ */
+import { App } from 'aws-cdk-lib';
+import { readContext } from './context.ts';
+import { ProkusStack } from './prokus-stack.ts';
+
+const app = new App();
+const context = readContext(app);
+new ProkusStack(app, context.stackName, {
+  description: 'Prokus Workflow: proposal intake and beneficiary journeys',
+  senderEmail: context.senderEmail,
+  approverEmail: context.approverEmail,
+  logLevel: context.logLevel,
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+app.synth();

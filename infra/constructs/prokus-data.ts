@@ -1,0 +1,73 @@
+/**
+ * Where Prokus keeps its state: the case table, the bucket of uploads and reports,
+ * and the program secret the handlers derive their keys from. NIK and KK are personal
+ * data under UU PDP No. 27/2022, so the table and the bucket are encrypted with a key
+ * the program owns (its use shows in CloudTrail and it can be revoked), and both are
+ * retained when the stack is deleted.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/** The operators' query (functions/domain/store.ts `listCases`): cases of a district and year, by stage. */
+export const DISTRICT_STAGE_INDEX = 'byDistrictStage';
+
+export class ProkusData extends Construct {
+  readonly key: Key;
+  readonly table: Table;
+  readonly bucket: Bucket;
+  readonly secret: Secret;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    this.key = new Key(this, 'DataKey', {
+      description: 'Prokus personal data (case table and uploaded proposals)',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.table = new Table(this, 'Cases', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: DISTRICT_STAGE_INDEX,
+      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+      // listCases parses whole case records from the index.
+      projectionType: ProjectionType.ALL,
+    });
+
+    this.bucket = new Bucket(this, 'Files', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.key,
+      // One data key per bucket instead of one KMS call per object: uploads of 500 districts a day.
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      versioned: true,
+      eventBridgeEnabled: true,
+      // Versions replaced by a re-upload stay recoverable for a while, not forever.
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Without this secret no sealed field can be read and no hash recomputed: never deleted with the stack.
+    this.secret = new Secret(this, 'ProgramSecret', {
+      description: 'Prokus program secret: identity hashing, sealing of personal fields, link signatures',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

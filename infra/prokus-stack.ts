@@ -1,0 +1,238 @@
+/**
+ * Prokus on AWS: an upload under proposals/ starts the intake state machine, which
+ * starts one journey execution per accepted family; Lambda functions do the work,
+ * DynamoDB holds the cases, SES sends the links, an HTTP API serves the pages behind
+ * those links. The state machines are the ASL files the embedded runtime also runs.
+ */
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { AslStateMachine } from './constructs/asl-state-machine.ts';
+import { OperationsDashboard } from './constructs/operations-dashboard.ts';
+import { ProkusData } from './constructs/prokus-data.ts';
+import { ProkusFunction } from './constructs/prokus-function.ts';
+
+/** Where district offices upload proposal files; the key prefix the intake listens to. */
+export const PROPOSALS_PREFIX = 'proposals/';
+
+/**
+ * One Lambda function per entry file in functions/. The id is the stage's name, and
+ * `${<id>FunctionArn}` is its placeholder in the ASL files.
+ */
+export const FUNCTIONS = {
+  LoadCase: { file: 'load-case.ts', description: 'Journey: register the run on the case, return its stage' },
+  Verification: { file: 'verification.ts', description: 'Journey: PKH registry and program rules' },
+  OpenRequest: { file: 'open-request.ts', description: 'Journey: email an approval, report or referral link' },
+  AwaitRequest: { file: 'await-request.ts', description: 'Journey: keep the task token of a waiting request' },
+  Disbursement: { file: 'disbursement.ts', description: 'Journey: record the BSiMU grant against the quota' },
+  PlanMentoring: { file: 'plan-mentoring.ts', description: 'Journey: pending mentoring milestones' },
+  Grading: { file: 'grading.ts', description: 'Journey: grade pemula / berkembang / maju' },
+  FinancingReferral: { file: 'financing-referral.ts', description: 'Journey: choose the financing scheme' },
+  Close: { file: 'close.ts', description: 'Journey: close the case with its outcome' },
+  RecordFailure: { file: 'record-failure.ts', description: 'Journey: record an unexpected error on the case' },
+  ReadProposal: { file: 'read-proposal.ts', description: 'Intake: check a proposal file, register families' },
+  Pages: { file: 'pages.ts', description: 'Approval, report and referral pages behind the HTTP API' },
+} as const;
+export type FunctionId = keyof typeof FUNCTIONS;
+
+export interface ProkusStackProps extends StackProps {
+  /** The From address of every email; SES must verify it before mail goes out. */
+  readonly senderEmail: string;
+  /** Who approves grants (OpenRequest sends the grant-approval links there). */
+  readonly approverEmail: string;
+  readonly logLevel?: string;
+}
+
+export class ProkusStack extends Stack {
+  readonly functions: Record<FunctionId, ProkusFunction>;
+  readonly journey: StateMachine;
+  readonly intake: StateMachine;
+
+  constructor(scope: Construct, id: string, props: ProkusStackProps) {
+    super(scope, id, props);
+
+    const data = new ProkusData(this, 'Data');
+    const sender = new EmailIdentity(this, 'Sender', { identity: Identity.email(props.senderEmail) });
+
+    // The API exists before its routes so every function (OpenRequest builds the links)
+    // can know its URL; only the routes point back at the Pages function, so no cycle.
+    const pagesApi = new HttpApi(this, 'PagesApi', {
+      description: 'Prokus approval, report and referral pages',
+      createDefaultStage: false,
+    });
+    pagesApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      // Each link serves one person; the limit only keeps a misbehaving client from using up Lambda concurrency.
+      throttle: { rateLimit: 50, burstLimit: 100 },
+    });
+
+    const environment = {
+      TABLE_NAME: data.table.tableName,
+      BUCKET_NAME: data.bucket.bucketName,
+      SECRET_ID: data.secret.secretArn,
+      MAIL_FROM: props.senderEmail,
+      APPROVER_EMAIL: props.approverEmail,
+      PAGES_URL: pagesApi.apiEndpoint,
+      LOG_LEVEL: props.logLevel ?? 'info',
+    };
+
+    const fn = (id: FunctionId, extra: { memorySize?: number; timeout?: Duration } = {}) =>
+      new ProkusFunction(this, id, {
+        entryFile: FUNCTIONS[id].file,
+        description: FUNCTIONS[id].description,
+        environment,
+        ...extra,
+      });
+    this.functions = {
+      LoadCase: fn('LoadCase'),
+      Verification: fn('Verification'),
+      OpenRequest: fn('OpenRequest'),
+      AwaitRequest: fn('AwaitRequest'),
+      Disbursement: fn('Disbursement'),
+      PlanMentoring: fn('PlanMentoring'),
+      Grading: fn('Grading'),
+      FinancingReferral: fn('FinancingReferral'),
+      Close: fn('Close'),
+      RecordFailure: fn('RecordFailure'),
+      // Whole files of up to 100,000 rows, checked and registered in one invocation.
+      ReadProposal: fn('ReadProposal', { memorySize: 1024, timeout: Duration.minutes(15) }),
+      // API Gateway gives up on an integration after 30 s.
+      Pages: fn('Pages', { timeout: Duration.seconds(25) }),
+    };
+    const all = Object.values(this.functions);
+    for (const f of all) {
+      data.table.grantReadWriteData(f);
+      data.secret.grantRead(f);
+    }
+    data.bucket.grantReadWrite(this.functions.ReadProposal);
+    for (const f of [this.functions.OpenRequest, this.functions.ReadProposal, this.functions.Pages]) {
+      sender.grantSendEmail(f);
+    }
+
+    const journeyName = `${this.stackName}-Journey`;
+    const intakeName = `${this.stackName}-Intake`;
+
+    const journey = new AslStateMachine(this, 'Journey', {
+      aslFile: 'workflows/journey.asl.json',
+      stateMachineName: journeyName,
+      stateMachineType: StateMachineType.STANDARD,
+      substitutions: this.arnSubstitutions([
+        'LoadCase',
+        'Verification',
+        'OpenRequest',
+        'AwaitRequest',
+        'Disbursement',
+        'PlanMentoring',
+        'Grading',
+        'FinancingReferral',
+        'Close',
+        'RecordFailure',
+      ]),
+    });
+    this.journey = journey.stateMachine;
+
+    const intake = new AslStateMachine(this, 'Intake', {
+      aslFile: 'workflows/intake.asl.json',
+      stateMachineName: intakeName,
+      stateMachineType: StateMachineType.STANDARD,
+      substitutions: {
+        ...this.arnSubstitutions(['ReadProposal']),
+        JourneyStateMachineArn: this.journey.stateMachineArn,
+      },
+    });
+    this.intake = intake.stateMachine;
+
+    for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
+      if (id === 'Pages') continue;
+      this.functions[id].grantInvoke(id === 'ReadProposal' ? this.intake : this.journey);
+    }
+
+    // The journey's definition names these functions, and a function waits for its role's
+    // policies: granting on the journey construct itself would be a cycle. The same state
+    // machine, referenced by its name, breaks it.
+    const journeyByName = StateMachine.fromStateMachineName(this, 'JourneyByName', journeyName);
+    journeyByName.grantTaskResponse(this.functions.AwaitRequest);
+    journeyByName.grantTaskResponse(this.functions.Pages);
+
+    this.journey.grantStartExecution(this.intake);
+    // StartJourneys is a Distributed Map: ItemReader reads the journeys list ReadProposal
+    // wrote, and the map runs its child executions as executions of the intake itself.
+    data.bucket.grantRead(this.intake);
+    const intakeByName = StateMachine.fromStateMachineName(this, 'IntakeByName', intakeName);
+    intakeByName.grantStartExecution(this.intake);
+    this.intake.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [
+          this.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${intakeName}/*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+
+    // Uploads that could not reach the intake wait here instead of vanishing.
+    const undelivered = new Queue(this, 'UndeliveredUploads', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    new Rule(this, 'ProposalUploaded', {
+      description: 'A proposal file under proposals/ starts the intake',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [data.bucket.bucketName] },
+          object: { key: [{ prefix: PROPOSALS_PREFIX }] },
+        },
+      },
+      targets: [
+        new SfnStateMachine(this.intake, {
+          input: RuleTargetInput.fromObject({
+            bucket: EventField.fromPath('$.detail.bucket.name'),
+            key: EventField.fromPath('$.detail.object.key'),
+          }),
+          deadLetterQueue: undelivered,
+          retryAttempts: 20,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
+    const pages = new HttpLambdaIntegration('Pages', this.functions.Pages);
+    pagesApi.addRoutes({ path: '/r/{token}', methods: [HttpMethod.GET, HttpMethod.POST], integration: pages });
+    pagesApi.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: pages });
+
+    new OperationsDashboard(this, 'Dashboard', {
+      dashboardName: `${this.stackName}-operations`,
+      stateMachines: { Journey: this.journey, Intake: this.intake },
+      functions: all,
+    });
+
+    new CfnOutput(this, 'BucketName', {
+      value: data.bucket.bucketName,
+      description: `Upload proposals under ${PROPOSALS_PREFIX}`,
+    });
+    new CfnOutput(this, 'TableName', { value: data.table.tableName });
+    new CfnOutput(this, 'JourneyStateMachineArn', { value: this.journey.stateMachineArn });
+    new CfnOutput(this, 'IntakeStateMachineArn', { value: this.intake.stateMachineArn });
+    new CfnOutput(this, 'PagesUrl', { value: pagesApi.apiEndpoint });
+    new CfnOutput(this, 'UndeliveredUploadsQueueUrl', { value: undelivered.queueUrl });
+  }
+
+  private arnSubstitutions(ids: FunctionId[]): Record<string, string> {
+    return Object.fromEntries(ids.map((id) => [`${id}FunctionArn`, this.functions[id].functionArn]));
+  }
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { readContext } from '../../infra/context.ts';
+import { cdkJsonContext, testApp } from './synth.ts';
+
+describe('CDK context', () => {
+  it('cdk.json has usable example addresses, so `cdk synth` works on a fresh clone', () => {
+    const context = readContext(testApp());
+    expect(context.senderEmail).toBe(cdkJsonContext().senderEmail);
+    expect(context.approverEmail).toBe(cdkJsonContext().approverEmail);
+    expect(context.stackName).toBe('Prokus');
+  });
+
+  it('`-c` values override the examples', () => {
+    const context = readContext(testApp({ senderEmail: 'prokus@dinsos.example.org', stackName: 'ProkusStaging' }));
+    expect(context).toMatchObject({ senderEmail: 'prokus@dinsos.example.org', stackName: 'ProkusStaging' });
+  });
+
+  it('a mistyped address fails the synth with a message naming the setting', () => {
+    expect(() => readContext(testApp({ approverEmail: 'approver-at-example.org' }))).toThrow(/approverEmail/);
+  });
+
+  it('a stack name that cannot prefix a state machine name is refused', () => {
+    expect(() => readContext(testApp({ stackName: 'prokus journey' }))).toThrow(/stackName/);
+  });
+});

@@ -1,0 +1,367 @@
+import { readFileSync } from 'node:fs';
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { aslPlaceholders } from '../../infra/constructs/asl-state-machine.ts';
+import { FUNCTIONS, type FunctionId, PROPOSALS_PREFIX } from '../../infra/prokus-stack.ts';
+import { APPROVER, allStatements, logicalId, permissionsOf, render, SENDER, stagedDefinition, synthProkus } from './synth.ts';
+
+const { app, stack, template, json } = synthProkus();
+const ids = Object.keys(FUNCTIONS) as FunctionId[];
+const fnId = (id: FunctionId) => logicalId(stack, stack.functions[id]);
+const roleOf = (id: FunctionId) => logicalId(stack, stack.functions[id].role!);
+const journeyId = logicalId(stack, stack.journey);
+const intakeId = logicalId(stack, stack.intake);
+const arn = (service: string, resource: string) => `arn:{AWS::Partition}:${service}:{AWS::Region}:{AWS::AccountId}:${resource}`;
+
+function resourceOf(logical: string) {
+  const r = json.Resources[logical];
+  if (!r) throw new Error(`no resource ${logical}`);
+  return r;
+}
+
+describe('Lambda functions', () => {
+  it('one per entry file, each Node.js 20 on arm64 with X-Ray tracing and source maps', () => {
+    for (const id of ids) {
+      expect(resourceOf(fnId(id)).Properties).toMatchObject({
+        Handler: 'index.handler',
+        Runtime: 'nodejs20.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
+      });
+    }
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs20.x' }, ids.length);
+  });
+
+  it('every function gets the table, bucket, secret, mail addresses, pages URL and log level', () => {
+    const data = stack.node.findChild('Data');
+    const tableId = logicalId(stack, data.node.findChild('Cases'));
+    const bucketId = logicalId(stack, data.node.findChild('Files'));
+    const secretId = logicalId(stack, data.node.findChild('ProgramSecret'));
+    const apiId = logicalId(stack, stack.node.findChild('PagesApi'));
+    for (const id of ids) {
+      const env = (resourceOf(fnId(id)).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
+        .Variables;
+      expect(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, render(v)]))).toEqual({
+        TABLE_NAME: `{${tableId}}`,
+        BUCKET_NAME: `{${bucketId}}`,
+        SECRET_ID: `{${secretId}}`,
+        MAIL_FROM: SENDER,
+        APPROVER_EMAIL: APPROVER,
+        PAGES_URL: `{${apiId}.ApiEndpoint}`,
+        LOG_LEVEL: 'info',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('ReadProposal can take a whole file: 15 minutes and 1 GB; the others stay under their task timeouts', () => {
+    expect(resourceOf(fnId('ReadProposal')).Properties).toMatchObject({ MemorySize: 1024, Timeout: 900 });
+    for (const id of ids.filter((i) => i !== 'ReadProposal')) {
+      // The journey's task states time out after 60 s; a Lambda timeout above it would be retried while still running.
+      expect((resourceOf(fnId(id)).Properties as { Timeout: number }).Timeout).toBeLessThan(60);
+    }
+  });
+
+  it('logs go to a log group of their own that keeps them for a month', () => {
+    const group = new Capture();
+    for (const id of ids) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: FUNCTIONS[id].description,
+        LoggingConfig: { LogGroup: { Ref: group } },
+      });
+      expect(resourceOf(group.asString()).Type).toBe('AWS::Logs::LogGroup');
+      expect(resourceOf(group.asString()).Properties).toMatchObject({ RetentionInDays: 30 });
+    }
+  });
+});
+
+describe('state machines', () => {
+  it('journey and intake are Standard, traced, and log errors without execution data', () => {
+    for (const [logical, name] of [
+      [journeyId, 'ProkusTest-Journey'],
+      [intakeId, 'ProkusTest-Intake'],
+    ] as const) {
+      expect(resourceOf(logical).Properties).toMatchObject({
+        StateMachineName: name,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
+      });
+    }
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/vendedlogs/states/ProkusTest-Journey',
+      RetentionInDays: 30,
+    });
+  });
+
+  for (const [label, file] of [
+    ['journey', 'workflows/journey.asl.json'],
+    ['intake', 'workflows/intake.asl.json'],
+  ] as const) {
+    it(`deploys ${file} unchanged, with a value for every \${...} placeholder in it`, () => {
+      const machine = label === 'journey' ? stack.journey : stack.intake;
+      const props = resourceOf(logicalId(stack, machine)).Properties as {
+        DefinitionS3Location: { Key: string };
+        DefinitionSubstitutions: Record<string, unknown>;
+      };
+      const definition = stagedDefinition(app, props.DefinitionS3Location.Key);
+      expect(JSON.parse(definition)).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+
+      // What CloudFormation does with DefinitionSubstitutions: nothing of ours may be left over.
+      const substituted = definition.replace(/\$\{(\w+)\}/g, (whole, name: string) =>
+        name in props.DefinitionSubstitutions ? render(props.DefinitionSubstitutions[name]) : whole,
+      );
+      expect(substituted).not.toMatch(/\$\{\w+\}/);
+      expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(aslPlaceholders(file));
+    });
+  }
+
+  it('each function placeholder resolves to that function, the intake to the journey', () => {
+    const journey = resourceOf(journeyId).Properties as { DefinitionSubstitutions: Record<string, unknown> };
+    for (const id of ids.filter((i) => i !== 'ReadProposal' && i !== 'Pages')) {
+      expect(render(journey.DefinitionSubstitutions[`${id}FunctionArn`])).toBe(`{${fnId(id)}.Arn}`);
+    }
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'ProkusTest-Intake',
+      DefinitionSubstitutions: {
+        ReadProposalFunctionArn: { 'Fn::GetAtt': [fnId('ReadProposal'), 'Arn'] },
+        JourneyStateMachineArn: { Ref: journeyId },
+      },
+    });
+  });
+});
+
+describe('data', () => {
+  it('the case table: pk/sk, on demand, point-in-time recovery, our KMS key, the district/stage index, retained', () => {
+    const key = new Capture();
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } },
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byDistrictStage',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    });
+    expect(resourceOf(key.asString())).toMatchObject({
+      Type: 'AWS::KMS::Key',
+      Properties: { EnableKeyRotation: true },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('the bucket: KMS encrypted, no public access, TLS only, versioned, retained, events to EventBridge', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: { EventBridgeConfiguration: {} },
+    });
+  });
+
+  it('the program secret is generated, long, retained, and readable by every function', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        GenerateSecretString: Match.objectLike({ PasswordLength: Match.anyValue(), ExcludePunctuation: true }),
+      }),
+    });
+    const secret = logicalId(stack, stack.node.findChild('Data').node.findChild('ProgramSecret'));
+    const length = (resourceOf(secret).Properties as { GenerateSecretString: { PasswordLength: number } }).GenerateSecretString
+      .PasswordLength;
+    expect(length).toBeGreaterThanOrEqual(48);
+    for (const id of ids) {
+      expect(permissionsOf(json, roleOf(id))).toContainEqual({
+        action: 'secretsmanager:GetSecretValue',
+        resource: `{${secret}}`,
+      });
+    }
+  });
+});
+
+describe('intake trigger', () => {
+  it('an object created under proposals/ in our bucket starts the intake with {bucket, key}', () => {
+    const bucketId = logicalId(stack, stack.node.findChild('Data').node.findChild('Files'));
+    const input = new Capture();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [{ Ref: bucketId }] }, object: { key: [{ prefix: PROPOSALS_PREFIX }] } },
+      },
+      Targets: [Match.objectLike({ Arn: { Ref: intakeId }, InputTransformer: input, DeadLetterConfig: Match.anyValue() })],
+    });
+    const { InputPathsMap, InputTemplate } = input.asObject() as { InputPathsMap: Record<string, string>; InputTemplate: string };
+    // EventBridge replaces <name> with the JSON value at its path; do the same with a sample event.
+    const event = { detail: { bucket: { name: 'the-bucket' }, object: { key: 'proposals/3210/usulan.csv' } } };
+    const at = (path: string) =>
+      path
+        .replace(/^\$\./, '')
+        .split('.')
+        .reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], event);
+    const rendered = InputTemplate.replace(/<([\w-]+)>/g, (_, name: string) => JSON.stringify(at(InputPathsMap[name] ?? '')));
+    expect(JSON.parse(rendered)).toEqual({ bucket: 'the-bucket', key: 'proposals/3210/usulan.csv' });
+  });
+});
+
+describe('mail', () => {
+  it('the sender address is an SES identity; only the functions that send mail may send, and only as it', () => {
+    const identity = logicalId(stack, stack.node.findChild('Sender'));
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: SENDER });
+    const senderArn = arn('ses', `identity/{${identity}}`);
+    const senders: FunctionId[] = ['OpenRequest', 'ReadProposal', 'Pages'];
+    for (const id of ids) {
+      const ses = permissionsOf(json, roleOf(id)).filter((p) => p.action.startsWith('ses:'));
+      if (senders.includes(id)) {
+        expect(ses).toEqual(
+          expect.arrayContaining([
+            { action: 'ses:SendEmail', resource: senderArn },
+            { action: 'ses:SendRawEmail', resource: senderArn },
+          ]),
+        );
+        expect(ses.every((p) => p.resource === senderArn)).toBe(true);
+      } else {
+        expect(ses).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('pages', () => {
+  it('GET and POST /r/{token} and GET /health reach the Pages function', () => {
+    const integration = new Capture();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { 'Fn::GetAtt': [fnId('Pages'), 'Arn'] },
+    });
+    const routes = Object.values(json.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => (r.Properties as { RouteKey: string }).RouteKey)
+      .sort();
+    expect(routes).toEqual(['GET /health', 'GET /r/{token}', 'POST /r/{token}']);
+    template.allResourcesProperties('AWS::ApiGatewayV2::Route', {
+      Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration }]] },
+    });
+    expect(resourceOf(integration.asString()).Properties).toMatchObject({
+      IntegrationUri: { 'Fn::GetAtt': [fnId('Pages'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', AutoDeploy: true });
+  });
+});
+
+describe('permissions', () => {
+  it('the journey may invoke its ten functions and the intake ReadProposal, nothing else', () => {
+    const invokes = (machine: string) =>
+      permissionsOf(json, logicalId(stack, (machine === 'journey' ? stack.journey : stack.intake).role))
+        .filter((p) => p.action === 'lambda:InvokeFunction')
+        .map((p) => p.resource)
+        .filter((r) => r.endsWith('.Arn}'))
+        .sort();
+    const journeyFns = ids.filter((i) => i !== 'ReadProposal' && i !== 'Pages');
+    expect(invokes('journey')).toEqual(journeyFns.map((i) => `{${fnId(i)}.Arn}`).sort());
+    expect(invokes('intake')).toEqual([`{${fnId('ReadProposal')}.Arn}`]);
+  });
+
+  it('the intake starts journeys, reads the journeys list, and runs its Distributed Map on itself', () => {
+    const intake = permissionsOf(json, logicalId(stack, stack.intake.role));
+    const bucketId = logicalId(stack, stack.node.findChild('Data').node.findChild('Files'));
+    expect(intake).toEqual(
+      expect.arrayContaining([
+        { action: 'states:StartExecution', resource: `{${journeyId}}` },
+        { action: 'states:StartExecution', resource: arn('states', 'stateMachine:ProkusTest-Intake') },
+        { action: 'states:DescribeExecution', resource: arn('states', 'execution:ProkusTest-Intake/*') },
+        { action: 'states:StopExecution', resource: arn('states', 'execution:ProkusTest-Intake/*') },
+        { action: 's3:GetObject*', resource: `{${bucketId}.Arn}/*` },
+      ]),
+    );
+  });
+
+  it('the approval pages and AwaitRequest may answer the journey’s waiting tasks, and no other function may', () => {
+    const journeyArn = arn('states', 'stateMachine:ProkusTest-Journey');
+    for (const id of ids) {
+      const responses = permissionsOf(json, roleOf(id)).filter((p) => /^states:SendTask/.test(p.action));
+      if (id === 'Pages' || id === 'AwaitRequest') {
+        expect(responses.map((p) => p.action).sort()).toEqual([
+          'states:SendTaskFailure',
+          'states:SendTaskHeartbeat',
+          'states:SendTaskSuccess',
+        ]);
+        expect(responses.every((p) => p.resource === journeyArn)).toBe(true);
+      } else {
+        expect(responses).toEqual([]);
+      }
+    }
+  });
+
+  it('only ReadProposal writes to the bucket', () => {
+    for (const id of ids) {
+      const puts = permissionsOf(json, roleOf(id)).filter((p) => p.action === 's3:PutObject');
+      expect(puts.length > 0).toBe(id === 'ReadProposal');
+    }
+  });
+
+  it('no statement allows every action, and "*" resources only for X-Ray and log delivery, which have no others', () => {
+    const wildcardOk =
+      /^(xray:|logs:(CreateLogDelivery|DeleteLogDelivery|DescribeLogGroups|DescribeResourcePolicies|GetLogDelivery|ListLogDeliveries|PutResourcePolicy|UpdateLogDelivery)$)/;
+    const statements = allStatements(json);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) {
+      expect(s.actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+      if (s.resources.includes('*')) expect(s.actions.filter((a) => !wildcardOk.test(a))).toEqual([]);
+    }
+  });
+});
+
+describe('operations', () => {
+  it('a dashboard shows executions per state machine', () => {
+    const body = new Capture();
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardBody: body });
+    const text = render(body.asObject());
+    for (const metric of ['ExecutionsStarted', 'ExecutionsFailed', 'ExecutionsTimedOut']) expect(text).toContain(metric);
+    expect(text).toContain(`{${journeyId}}`);
+    expect(text).toContain(`{${intakeId}}`);
+  });
+
+  it('outputs what an operator needs: bucket, table, state machines, pages URL', () => {
+    for (const output of ['BucketName', 'TableName', 'JourneyStateMachineArn', 'IntakeStateMachineArn', 'PagesUrl']) {
+      template.hasOutput(output, { Value: Match.anyValue() });
+    }
+    template.hasOutput('JourneyStateMachineArn', { Value: { Ref: journeyId } });
+  });
+});
