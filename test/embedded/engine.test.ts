@@ -504,7 +504,11 @@ describe('registration', () => {
     refuse({ T: { Type: 'Pass', Assign: { x: 1 }, End: true } }, /T: Assign is not supported/);
     refuse({ T: { Type: 'Pass', Next: 'Nowhere' } }, /Nowhere/);
     expect(() =>
-      engine.registerStateMachine('m', '{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"${FnArn}","End":true}}}', {}),
+      engine.registerStateMachine(
+        'm',
+        JSON.stringify({ StartAt: 'T', States: { T: { Type: 'Task', Resource: '\u0024{FnArn}', End: true } } }),
+        {},
+      ),
     ).toThrow(/no substitution for \$\{FnArn\}/);
   });
 });
