@@ -70,9 +70,10 @@ describe('rewriteItemReaders', () => {
   });
 
   it('ends with the release task when the Map was the last state', () => {
-    const states: JsonObject = { M: distributedMap({ Next: undefined, End: true, Catch: undefined }) };
-    delete (states.M as JsonObject).Next;
-    delete (states.M as JsonObject).Catch;
+    const map = distributedMap({ End: true });
+    delete map.Next;
+    delete map.Catch;
+    const states: JsonObject = { M: map };
 
     rewriteItemReaders(states);
 
