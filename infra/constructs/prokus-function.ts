@@ -28,8 +28,6 @@ export interface ProkusFunctionProps {
 }
 
 export class ProkusFunction extends NodejsFunction {
-  readonly logGroupOfFunction: LogGroup;
-
   constructor(scope: Construct, id: string, props: ProkusFunctionProps) {
     // The log group is created before the function so its retention is ours, not "never expire".
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -65,6 +63,5 @@ export class ProkusFunction extends NodejsFunction {
         forceDockerBundling: false,
       },
     });
-    this.logGroupOfFunction = logGroup;
   }
 }
