@@ -24,13 +24,13 @@ describe('Lambda functions', () => {
     for (const id of ids) {
       expect(resourceOf(fnId(id)).Properties).toMatchObject({
         Handler: 'index.handler',
-        Runtime: 'nodejs20.x',
+        Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
         Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
       });
     }
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs20.x' }, ids.length);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x' }, ids.length);
   });
 
   it('every function gets the table, bucket, secret, mail addresses, pages URL and log level', () => {

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
@@ -32,8 +32,6 @@ export const APPROVER = 'approver@example.org';
 export function synthProkus() {
   const app = testApp();
   const stack = new ProkusStack(app, 'ProkusTest', { senderEmail: SENDER, approverEmail: APPROVER });
-  // `cdk synth` shows the nodejs20.x deprecation warning once per function; tests need not repeat it.
-  Validations.of(stack).acknowledge({ id: 'CloudFormation-Validate::W2531', reason: 'nodejs20.x is the chosen runtime' });
   const template = Template.fromStack(stack);
   return { app, stack, template, json: template.toJSON() as CfnTemplate };
 }
