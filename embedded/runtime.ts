@@ -338,6 +338,31 @@ async function resumeJourneys(engine: Engine, journeyArn: string, caseIds: strin
 }
 
 /**
+ * Starts the intake of one file version. The same version delivered again finds its
+ * name taken and starts nothing, unless that intake ended without success: then the
+ * officer's re-upload is how it is retried, under the next run's name.
+ */
+async function startIntake(engine: Engine, intakeArn: string, name: string, input: { bucket: string; key: string }) {
+  try {
+    await engine.startExecution({ stateMachineArn: intakeArn, name, input: JSON.stringify(input) });
+    return;
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
+  let latest: { run: number; status: string } = { run: 1, status: 'RUNNING' };
+  for (const e of listAllExecutions(engine, intakeArn)) {
+    const run = runOf(e.name, name);
+    if (run !== undefined && run >= latest.run) latest = { run, status: e.status };
+  }
+  if (latest.status === 'RUNNING' || latest.status === 'SUCCEEDED') return;
+  try {
+    await engine.startExecution({ stateMachineArn: intakeArn, name: `${name}-r${latest.run + 1}`, input: JSON.stringify(input) });
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
+}
+
+/**
  * Intake is idempotent per row, so an intake the previous process left unfinished is
  * simply run again, under the next run's name, with the same input.
  */
@@ -430,19 +455,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       if (!accepting || !isProposalUpload(object.key)) return;
       const p = ready
         .then(({ engine, intakeArn }) =>
-          engine.startExecution({
-            stateMachineArn: intakeArn,
-            name: intakeExecutionName(object.key, object.eTag),
-            input: JSON.stringify({ bucket: object.bucket, key: object.key }),
+          startIntake(engine, intakeArn, intakeExecutionName(object.key, object.eTag), {
+            bucket: object.bucket,
+            key: object.key,
           }),
         )
-        .then(
-          () => undefined,
-          (e) => {
-            // The same upload delivered twice: the first delivery already started its intake.
-            if (!isAlreadyExists(e)) report(e, `intake for ${object.key} did not start`);
-          },
-        );
+        .catch((e) => report(e, `intake for ${object.key} did not start`));
       pending.add(p);
       void p.finally(() => pending.delete(p));
     };

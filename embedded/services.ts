@@ -3,10 +3,15 @@
  * speaking the real wire protocols, so handlers use their ordinary SDK clients.
  * Neither package ships types; the small interfaces below describe the parts we use.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
@@ -21,7 +26,22 @@ interface DynaliteOptions {
 }
 const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
 
+/** The parts of s3rver's FilesystemStore that writes go through. */
+interface S3rverObject {
+  bucket: string;
+  key: string;
+  content: Buffer | NodeJS.ReadableStream;
+  metadata: Record<string, string>;
+}
+interface S3rverStore {
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
+}
+const { ALLOWED_METADATA } = require('s3rver/lib/models/object') as { ALLOWED_METADATA: string[] };
+
 interface S3rverApp {
+  store: S3rverStore;
   configureBuckets(): Promise<void>;
   callback(): RequestListener;
   on(event: 'event', listener: (event: unknown) => void): void;
@@ -207,6 +227,53 @@ export function intakeExecutionName(key: string, eTag: string): string {
   return `intake-${hash}`;
 }
 
+/** Writes a file so readers see the old content or the new, never a mix. */
+async function replaceFile(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${path}.${randomUUID()}.tmp`;
+  try {
+    await write(tmp);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * A PUT on S3 replaces an object atomically; s3rver truncates and rewrites the file in
+ * place, so an intake reading a file while the officer uploads it again got a short
+ * body and hung. Objects and their metadata are written to a temporary file and renamed.
+ * (s3rver lists only names ending in `._S3rver_object`, so the temporary files stay unseen.)
+ */
+function makeWritesAtomic(store: S3rverStore): void {
+  store.putObject = async (object) => {
+    const path = store.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(path), { recursive: true });
+    const md5 = createHash('md5');
+    let size = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    await replaceFile(path, (tmp) => pipeline(content, counted, createWriteStream(tmp)));
+    const digest = md5.digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  };
+  store.putMetadata = async (bucket, key, metadata, md5) => {
+    const json: Record<string, string> = {};
+    for (const [k, v] of Object.entries(metadata)) if (ALLOWED_METADATA.includes(k) || k.startsWith('x-amz-meta-')) json[k] = v;
+    if (md5) await replaceFile(store.getResourcePath(bucket, key, 'object.md5'), (tmp) => writeFile(tmp, md5));
+    await replaceFile(store.getResourcePath(bucket, key, 'metadata.json'), (tmp) =>
+      writeFile(tmp, JSON.stringify(json, null, 2)),
+    );
+  };
+}
+
 export async function startS3(opts: {
   dir: string;
   bucket: string;
@@ -214,6 +281,7 @@ export async function startS3(opts: {
   onObjectCreated: (object: ObjectCreated) => void;
 }): Promise<LocalService> {
   const app = new S3rver({ directory: opts.dir, silent: true, configureBuckets: [{ name: opts.bucket }] });
+  makeWritesAtomic(app.store);
   app.on('event', (event) => {
     for (const object of objectsCreated(event)) opts.onObjectCreated(object);
   });

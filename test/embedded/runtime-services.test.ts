@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ensureTable,
@@ -118,6 +118,25 @@ describe('local DynamoDB and S3', () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: 'prokus-local', Key: 'proposals/3210/usulan.csv' }));
     expect(await got.Body?.transformToString()).toBe('nik\n');
     expect(created).toEqual([{ bucket: 'prokus-local', key: 'proposals/3210/usulan.csv', eTag: put.ETag?.replaceAll('"', '') }]);
+    s3.destroy();
+  });
+
+  it('replaces an object atomically: a read in progress gets the whole old version', async () => {
+    const s3Service = await startS3({ dir: join(dir, 's3'), bucket: 'prokus-local', onObjectCreated: () => undefined });
+    services.push(s3Service);
+    const s3 = localS3Client(s3Service.endpoint);
+    const oldBody = Buffer.alloc(8 * 1024 * 1024, 'a');
+    const newBody = Buffer.from('short new version');
+    await s3.send(new PutObjectCommand({ Bucket: 'prokus-local', Key: 'proposals/3210/usulan.csv', Body: oldBody }));
+    const reading = await s3.send(new GetObjectCommand({ Bucket: 'prokus-local', Key: 'proposals/3210/usulan.csv' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'prokus-local', Key: 'proposals/3210/usulan.csv', Body: newBody }));
+    const read = Buffer.from((await reading.Body?.transformToByteArray()) ?? []);
+    expect(read.equals(oldBody)).toBe(true);
+    const again = await s3.send(new GetObjectCommand({ Bucket: 'prokus-local', Key: 'proposals/3210/usulan.csv' }));
+    expect(await again.Body?.transformToString()).toBe('short new version');
+    expect(again.ContentLength).toBe(newBody.length);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'prokus-local' }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual(['proposals/3210/usulan.csv']);
     s3.destroy();
   });
 
