@@ -92,13 +92,18 @@ export class HistoryRecorder {
   }
 
   fromLibrary(event: LibraryEvent): void {
+    // The library stamps events when they happen; they are read from eventLogs later.
+    const at = new Date(event.timestamp);
     switch (event.type) {
       case 'StateEntered': {
         const { name, type, input } = event.state;
-        this.record({
-          type: `${type}StateEntered` as HistoryEventType,
-          stateEnteredEventDetails: { name, input: historyJson(input), inputDetails: { truncated: false } },
-        });
+        this.record(
+          {
+            type: `${type}StateEntered` as HistoryEventType,
+            stateEnteredEventDetails: { name, input: historyJson(input), inputDetails: { truncated: false } },
+          },
+          at,
+        );
         this.started(name);
         return;
       }
@@ -108,30 +113,33 @@ export class HistoryRecorder {
       case 'StateExited': {
         const { name, type, output } = event.state;
         this.release(name, true);
-        if (type === 'Map') this.record({ type: 'MapStateSucceeded' });
-        if (type === 'Parallel') this.record({ type: 'ParallelStateSucceeded' });
-        this.record({
-          type: `${type}StateExited` as HistoryEventType,
-          stateExitedEventDetails: { name, output: historyJson(output), outputDetails: { truncated: false } },
-        });
+        if (type === 'Map') this.record({ type: 'MapStateSucceeded' }, at);
+        if (type === 'Parallel') this.record({ type: 'ParallelStateSucceeded' }, at);
+        this.record(
+          {
+            type: `${type}StateExited` as HistoryEventType,
+            stateExitedEventDetails: { name, output: historyJson(output), outputDetails: { truncated: false } },
+          },
+          at,
+        );
         return;
       }
       case 'StateFailed': {
         // Task failures are recorded by the task handler itself (TaskFailed / TaskTimedOut);
         // errors of Fail and Choice states show in ExecutionFailed, as on AWS.
         this.release(event.state.name, true);
-        if (event.state.type === 'Map') this.record({ type: 'MapStateFailed' });
-        if (event.state.type === 'Parallel') this.record({ type: 'ParallelStateFailed' });
+        if (event.state.type === 'Map') this.record({ type: 'MapStateFailed' }, at);
+        if (event.state.type === 'Parallel') this.record({ type: 'ParallelStateFailed' }, at);
         return;
       }
       case 'MapIterationStarted':
       case 'MapIterationSucceeded':
       case 'MapIterationFailed': {
         const details = { name: event.parentState.name, index: event.index };
-        if (event.type === 'MapIterationStarted') this.record({ type: event.type, mapIterationStartedEventDetails: details });
+        if (event.type === 'MapIterationStarted') this.record({ type: event.type, mapIterationStartedEventDetails: details }, at);
         else if (event.type === 'MapIterationSucceeded') {
-          this.record({ type: event.type, mapIterationSucceededEventDetails: details });
-        } else this.record({ type: event.type, mapIterationFailedEventDetails: details });
+          this.record({ type: event.type, mapIterationSucceededEventDetails: details }, at);
+        } else this.record({ type: event.type, mapIterationFailedEventDetails: details }, at);
         return;
       }
       default:

@@ -435,6 +435,8 @@ describe('history and listings', () => {
       expect(e.previousEventId).toBe(i);
       expect(e.timestamp).toBeInstanceOf(Date);
     });
+    const times = all.map((e) => e.timestamp?.getTime() ?? 0);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(all[1]?.stateEnteredEventDetails).toEqual({ name: 'Route', input: '{"go":true}', inputDetails: { truncated: false } });
     expect(all[4]?.taskScheduledEventDetails).toMatchObject({
       resourceType: 'lambda',
