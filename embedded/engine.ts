@@ -146,10 +146,7 @@ export class Engine {
       if (stored.record.status !== 'RUNNING') continue;
       Object.assign(entry.record, { status: 'ABORTED', stopDate: new Date(), cause: 'embedded runtime restarted' });
       const history = new HistoryRecorder((e) => this.store.appendEvent(entry.n, e), stored.eventCount);
-      history.record({
-        type: 'ExecutionAborted',
-        executionAbortedEventDetails: { error: 'States.Aborted', cause: 'embedded runtime restarted' },
-      });
+      history.record({ type: 'ExecutionAborted', executionAbortedEventDetails: { cause: 'embedded runtime restarted' } });
       this.store.appendEnd(entry.n, entry.record);
     }
     this.store.flush();

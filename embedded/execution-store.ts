@@ -180,6 +180,7 @@ export class FileStore implements ExecutionStore {
   /** Per execution: offset and length of each history line, interleaved [o0, l0, o1, l1, …]. */
   private readonly index = new Map<number, number[]>();
   private flushScheduled: NodeJS.Immediate | undefined;
+  private closed = false;
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -230,6 +231,7 @@ export class FileStore implements ExecutionStore {
   }
 
   appendStart(n: number, r: ExecutionRecord): void {
+    if (this.closed) return;
     const line: StartLine = {
       n,
       k: 'start',
@@ -244,6 +246,7 @@ export class FileStore implements ExecutionStore {
   }
 
   appendEnd(n: number, r: ExecutionRecord): void {
+    if (this.closed) return;
     const line: EndLine = {
       n,
       k: 'end',
@@ -258,6 +261,7 @@ export class FileStore implements ExecutionStore {
   }
 
   appendEvent(n: number, event: HistoryEvent): void {
+    if (this.closed) return;
     const e = { ...event, timestamp: event.timestamp?.getTime() };
     const { offset, length } = this.history.append(JSON.stringify({ n, e }));
     const list = this.index.get(n);
@@ -269,6 +273,7 @@ export class FileStore implements ExecutionStore {
   readEvents(n: number, from: number, to: number): HistoryEvent[] {
     const list = this.index.get(n);
     if (!list) return [];
+    if (this.closed) throw Object.assign(new Error('the embedded engine is closed'), { name: 'ServiceUnavailable' });
     this.flush();
     const events: HistoryEvent[] = [];
     const end = Math.min(to, list.length / 2);
@@ -285,6 +290,7 @@ export class FileStore implements ExecutionStore {
   }
 
   flush(): void {
+    if (this.closed) return;
     if (this.flushScheduled) {
       clearImmediate(this.flushScheduled);
       this.flushScheduled = undefined;
@@ -294,7 +300,9 @@ export class FileStore implements ExecutionStore {
   }
 
   close(): void {
+    if (this.closed) return;
     this.flush();
+    this.closed = true;
     this.executions.close();
     this.history.close();
   }
