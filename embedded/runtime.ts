@@ -18,8 +18,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { journeyName } from '#domain/case';
-import { startAwsEndpoint } from './aws-endpoint.ts';
-import { Engine, type ExecutionRecord, type LambdaHandler } from './engine.ts';
+import type { Engine, ExecutionRecord, LambdaHandler } from './engine.ts';
 import { lambdaContext, type PagesHandler, type PagesServer, startPagesServer } from './pages-server.ts';
 import {
   ensureTable,
@@ -478,6 +477,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const documents = DynamoDBDocumentClient.from(dynamoClient);
     closers.push(async () => dynamoClient.destroy());
 
+    // Loaded here, not at the top: the CLI's light commands import this module too.
+    const [{ Engine }, { startAwsEndpoint }] = await Promise.all([import('./engine.ts'), import('./aws-endpoint.ts')]);
     const engine = new Engine({
       stateDir: paths.sfn,
       region: LOCAL_REGION,

@@ -24,7 +24,7 @@ interface DynaliteOptions {
   updateTableMs?: number;
   deleteTableMs?: number;
 }
-const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
+type Dynalite = (options: DynaliteOptions) => Server;
 
 /** The parts of s3rver's FilesystemStore that writes go through. */
 interface S3rverObject {
@@ -38,7 +38,6 @@ interface S3rverStore {
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
 }
-const { ALLOWED_METADATA } = require('s3rver/lib/models/object') as { ALLOWED_METADATA: string[] };
 
 interface S3rverApp {
   store: S3rverStore;
@@ -46,11 +45,7 @@ interface S3rverApp {
   callback(): RequestListener;
   on(event: 'event', listener: (event: unknown) => void): void;
 }
-const S3rver = require('s3rver') as new (options: {
-  directory: string;
-  silent: boolean;
-  configureBuckets: { name: string }[];
-}) => S3rverApp;
+type S3rverClass = new (options: { directory: string; silent: boolean; configureBuckets: { name: string }[] }) => S3rverApp;
 
 /** Local credentials: s3rver accepts only its built-in key pair; the other local services accept any. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -120,6 +115,8 @@ export async function isPortFree(port: number): Promise<boolean> {
 export async function startDynamo(opts: { dir: string; port?: number }): Promise<LocalService> {
   // Tables and indexes go ACTIVE after these delays; the real service takes seconds,
   // which a local start-up has no reason to imitate.
+  // Required when used: the CLI's light commands load this module and need neither server.
+  const dynalite = require('dynalite') as Dynalite;
   const server = dynalite({ path: opts.dir, createTableMs: 5, updateTableMs: 5, deleteTableMs: 5 });
   await listen(server, opts.port);
   const endpoint = endpointOf(server.address());
@@ -246,6 +243,7 @@ async function replaceFile(path: string, write: (tmp: string) => Promise<void>):
  * (s3rver lists only names ending in `._S3rver_object`, so the temporary files stay unseen.)
  */
 function makeWritesAtomic(store: S3rverStore): void {
+  const { ALLOWED_METADATA } = require('s3rver/lib/models/object') as { ALLOWED_METADATA: string[] };
   store.putObject = async (object) => {
     const path = store.getResourcePath(object.bucket, object.key, 'object');
     await mkdir(dirname(path), { recursive: true });
@@ -280,6 +278,7 @@ export async function startS3(opts: {
   port?: number;
   onObjectCreated: (object: ObjectCreated) => void;
 }): Promise<LocalService> {
+  const S3rver = require('s3rver') as S3rverClass;
   const app = new S3rver({ directory: opts.dir, silent: true, configureBuckets: [{ name: opts.bucket }] });
   makeWritesAtomic(app.store);
   app.on('event', (event) => {
