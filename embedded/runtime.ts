@@ -341,7 +341,7 @@ async function resumeJourneys(engine: Engine, journeyArn: string, caseIds: strin
  * name taken and starts nothing, unless that intake ended without success: then the
  * officer's re-upload is how it is retried, under the next run's name.
  */
-async function startIntake(engine: Engine, intakeArn: string, name: string, input: { bucket: string; key: string }) {
+export async function startIntake(engine: Engine, intakeArn: string, name: string, input: { bucket: string; key: string }) {
   try {
     await engine.startExecution({ stateMachineArn: intakeArn, name, input: JSON.stringify(input) });
     return;
@@ -365,7 +365,7 @@ async function startIntake(engine: Engine, intakeArn: string, name: string, inpu
  * Intake is idempotent per row, so an intake the previous process left unfinished is
  * simply run again, under the next run's name, with the same input.
  */
-async function resumeIntakes(engine: Engine, intakeArn: string): Promise<number> {
+export async function resumeIntakes(engine: Engine, intakeArn: string): Promise<number> {
   const latest = new Map<string, { run: number; record: ExecutionRecord }>();
   for (const e of listAllExecutions(engine, intakeArn)) {
     const base = baseOf(e.name);
