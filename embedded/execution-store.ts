@@ -114,8 +114,11 @@ class LineFile {
     this.fd = openSync(path, 'a+');
   }
 
-  /** Calls `line` for every whole line; drops (truncates) a torn last line. */
-  scan(line: (text: string, offset: number, length: number) => void): void {
+  /**
+   * Calls `line` for every whole line (only its first `head` bytes when given); drops
+   * (truncates) a torn last line.
+   */
+  scan(line: (text: string, offset: number, length: number) => void, head = Number.POSITIVE_INFINITY): void {
     const total = fstatSync(this.fd).size;
     const chunk = Buffer.alloc(CHUNK);
     let carry = Buffer.alloc(0);
@@ -128,7 +131,7 @@ class LineFile {
       const base = position - carry.length;
       let from = 0;
       for (let i = data.indexOf(NEWLINE); i !== -1; i = data.indexOf(NEWLINE, from)) {
-        line(data.toString('utf8', from, i), base + from, i + 1 - from);
+        line(data.toString('utf8', from, Math.min(i, from + head)), base + from, i + 1 - from);
         from = i + 1;
       }
       lineStart = base + from;
@@ -218,6 +221,7 @@ export class FileStore implements ExecutionStore {
         cause: line.cause,
       });
     });
+    // History lines start with {"n":<number>,: that is all the index needs from them.
     this.history.scan((text, offset, length) => {
       const m = /^\{"n":(\d+),/.exec(text);
       if (!m) return;
@@ -225,7 +229,7 @@ export class FileStore implements ExecutionStore {
       const list = this.index.get(n);
       if (list) list.push(offset, length);
       else this.index.set(n, [offset, length]);
-    });
+    }, 24);
     for (const stored of byNumber.values()) stored.eventCount = this.eventCount(stored.n);
     return [...byNumber.values()].sort((a, b) => a.n - b.n);
   }
