@@ -117,7 +117,8 @@ function functionError(thrown: unknown): Error {
 export class Engine {
   readonly region: string;
   readonly accountId: string;
-  private readonly store: ExecutionStore;
+  /** Memory until open() (no execution starts before), then the files in stateDir if any. */
+  private store: ExecutionStore = new MemoryStore();
   private readonly machines = new Map<string, Machine>();
   private readonly lambdas = new Map<string, LambdaHandler>();
   private readonly executions = new Map<string, Entry>();
@@ -132,13 +133,13 @@ export class Engine {
   constructor(private readonly opts: EngineOptions = {}) {
     this.region = opts.region ?? 'ap-southeast-3';
     this.accountId = opts.accountId ?? '000000000000';
-    this.store = opts.stateDir ? new FileStore(opts.stateDir) : new MemoryStore();
   }
 
   /** Loads persisted executions; those a previous process left RUNNING become ABORTED. */
   async open(): Promise<void> {
     if (this.opened) return;
     this.opened = true;
+    if (this.opts.stateDir) this.store = new FileStore(this.opts.stateDir);
     for (const stored of this.store.load()) {
       const entry: Entry = { n: stored.n, record: stored.record };
       this.index(entry);
