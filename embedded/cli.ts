@@ -68,7 +68,8 @@ async function requireDev(dataDir: string): Promise<EndpointsFile> {
 // ---- dev ----
 
 export function describeRuntime(rt: Runtime, dataArg: string): string {
-  const creds = `AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=ap-southeast-3`;
+  // AWS_DEFAULT_REGION: the AWS CLI v1 (Debian's awscli) does not read AWS_REGION.
+  const creds = `AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=ap-southeast-3`;
   const e = rt.endpoints;
   const lines = [
     'Prokus embedded runtime berjalan / is running',

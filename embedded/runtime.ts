@@ -505,13 +505,22 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     closers.push(pages.close);
 
     const endpoints: Endpoints = { dynamodb: dynamo.endpoint, s3: s3Service.endpoint, sfn: aws.url, pages: pages.url };
-    processPorts = {
+    const ports = {
       dynamodb: portOf(endpoints.dynamodb),
       s3: portOf(endpoints.s3),
       sfn: portOf(endpoints.sfn),
       pages: portOf(endpoints.pages),
     };
-    await writeFile(paths.ports, `${JSON.stringify(processPorts)}\n`);
+    const moved = (['dynamodb', 's3', 'sfn'] as const).filter(
+      (k) => processPorts?.[k] !== undefined && processPorts[k] !== ports[k],
+    );
+    if (moved.length > 0) {
+      throw new Error(
+        `embedded runtime: the ${moved.join(', ')} port(s) this process used before are taken, and the handlers' SDK clients still point there; start the runtime in a new process`,
+      );
+    }
+    processPorts = ports;
+    await writeFile(paths.ports, `${JSON.stringify(ports)}\n`);
     setEnvironment({ endpoints, log: opts.logFile ? resolve(opts.logFile) : paths.log, programsDir: opts.programsDir });
 
     const { logger } = await import('#domain/logger');
