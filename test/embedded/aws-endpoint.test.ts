@@ -39,7 +39,10 @@ const DEFINITION = {
     Await: {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      Parameters: { FunctionName: '\u0024{AwaitFunctionArn}', Payload: { 'caseId.$': '$.caseId', 'taskToken.$': '$$.Task.Token' } },
+      Parameters: {
+        FunctionName: '\u0024{AwaitFunctionArn}',
+        Payload: { 'caseId.$': '$.caseId', 'taskToken.$': '$$.Task.Token' },
+      },
       TimeoutSeconds: 3600,
       Catch: [{ ErrorEquals: ['GrantRejected'], ResultPath: '$.error', Next: 'Rejected' }],
       ResultPath: '$.decision',
