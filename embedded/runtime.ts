@@ -527,7 +527,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // Program files are cached per process; a runtime started again may name another folder.
     (await import('#domain/program')).resetProgramCache();
     report = (e, what) => logger.error({ err: e }, what);
-    closers.push(async () => {
+    // First in, so it runs last: every other closer may still log.
+    closers.unshift(async () => {
       logger.flush();
     });
     pagesHandler = opts.pagesHandler ?? (await importHandler('functions/pages.ts'));
@@ -584,6 +585,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       stop() {
         stopped ??= (async () => {
           accepting = false;
+          // No new decisions from the pages while the engine winds down.
+          await pages.close();
           await Promise.allSettled([...pending]);
           await rm(paths.endpoints, { force: true });
           await stopAll();
