@@ -435,6 +435,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     closers.length = 0;
   };
+  // Loaded here, not at the top, because the CLI's light commands import this module too;
+  // and early, so the loading overlaps the services' start-up.
+  const engineModules = Promise.all([import('./engine.ts'), import('./aws-endpoint.ts')]);
+  // Awaited below; a start-up that fails before then must not leave it unhandled.
+  engineModules.catch(() => undefined);
   try {
     for (const dir of [dataDir, paths.dynamodb, paths.s3, paths.sfn, paths.outbox]) await mkdir(dir, { recursive: true });
     const secret = await loadOrCreateSecret(paths.secret);
@@ -477,8 +482,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const documents = DynamoDBDocumentClient.from(dynamoClient);
     closers.push(async () => dynamoClient.destroy());
 
-    // Loaded here, not at the top: the CLI's light commands import this module too.
-    const [{ Engine }, { startAwsEndpoint }] = await Promise.all([import('./engine.ts'), import('./aws-endpoint.ts')]);
+    const [{ Engine }, { startAwsEndpoint }] = await engineModules;
     const engine = new Engine({
       stateDir: paths.sfn,
       region: LOCAL_REGION,
