@@ -231,6 +231,33 @@ function registryCommand(): Command {
 
 // ---- program ----
 
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 100_000) throw new InvalidArgumentError('a whole number of families, 1-100000');
+  return n;
+}
+
+function demoCommand(): Command {
+  return new Command('demo')
+    .description('the whole journey end to end on the embedded runtime: synthetic families, people played through emailed links')
+    .option('--families <n>', 'how many families across the five 2020 pilot districts', parseCount, 100)
+    .option('--seed <n>', 'seed of the synthetic data (same seed, same families)', parseCount, 2020)
+    .option('--data <dir>', 'keep the demo data here (default: a temporary folder, removed afterwards)')
+    .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
+    .action(async (opts: { families: number; seed: number; data?: string; json?: boolean }) => {
+      // Loaded here so other subcommands do not pay for the engine and the local services.
+      const { demoExitCode, formatDemoReport, runDemo } = await import('./demo.ts');
+      const result = await runDemo({
+        families: opts.families,
+        seed: opts.seed,
+        dataDir: opts.data ? resolve(opts.data) : undefined,
+        progress: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatDemoReport(result)}\n`);
+      process.exitCode = demoExitCode(result);
+    });
+}
+
 export function buildProgram(): Command {
   const program = new Command('prokus')
     .description('Prokus Workflow: the Prokus journey of each family, on AWS or embedded on one machine')
@@ -239,7 +266,7 @@ export function buildProgram(): Command {
   program.addCommand(devCommand());
   program.addCommand(uploadCommand());
   program.addCommand(registryCommand());
-  // demo: the lead adds `program.addCommand(demoCommand())` here (embedded/demo.ts exports runDemo).
+  program.addCommand(demoCommand());
   // template, validate: next issue (proposal intake), same pattern.
   return program;
 }

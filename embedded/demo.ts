@@ -339,6 +339,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     dataDir,
   };
   progress(`Data: ${dataDir}`);
+  if (!opts.dataDir) {
+    // Case ids are keyed hashes, and the people decide by case id: a secret from the seed
+    // makes a throw-away demo repeatable. A kept data dir keeps its own random secret.
+    const secret = createHash('sha256').update(`prokus-demo-${seed}`).digest('hex');
+    await writeFile(join(dataDir, 'secret'), `${secret}\n`, { mode: 0o600 });
+  }
   const runtime = await startRuntime({ dataDir, port: 0, quiet: true });
   try {
     const families = generateFamilies(opts.families, seed);
