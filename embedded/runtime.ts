@@ -18,6 +18,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { journeyName } from '#domain/case';
+import { WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../workflows/functions.ts';
 import type { Engine, ExecutionRecord, LambdaHandler } from './engine.ts';
 import { lambdaContext, type PagesHandler, type PagesServer, startPagesServer } from './pages-server.ts';
 import {
@@ -42,23 +43,11 @@ export const INTAKE_MACHINE = 'prokus-intake';
 /** The cause the engine records on executions a previous process left RUNNING. */
 export const RESTART_CAUSE = 'embedded runtime restarted';
 
-/** `${XxxFunctionArn}` in the ASL → the handler module `functions/<kebab>.ts`. */
-export const FUNCTIONS = {
-  LoadCase: 'load-case',
-  Verification: 'verification',
-  OpenRequest: 'open-request',
-  AwaitRequest: 'await-request',
-  Disbursement: 'disbursement',
-  PlanMentoring: 'plan-mentoring',
-  Grading: 'grading',
-  FinancingReferral: 'financing-referral',
-  Close: 'close',
-  RecordFailure: 'record-failure',
-  ReadProposal: 'read-proposal',
-} as const;
-export type FunctionId = keyof typeof FUNCTIONS;
+export type FunctionId = WorkflowFunctionId;
+const moduleName = (id: FunctionId) => WORKFLOW_FUNCTIONS[id].file.replace(/\.ts$/, '');
 
-export const functionArn = (id: FunctionId) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:prokus-${FUNCTIONS[id]}`;
+export const functionArn = (id: FunctionId) =>
+  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:prokus-${moduleName(id)}`;
 
 const root = new URL('..', import.meta.url);
 
@@ -236,13 +225,13 @@ async function importHandler(file: string): Promise<(event: unknown, context: Co
 
 async function loadFunctions(overrides: RuntimeOptions['handlers'] = {}): Promise<Map<FunctionId, LambdaHandler>> {
   const loaded = new Map<FunctionId, LambdaHandler>();
-  for (const [id, kebab] of Object.entries(FUNCTIONS) as [FunctionId, string][]) {
+  for (const id of WORKFLOW_FUNCTION_IDS) {
     const override = overrides[id];
     if (override) {
       loaded.set(id, override);
       continue;
     }
-    const handler = await importHandler(`functions/${kebab}.ts`);
+    const handler = await importHandler(`functions/${WORKFLOW_FUNCTIONS[id].file}`);
     // The engine's context has what its tasks need; handlers are typed for the full Lambda one.
     loaded.set(id, (event, ctx) =>
       handler(event, lambdaContext(ctx.functionName, ctx.getRemainingTimeInMillis(), ctx.awsRequestId)),
@@ -253,7 +242,7 @@ async function loadFunctions(overrides: RuntimeOptions['handlers'] = {}): Promis
 
 function substitutions(journeyArn?: string): Record<string, string> {
   const subs: Record<string, string> = {};
-  for (const id of Object.keys(FUNCTIONS) as FunctionId[]) subs[`${id}FunctionArn`] = functionArn(id);
+  for (const id of WORKFLOW_FUNCTION_IDS) subs[`${id}FunctionArn`] = functionArn(id);
   if (journeyArn) subs.JourneyStateMachineArn = journeyArn;
   return subs;
 }

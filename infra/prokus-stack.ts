@@ -4,6 +4,7 @@
  * DynamoDB holds the cases, SES sends the links, an HTTP API serves the pages behind
  * those links. The state machines are the ASL files the embedded runtime also runs.
  */
+
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -14,6 +15,7 @@ import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { functionsOf, WORKFLOW_FUNCTIONS } from '../workflows/functions.ts';
 import { AslStateMachine } from './constructs/asl-state-machine.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
 import { ProkusData } from './constructs/prokus-data.ts';
@@ -22,22 +24,9 @@ import { ProkusFunction } from './constructs/prokus-function.ts';
 /** Where district offices upload proposal files; the key prefix the intake listens to. */
 export const PROPOSALS_PREFIX = 'proposals/';
 
-/**
- * One Lambda function per entry file in functions/. The id is the stage's name, and
- * `${<id>FunctionArn}` is its placeholder in the ASL files.
- */
+/** One Lambda function per entry file in functions/: the state machines' tasks, and the pages. */
 export const FUNCTIONS = {
-  LoadCase: { file: 'load-case.ts', description: 'Journey: register the run on the case, return its stage' },
-  Verification: { file: 'verification.ts', description: 'Journey: PKH registry and program rules' },
-  OpenRequest: { file: 'open-request.ts', description: 'Journey: email an approval, report or referral link' },
-  AwaitRequest: { file: 'await-request.ts', description: 'Journey: keep the task token of a waiting request' },
-  Disbursement: { file: 'disbursement.ts', description: 'Journey: record the BSiMU grant against the quota' },
-  PlanMentoring: { file: 'plan-mentoring.ts', description: 'Journey: pending mentoring milestones' },
-  Grading: { file: 'grading.ts', description: 'Journey: grade pemula / berkembang / maju' },
-  FinancingReferral: { file: 'financing-referral.ts', description: 'Journey: choose the financing scheme' },
-  Close: { file: 'close.ts', description: 'Journey: close the case with its outcome' },
-  RecordFailure: { file: 'record-failure.ts', description: 'Journey: record an unexpected error on the case' },
-  ReadProposal: { file: 'read-proposal.ts', description: 'Intake: check a proposal file, register families' },
+  ...WORKFLOW_FUNCTIONS,
   Pages: { file: 'pages.ts', description: 'Approval, report and referral pages behind the HTTP API' },
 } as const;
 export type FunctionId = keyof typeof FUNCTIONS;
@@ -124,18 +113,7 @@ export class ProkusStack extends Stack {
       aslFile: 'workflows/journey.asl.json',
       stateMachineName: journeyName,
       stateMachineType: StateMachineType.STANDARD,
-      substitutions: this.arnSubstitutions([
-        'LoadCase',
-        'Verification',
-        'OpenRequest',
-        'AwaitRequest',
-        'Disbursement',
-        'PlanMentoring',
-        'Grading',
-        'FinancingReferral',
-        'Close',
-        'RecordFailure',
-      ]),
+      substitutions: this.arnSubstitutions(functionsOf('journey')),
     });
     this.journey = journey.stateMachine;
 
@@ -144,7 +122,7 @@ export class ProkusStack extends Stack {
       stateMachineName: intakeName,
       stateMachineType: StateMachineType.STANDARD,
       substitutions: {
-        ...this.arnSubstitutions(['ReadProposal']),
+        ...this.arnSubstitutions(functionsOf('intake')),
         JourneyStateMachineArn: this.journey.stateMachineArn,
       },
     });

@@ -7,21 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { Engine, type ExecutionRecord, type HistoryEvent } from '../../embedded/engine.ts';
+import { WORKFLOW_FUNCTION_IDS, type WorkflowFunctionId } from '../../workflows/functions.ts';
 
-export const FUNCTIONS = [
-  'LoadCase',
-  'Verification',
-  'OpenRequest',
-  'AwaitRequest',
-  'Disbursement',
-  'PlanMentoring',
-  'Grading',
-  'FinancingReferral',
-  'Close',
-  'RecordFailure',
-  'ReadProposal',
-] as const;
-export type FunctionId = (typeof FUNCTIONS)[number];
+export const FUNCTIONS = WORKFLOW_FUNCTION_IDS;
+export type FunctionId = WorkflowFunctionId;
 
 export type Payload = Record<string, unknown>;
 /** What a stub does on its `n`-th call (1-based). Throw to fail the task. */
