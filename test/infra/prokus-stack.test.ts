@@ -20,7 +20,7 @@ function resourceOf(logical: string) {
 }
 
 describe('Lambda functions', () => {
-  it('one per entry file, each Node.js 20 on arm64 with X-Ray tracing and source maps', () => {
+  it('one per entry file, each Node.js 22 on arm64 with X-Ray tracing and source maps', () => {
     for (const id of ids) {
       expect(resourceOf(fnId(id)).Properties).toMatchObject({
         Handler: 'index.handler',
