@@ -258,6 +258,45 @@ function demoCommand(): Command {
     });
 }
 
+// ---- proposal files ----
+
+function validateCommand(): Command {
+  return new Command('validate')
+    .description('check a proposal file without uploading it: every row, with the reason for each rejection')
+    .argument('<file>', 'proposal file (CSV or XLSX)')
+    .requiredOption('--district <code>', 'BPS code of the proposing district, e.g. 3210')
+    .option('--year <yyyy>', 'program year (default: the latest configured)', parseYear)
+    .option('--json', 'print every row as JSON on stdout')
+    .action(async (file: string, opts: { district: string; year?: number; json?: boolean }) => {
+      // Loaded here so other subcommands do not pay for the sheet readers.
+      const { runValidate } = await import('./validate.ts');
+      process.exitCode = await runValidate(file, opts, { stdout: process.stdout, stderr: process.stderr });
+    });
+}
+
+function templateCommand(): Command {
+  return new Command('template')
+    .description('write the proposal template district officers fill in (XLSX, or CSV)')
+    .option('--out <file>', 'where to write it (default: templat-usulan-prokus.xlsx or .csv)')
+    .option('--format <format>', 'xlsx (default) or csv; taken from --out when it ends in .csv')
+    .option('--force', 'overwrite --out if it exists')
+    .action(async (opts: { out?: string; format?: string; force?: boolean }) => {
+      const { defaultTemplateFile, templateFormat, TemplateError, writeTemplate } = await import('./template.ts');
+      try {
+        const format = templateFormat(opts.out, opts.format);
+        const out = opts.out ?? defaultTemplateFile(format);
+        await writeTemplate(out, format, { force: opts.force });
+        process.stdout.write(
+          `Templat usulan ditulis / proposal template written: ${out}\n` +
+            `Periksa sebelum mengunggah / check before uploading: npx prokus validate ${out} --district <kode/code>\n`,
+        );
+      } catch (e) {
+        if (e instanceof TemplateError) throw new CliError(e.text);
+        throw e;
+      }
+    });
+}
+
 export function buildProgram(): Command {
   const program = new Command('prokus')
     .description('Prokus Workflow: the Prokus journey of each family, on AWS or embedded on one machine')
@@ -267,7 +306,8 @@ export function buildProgram(): Command {
   program.addCommand(uploadCommand());
   program.addCommand(registryCommand());
   program.addCommand(demoCommand());
-  // template, validate: next issue (proposal intake), same pattern.
+  program.addCommand(validateCommand());
+  program.addCommand(templateCommand());
   return program;
 }
 

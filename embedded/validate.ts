@@ -1,0 +1,430 @@
+/**
+ * `prokus validate`: the dry run a district officer does before uploading. Every check
+ * the upload makes, on a file on this machine, with nothing stored and nothing started.
+ * Only "already proposed in an earlier file" is left out: it needs the case store, and
+ * the output says so.
+ *
+ * The rows are checked by the domain's `scanProposal`, one at a time. Each row's result
+ * goes to a spool (memory, then a temporary file past a few MiB), and the output is
+ * written from the spool once the whole file has been read: a file that turns out to be
+ * unreadable at row 90,000 (a broken quote, the size limit) must print one error, not
+ * 90,000 rows and then an error. So memory stays flat and stdout gets either a complete
+ * report or a file error.
+ */
+import { once } from 'node:events';
+import { closeSync, createReadStream, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Transform, type Writable } from 'node:stream';
+import type { Bilingual } from '#domain/errors';
+import { programFor, programYears } from '#domain/program';
+import { fileProblems, type RowResult, type RowStatus, scanProposal } from '#domain/proposal';
+import type { FileProblem } from '#domain/sheet';
+
+/** A file that could not be checked at all: `prokus validate` exits 1 with it. */
+export class ValidateError extends Error {
+  override readonly name = 'ValidateError';
+  constructor(readonly problem: FileProblem) {
+    super(`${problem.code}: ${problem.message.en}`);
+  }
+}
+
+export const validateProblems = {
+  notFound: (file: string): FileProblem => ({
+    code: 'FILE_NOT_FOUND',
+    message: {
+      id: `Berkas tidak ditemukan atau tidak dapat dibaca: ${file}`,
+      en: `The file does not exist or cannot be read: ${file}`,
+    },
+  }),
+} satisfies Record<string, (...args: never[]) => FileProblem>;
+
+/** What a dry run cannot check, said in every report so nobody mistakes it for a full intake. */
+export const NOT_CHECKED_OFFLINE: FileProblem = {
+  code: 'ALREADY_PROPOSED',
+  message: {
+    id: 'Belum diperiksa: apakah keluarga sudah diusulkan dalam berkas sebelumnya (di kabupaten/kota atau tahun mana pun). Pemeriksaan ini memerlukan data kasus dan dilakukan saat berkas diunggah.',
+    en: 'Not checked: whether a family was already proposed in an earlier file (in any district or year). That check needs the case store and is made when the file is uploaded.',
+  },
+};
+
+export interface ValidateRequest {
+  /** The path as the officer typed it; reported back as `file`. */
+  file: string;
+  district: string;
+  /** The latest configured program year when omitted, as on upload. */
+  programYear?: number;
+  today?: Date;
+  /** Called every few hundred rows with bytes read so far. */
+  onProgress?: (p: { bytes: number; totalBytes: number; rows: number }) => void;
+}
+
+export interface JsonFinding {
+  code: string;
+  field: string;
+  message: Bilingual;
+}
+
+export interface JsonRow {
+  row: number;
+  status: RowStatus;
+  errors: JsonFinding[];
+}
+
+/** Warnings of accepted rows, by code: the text report names a few rows of each. */
+export interface NoteTally {
+  code: string;
+  field: string;
+  message: Bilingual;
+  rows: number;
+  firstRows: number[];
+}
+
+export interface Validation {
+  file: string;
+  district: string;
+  districtName: string;
+  programYear: number;
+  totalBytes: number;
+  summary: Record<RowStatus, number>;
+  fileWarnings: FileProblem[];
+  notChecked: FileProblem[];
+  notes: NoteTally[];
+  /** Every row's JSON (`JsonRow`), one per line, in file order. Single use. */
+  rows: LineSpool;
+}
+
+const NOTE_ROWS_SHOWN = 10;
+
+/**
+ * Lines kept in memory up to `memoryLimit` characters, then in a private temporary
+ * file. Replayed once, in order, then removed.
+ */
+export class LineSpool {
+  #memory: string[] = [];
+  #memoryChars = 0;
+  #pending = '';
+  #fd: number | undefined;
+  #dir: string | undefined;
+  #count = 0;
+
+  constructor(readonly memoryLimit = 4 * 2 ** 20) {}
+
+  get count(): number {
+    return this.#count;
+  }
+
+  push(line: string): void {
+    this.#count += 1;
+    if (this.#fd === undefined) {
+      this.#memory.push(line);
+      this.#memoryChars += line.length + 1;
+      if (this.#memoryChars <= this.memoryLimit) return;
+      this.#dir = mkdtempSync(join(tmpdir(), 'prokus-validate-'));
+      this.#fd = openSync(join(this.#dir, 'rows.ndjson'), 'w', 0o600);
+      this.#pending = `${this.#memory.join('\n')}\n`;
+      this.#memory = [];
+    } else {
+      this.#pending += `${line}\n`;
+    }
+    if (this.#pending.length >= 256 * 1024) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#fd === undefined || this.#pending === '') return;
+    writeSync(this.#fd, this.#pending);
+    this.#pending = '';
+  }
+
+  async *lines(): AsyncGenerator<string> {
+    if (this.#fd === undefined) {
+      yield* this.#memory;
+      this.#memory = [];
+      return;
+    }
+    this.#flush();
+    closeSync(this.#fd);
+    this.#fd = undefined;
+    const dir = this.#dir as string;
+    const input = createReadStream(join(dir, 'rows.ndjson'), 'utf8');
+    try {
+      for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) if (line) yield line;
+    } finally {
+      input.destroy();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    this.#memory = [];
+    if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+  }
+}
+
+function districtOf(district: string, programYear: number | undefined): { name: string; programYear: number } {
+  const years = programYears();
+  const year = programYear ?? years.at(-1);
+  if (year === undefined || !years.includes(year)) throw new ValidateError(fileProblems.unknownProgramYear(String(programYear)));
+  const entry = /^\d{4}$/.test(district) ? programFor(year).districts[district] : undefined;
+  if (!entry) throw new ValidateError(fileProblems.unknownDistrict(district, year));
+  return { name: entry.name, programYear: year };
+}
+
+const toJsonRow = (r: RowResult): JsonRow => ({
+  row: r.row,
+  status: r.status,
+  errors: r.errors.map((f) => ({ code: f.code, field: f.field, message: { id: f.message.id, en: f.message.en } })),
+});
+
+/**
+ * Checks the file. Throws ValidateError when it cannot be checked at all (missing,
+ * unknown district or year, or what the sheet reader refuses: empty, header only,
+ * missing columns, not a spreadsheet, too large). `keep` chooses which rows the spool
+ * keeps: all for JSON, only the rejected ones for the text report.
+ */
+export async function validateProposal(req: ValidateRequest, keep: (r: RowResult) => boolean = () => true): Promise<Validation> {
+  const { name, programYear } = districtOf(req.district, req.programYear);
+  let totalBytes: number;
+  try {
+    const info = await stat(req.file);
+    if (!info.isFile()) throw new Error('not a file');
+    totalBytes = info.size;
+  } catch {
+    throw new ValidateError(validateProblems.notFound(req.file));
+  }
+
+  let bytes = 0;
+  let rows = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const source = createReadStream(req.file);
+  source.on('error', (e) => counted.destroy(e));
+  source.pipe(counted);
+
+  const spool = new LineSpool();
+  const notes = new Map<string, NoteTally>();
+  try {
+    const result = await scanProposal(counted, { district: req.district, today: req.today ?? new Date() }, (r) => {
+      rows += 1;
+      if (keep(r)) spool.push(JSON.stringify(toJsonRow(r)));
+      if (r.status === 'warning') {
+        for (const f of r.errors) {
+          const key = `${f.code}\u0000${f.field}`;
+          const tally = notes.get(key) ?? { code: f.code, field: f.field, message: f.message, rows: 0, firstRows: [] };
+          tally.rows += 1;
+          if (tally.firstRows.length < NOTE_ROWS_SHOWN) tally.firstRows.push(r.row);
+          notes.set(key, tally);
+        }
+      }
+      if (req.onProgress && rows % 500 === 0) req.onProgress({ bytes, totalBytes, rows });
+    });
+    if (!result.ok) throw new ValidateError(result.problem);
+    req.onProgress?.({ bytes: totalBytes, totalBytes, rows });
+    return {
+      file: req.file,
+      district: req.district,
+      districtName: name,
+      programYear,
+      totalBytes,
+      summary: result.summary,
+      fileWarnings: result.fileWarnings,
+      notChecked: [NOT_CHECKED_OFFLINE],
+      notes: [...notes.values()],
+      rows: spool,
+    };
+  } catch (e) {
+    await spool.dispose();
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR' || (e as NodeJS.ErrnoException).code === 'EACCES') {
+      throw new ValidateError(validateProblems.notFound(req.file));
+    }
+    throw e;
+  } finally {
+    source.destroy();
+  }
+}
+
+// ---- output ----
+
+/** Writes pieces in chunks of about 64 KiB, waiting whenever the stream asks to. */
+async function writeChunked(out: Writable, pieces: AsyncIterable<string> | Iterable<string>): Promise<void> {
+  let chunk = '';
+  const flush = async () => {
+    if (chunk === '') return;
+    const more = out.write(chunk);
+    chunk = '';
+    if (!more) await once(out, 'drain');
+  };
+  for await (const piece of pieces) {
+    chunk += piece;
+    if (chunk.length >= 64 * 1024) await flush();
+  }
+  await flush();
+}
+
+const problemJson = (p: FileProblem) => ({ code: p.code, ...(p.field ? { field: p.field } : {}), message: p.message });
+
+/**
+ * `{"file", "district", "rows": [...], "summary": {...}}` and, after them, the additive
+ * `programYear`, `fileWarnings` and `notChecked`. One row per line, so the output is
+ * both JSON and greppable.
+ */
+export async function writeValidationJson(v: Validation, out: Writable): Promise<void> {
+  async function* pieces(): AsyncGenerator<string> {
+    yield `{"file":${JSON.stringify(v.file)},"district":${JSON.stringify(v.district)},"rows":[`;
+    let first = true;
+    for await (const line of v.rows.lines()) {
+      yield first ? `\n${line}` : `,\n${line}`;
+      first = false;
+    }
+    const tail = {
+      summary: v.summary,
+      programYear: v.programYear,
+      fileWarnings: v.fileWarnings.map(problemJson),
+      notChecked: v.notChecked.map(problemJson),
+    };
+    yield `\n],${JSON.stringify(tail).slice(1)}\n`;
+  }
+  try {
+    await writeChunked(out, pieces());
+  } finally {
+    await v.rows.dispose();
+  }
+}
+
+export function writeValidationErrorJson(problem: FileProblem, out: Writable): void {
+  out.write(`${JSON.stringify({ error: { code: problem.code, message: problem.message } })}\n`);
+}
+
+const n = (x: number) => x.toLocaleString('id-ID');
+
+/** The officer's report: summary, every rejected row (Indonesian, then English), notes, what to do next. */
+export async function writeValidationText(v: Validation, out: Writable): Promise<void> {
+  const s = v.summary;
+  const total = s.accepted + s.warning + s.rejected;
+  const head = [
+    `Berkas / file: ${v.file}`,
+    `Kabupaten/kota / district: ${v.districtName} (${v.district}), tahun program / program year ${v.programYear}`,
+    '',
+    `Baris usulan / proposal rows: ${n(total)}`,
+    `  Diterima / accepted:                               ${n(s.accepted)}`,
+    `  Diterima dengan catatan / accepted with a note:    ${n(s.warning)}`,
+    `  Ditolak / rejected:                                ${n(s.rejected)}`,
+    '',
+  ];
+  async function* pieces(): AsyncGenerator<string> {
+    yield `${head.join('\n')}\n`;
+    if (s.rejected > 0) {
+      yield 'Baris yang ditolak (nomor baris seperti di spreadsheet, baris judul = 1) /\n';
+      yield 'Rejected rows (row numbers as in the spreadsheet, header = row 1):\n\n';
+      for await (const line of v.rows.lines()) {
+        const row = JSON.parse(line) as JsonRow;
+        for (const f of row.errors) {
+          yield `  baris/row ${row.row}  kolom/column ${f.field}  ${f.code}\n      ${f.message.id}\n      ${f.message.en}\n`;
+        }
+      }
+      yield '\n';
+    }
+    if (v.notes.length > 0) {
+      yield 'Catatan pada baris yang diterima (verifikasi akan memeriksanya) /\n';
+      yield 'Notes on accepted rows (verification will check them):\n';
+      for (const t of v.notes) {
+        const more = t.rows > t.firstRows.length ? ', …' : '';
+        yield `  ${t.code} (kolom/column ${t.field}): ${n(t.rows)} baris/rows: ${t.firstRows.join(', ')}${more}\n      ${t.message.id}\n      ${t.message.en}\n`;
+      }
+      yield '\n';
+    }
+    for (const w of v.fileWarnings) yield `Peringatan berkas / file warning ${w.code}:\n  ${w.message.id}\n  ${w.message.en}\n\n`;
+    for (const c of v.notChecked) yield `${c.message.id}\n${c.message.en}\n\n`;
+    const upload = `npx prokus upload ${v.file} --district ${v.district} --year ${v.programYear}`;
+    if (s.rejected > 0) {
+      yield 'Perbaiki baris yang ditolak, lalu periksa lagi dengan `prokus validate`. Bila diunggah apa adanya, baris yang diterima diproses dan baris yang ditolak harus diunggah lagi dalam berkas baru setelah diperbaiki.\n';
+      yield 'Fix the rejected rows and check again with `prokus validate`. Uploaded as it is, the accepted rows are processed and the rejected rows must be fixed and uploaded again in a new file.\n';
+    } else {
+      yield `Berkas siap diunggah / the file is ready to upload: ${upload}\n`;
+    }
+  }
+  try {
+    await writeChunked(out, pieces());
+  } finally {
+    await v.rows.dispose();
+  }
+}
+
+export function describeValidationError(problem: FileProblem): string {
+  return `Berkas tidak dapat diperiksa / the file cannot be checked (${problem.code}):\n${problem.message.id}\n${problem.message.en}\n`;
+}
+
+// ---- the command ----
+
+export interface ValidateIo {
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean };
+}
+
+export interface ValidateCommandOptions {
+  district: string;
+  year?: number;
+  json?: boolean;
+}
+
+/** Files this large get a progress bar on a terminal; smaller ones finish before a bar would help. */
+export const PROGRESS_MIN_BYTES = 2 ** 20;
+export const PROGRESS_MIN_ROWS = 5000;
+
+/**
+ * A progress bar on stderr, only when stderr is a terminal (never in a pipe or a log),
+ * started once the file proves large. stdout is left alone, so `--json > out.json` on a
+ * terminal shows progress and writes clean JSON.
+ */
+async function progressBar(stderr: ValidateIo['stderr']): Promise<{
+  update: (p: { bytes: number; totalBytes: number; rows: number }) => void;
+  stop: () => void;
+}> {
+  if (!stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const { SingleBar } = (await import('cli-progress')).default;
+  let bar: InstanceType<typeof SingleBar> | undefined;
+  return {
+    update: ({ bytes, totalBytes, rows }) => {
+      if (!bar && (totalBytes > PROGRESS_MIN_BYTES || rows > PROGRESS_MIN_ROWS)) {
+        bar = new SingleBar({
+          stream: stderr,
+          format: 'Memeriksa / checking {bar} {percentage}% | {rows} baris/rows | {eta_formatted}',
+          clearOnComplete: true,
+          hideCursor: true,
+        });
+        bar.start(totalBytes, 0, { rows: n(0) });
+      }
+      bar?.update(bytes, { rows: n(rows) });
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+/** Runs `prokus validate FILE`; returns the exit code (0: the file could be read, whatever its rows). */
+export async function runValidate(file: string, opts: ValidateCommandOptions, io: ValidateIo): Promise<number> {
+  const bar = await progressBar(io.stderr);
+  let v: Validation;
+  try {
+    v = await validateProposal(
+      { file, district: opts.district, programYear: opts.year, onProgress: bar.update },
+      opts.json ? () => true : (r) => r.status === 'rejected',
+    );
+  } catch (e) {
+    bar.stop();
+    if (!(e instanceof ValidateError)) throw e;
+    if (opts.json) writeValidationErrorJson(e.problem, io.stdout);
+    else io.stderr.write(describeValidationError(e.problem));
+    return 1;
+  }
+  bar.stop();
+  if (opts.json) await writeValidationJson(v, io.stdout);
+  else await writeValidationText(v, io.stdout);
+  return 0;
+}
