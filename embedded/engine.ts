@@ -48,7 +48,55 @@ export interface EngineOptions {
   readItems?: (bucket: string, key: string) => Promise<unknown[]>;
   /** Tests: every Retry waits this many milliseconds instead of IntervalSeconds × BackoffRate (no jitter). */
   retryIntervalMs?: number;
+  /**
+   * Tests: called before every StartExecution, through the API or a `states:startExecution`
+   * task; what it throws (an AWS error name such as `ThrottlingException`) is what the
+   * caller gets, the way the service answers when its quota is used up.
+   */
+  beforeStartExecution?: (req: { stateMachineArn: string; name?: string }) => void;
 }
+
+/**
+ * A Map iteration's events reach the execution's history only by being forwarded, one
+ * logger up per level, by a loop the library does not wait for; and a logger drops what
+ * arrives after its execution ended. With a Map inside a Map (the intake's batches) the
+ * innermost events — StateCaught, AlreadyStarted — often came too late and vanished. So
+ * every run the library starts, nested ones included, reports its result only once its
+ * events have all been taken by whoever forwards them.
+ */
+function holdResultUntilEventsForwarded(): void {
+  const proto = StateMachine.prototype as unknown as {
+    run(this: StateMachine, ...args: unknown[]): ReturnType<StateMachine['run']>;
+    __eventsForwarded?: true;
+  };
+  if (proto.__eventsForwarded) return;
+  proto.__eventsForwarded = true;
+  const run = proto.run;
+  proto.run = function (this: StateMachine, ...args: unknown[]) {
+    const execution = run.apply(this, args);
+    const drained = deferred<void>();
+    const source = execution.eventLogs;
+    async function* forwarded() {
+      try {
+        for await (const event of source) yield event;
+      } finally {
+        drained.resolve();
+      }
+    }
+    const result = execution.result.then(
+      async (value) => {
+        await drained.promise;
+        return value;
+      },
+      async (error: unknown) => {
+        await drained.promise;
+        throw error;
+      },
+    );
+    return { ...execution, eventLogs: forwarded(), result };
+  };
+}
+holdResultUntilEventsForwarded();
 
 /** What `$$.Task.Token` resolves to; a waitForTaskToken handler swaps it for a fresh token. */
 export const TASK_TOKEN_PLACEHOLDER = '$$.Task.Token';
@@ -300,6 +348,7 @@ export class Engine {
   private start(req: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: Date } {
     if (this.closed) throw awsError('ServiceUnavailable', 'the embedded engine is closed');
     if (this.opts.stateDir && !this.opened) throw new Error('Engine.open() must be called before starting executions');
+    this.opts.beforeStartExecution?.({ stateMachineArn: req.stateMachineArn, name: req.name });
     const machine = this.machine(req.stateMachineArn);
     const name = req.name ?? randomUUID();
     if (!NAME.test(name)) {
@@ -582,8 +631,10 @@ export class Engine {
           succeed({ ExecutionArn: started.executionArn, StartDate: started.startDate.getTime() });
         } catch (e) {
           const error = e as Error;
-          // Service integrations prefix the service and use the SDK exception names.
-          fail(awsError(`StepFunctions.${error.name}Exception`, `${error.message} (Service: Sfn, Error Code: ${error.name})`));
+          // Service integrations prefix the service and use the SDK exception names
+          // (ExecutionAlreadyExists → ExecutionAlreadyExistsException; ThrottlingException stays).
+          const exception = error.name.endsWith('Exception') ? error.name : `${error.name}Exception`;
+          fail(awsError(`StepFunctions.${exception}`, `${error.message} (Service: Sfn, Error Code: ${error.name})`));
         }
         return;
       }

@@ -58,12 +58,15 @@ export class WorkflowHarness {
   /** Items the intake's Distributed Map reads, by `bucket/key`. */
   readonly items = new Map<string, unknown[]>();
   readonly itemReads: string[] = [];
+  /** Called before every StartExecution; throw an AWS error (e.g. `ThrottlingException`) to refuse it. */
+  beforeStart?: (req: { stateMachineArn: string; name?: string }) => void;
   private readonly behaviours = new Map<FunctionId, Behaviour>();
   private readonly counts = new Map<FunctionId, number>();
 
   constructor() {
     this.engine = new Engine({
       retryIntervalMs: 5,
+      beforeStartExecution: (req) => this.beforeStart?.(req),
       readItems: async (bucket, key) => {
         this.itemReads.push(`${bucket}/${key}`);
         const list = this.items.get(`${bucket}/${key}`);
