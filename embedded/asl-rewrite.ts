@@ -139,9 +139,17 @@ function validate(definition: JsonObject): void {
  *
  * - `X.ReadItems` resolves `ItemReader.Parameters` against the state input (the library
  *   does that for Parameters), reads the items through the engine's `readItems(bucket,
- *   key)`, applies `ReaderConfig.MaxItems` and `ItemBatcher` (`MaxItemsPerBatch`,
- *   `BatchInput`), and stores them at `$.__embeddedItems`. It carries the Map's Retry
- *   and Catch, because on AWS a failed read fails the Map (`States.ItemReaderFailed`).
+ *   key)`, applies `ReaderConfig.MaxItems` and `ItemBatcher`, and stores them at
+ *   `$.__embeddedItems`. It carries the Map's Retry and Catch, because on AWS a failed
+ *   read fails the Map (`States.ItemReaderFailed`).
+ * - With `ItemBatcher`, each iteration gets what an AWS child execution gets: a batch
+ *   `{ "Items": [at most MaxItemsPerBatch items, in list order], "BatchInput": {…} }`,
+ *   `BatchInput` resolved once against the Map's input (its `.$` paths, like Parameters)
+ *   and present only when the definition has one. `MaxInputBytesPerBatch(Path)` and an
+ *   `ItemSelector` next to `ItemBatcher` are refused: the first is a byte budget the
+ *   engine does not measure, the second is applied per item before batching on AWS.
+ * - `ResultWriter` is dropped: the embedded runtime has no Map Run to export, and the
+ *   Map's own result (an array of the iterations' outputs) goes where ResultPath says.
  * - `X` keeps its name, ItemProcessor (mode set to INLINE), ItemSelector,
  *   MaxConcurrency, ResultSelector, ResultPath, Retry and Catch; its ItemsPath becomes
  *   `$.__embeddedItems`. ItemBatcher, ResultWriter, ToleratedFailure* and Label are
@@ -169,6 +177,12 @@ export function rewriteItemReaders(states: JsonObject, machine?: JsonObject): vo
     if ('MaxItemsPath' in readerConfig || (batcher && 'MaxItemsPerBatchPath' in batcher)) {
       throw new DefinitionError(`Map ${name}: MaxItemsPath / MaxItemsPerBatchPath are not supported by the embedded engine`);
     }
+    if (batcher && ('MaxInputBytesPerBatch' in batcher || 'MaxInputBytesPerBatchPath' in batcher)) {
+      throw new DefinitionError(`Map ${name}: ItemBatcher.MaxInputBytesPerBatch is not supported by the embedded engine`);
+    }
+    if (batcher && ('ItemSelector' in state || 'Parameters' in state)) {
+      throw new DefinitionError(`Map ${name}: ItemSelector next to ItemBatcher is not supported by the embedded engine`);
+    }
     const readName = `${name}.ReadItems`;
     const releaseName = `${name}.ReleaseItems`;
     for (const generated of [readName, releaseName]) {
@@ -187,7 +201,8 @@ export function rewriteItemReaders(states: JsonObject, machine?: JsonObject): vo
       Next: name,
     };
     if (typeof readerConfig.MaxItems === 'number') readTask.MaxItems = readerConfig.MaxItems;
-    if (batcher && typeof batcher.MaxItemsPerBatch === 'number') readTask.MaxItemsPerBatch = batcher.MaxItemsPerBatch;
+    // 0: batched, with no item limit (AWS would then cut batches at 256 KiB).
+    if (batcher) readTask.MaxItemsPerBatch = typeof batcher.MaxItemsPerBatch === 'number' ? batcher.MaxItemsPerBatch : 0;
     if (Array.isArray(state.Retry)) readTask.Retry = structuredClone(state.Retry);
 
     const release = (next: Json | undefined, outputPath: Json | undefined): JsonObject => {

@@ -688,8 +688,8 @@ export class Engine {
     if (!Array.isArray(items)) throw failed('readItems did not return an array');
     let list = JSON.parse(JSON.stringify(items)) as Json[];
     if (spec.maxItems !== undefined && spec.maxItems > 0) list = list.slice(0, spec.maxItems);
-    if (spec.maxItemsPerBatch === undefined && p[BATCH_INPUT_KEY] === undefined) return list;
-    const size = spec.maxItemsPerBatch ?? list.length;
+    if (spec.maxItemsPerBatch === undefined) return list;
+    const size = spec.maxItemsPerBatch > 0 ? spec.maxItemsPerBatch : Math.max(1, list.length);
     const batches: Json[] = [];
     for (let i = 0; i < list.length; i += size) {
       const batch: JsonObject = { Items: list.slice(i, i + size) };
