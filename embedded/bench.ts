@@ -1,37 +1,107 @@
 /**
- * `npm run bench`: the demo at benchmark size on the embedded runtime, with the figures
- * that matter for a district upload day on one machine: wall time, families per second,
- * peak memory — and the machine they ran on, since figures without it mean little.
- * Usage: npm run bench [-- --families N]
+ * `npm run bench`: the figures that matter for a national upload day on one machine,
+ * with the machine they ran on.
+ *
+ *   validate  `prokus validate --json` on a 100,000-row CSV and XLSX (rows/s, peak RSS)
+ *   intake    embedded intake of 10,000 rows up to the grant approval emails
+ *   demo      the whole journey of 1,000 families end to end
+ *
+ * Each part runs in a process of its own (embedded/bench-<part>.ts): one runtime per
+ * process, and a peak RSS that belongs to that part alone.
+ *
+ * Usage: npm run bench [-- --only validate,intake] [--rows N] [--intake-rows N] [--families N]
  */
-import { cpus, totalmem } from 'node:os';
-import { demoExitCode, runDemo } from './demo.ts';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import { type BenchResult, BenchResults, intArg, machine } from './bench-common.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive whole number`);
-  return value;
+const PARTS = ['validate', 'intake', 'demo'] as const;
+type Part = (typeof PARTS)[number];
+
+function parts(argv: string[]): Part[] {
+  const i = argv.indexOf('--only');
+  if (i < 0) return [...PARTS];
+  const chosen = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const unknown = chosen.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (chosen.length === 0 || unknown.length > 0) throw new Error(`--only takes ${PARTS.join(', ')} (comma-separated)`);
+  return chosen as Part[];
 }
 
-const families = arg('families', 1000);
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
-console.log(`Machine: ${machine}`);
-console.log(`Benchmark: demo journey end to end with ${families} families (embedded runtime, one process)`);
+function partArgs(part: Part, argv: string[]): string[] {
+  switch (part) {
+    case 'validate':
+      return ['--rows', String(intArg('rows', 100_000, argv))];
+    case 'intake':
+      return ['--rows', String(intArg('intake-rows', 10_000, argv))];
+    case 'demo':
+      return ['--families', String(intArg('families', 1000, argv))];
+  }
+}
 
-const started = process.hrtime.bigint();
-const result = await runDemo({ families, timeoutMs: 30 * 60_000, progress: (line) => console.error(line) });
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+async function runPart(part: Part, args: string[], dir: string): Promise<BenchResult[]> {
+  const resultFile = join(dir, `${part}.json`);
+  const script = new URL(`bench-${part}.ts`, import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, PROKUS_BENCH_RESULT: resultFile },
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  try {
+    return BenchResults.parse(JSON.parse(await readFile(resultFile, 'utf8')));
+  } catch {
+    return [
+      {
+        name: part,
+        size: 0,
+        unit: 'rows',
+        seconds: 0,
+        perSecond: 0,
+        peakRssMiB: 0,
+        rssFrom: '-',
+        ok: false,
+        notes: `the part exited ${code} without results`,
+        marks: {},
+      },
+    ];
+  }
+}
 
-const rows: [string, string][] = [
-  ['families', String(families)],
-  ['wall time', `${seconds.toFixed(1)} s`],
-  ['throughput', `${(families / seconds).toFixed(1)} families/s`],
-  ['peak RSS', `${peakRssMiB.toFixed(0)} MiB`],
-  ['outcomes', JSON.stringify(result.outcomes)],
-  ['emails handled', String(result.privacy.checked.emails)],
-  ['history events', String(result.privacy.checked.historyEvents)],
-];
-for (const [k, v] of rows) console.log(`${k.padEnd(16)} ${v}`);
-process.exitCode = demoExitCode(result);
+const argv = process.argv.slice(2);
+const chosen = parts(argv);
+console.log(`Machine: ${machine()}`);
+console.log(`Date: ${new Date().toISOString().slice(0, 10)}; parts: ${chosen.join(', ')}\n`);
+const dir = await mkdtemp(join(tmpdir(), 'prokus-bench-'));
+const results: BenchResult[] = [];
+try {
+  for (const part of chosen) {
+    results.push(...(await runPart(part, partArgs(part, argv), dir)));
+    console.log('');
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+const table = new Table({
+  head: ['benchmark', 'size', 'wall time', 'throughput', 'peak RSS', 'ok'],
+  style: { head: [], border: [] },
+});
+for (const r of results) {
+  table.push([
+    r.name,
+    `${r.size.toLocaleString('en')} ${r.unit}`,
+    `${r.seconds.toFixed(1)} s`,
+    `${r.perSecond >= 100 ? Math.round(r.perSecond).toLocaleString('en') : r.perSecond.toFixed(1)} ${r.unit}/s`,
+    `${r.peakRssMiB.toFixed(0)} MiB`,
+    r.ok ? 'yes' : 'NO',
+  ]);
+}
+console.log(`Machine: ${machine()}`);
+console.log(table.toString());
+for (const r of results) {
+  const marks = Object.entries(r.marks).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
+  console.log(`${r.name}: ${r.notes}${marks.length ? `; ${marks.join(', ')}` : ''} (peak RSS from ${r.rssFrom})`);
+}
+process.exitCode = results.every((r) => r.ok) ? 0 : 1;

@@ -313,9 +313,14 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  // The benchmark measures the command's own peak memory where GNU time is missing.
+  if (process.env.PROKUS_REPORT_RSS === '1') {
+    process.once('exit', () => process.stderr.write(`prokus: peak RSS ${process.resourceUsage().maxRSS} KiB\n`));
+  }
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // Commands that finish with a verdict (demo, validate) set it; the caller assigns our return to process.exitCode.
+    return Number(process.exitCode ?? 0);
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
     if (code.startsWith('commander.')) {

@@ -116,6 +116,11 @@ export class LineSpool {
     return this.#count;
   }
 
+  /** The temporary file, once the lines no longer fit in memory. */
+  get spillFile(): string | undefined {
+    return this.#dir && join(this.#dir, 'rows.ndjson');
+  }
+
   push(line: string): void {
     this.#count += 1;
     if (this.#fd === undefined) {
