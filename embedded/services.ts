@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { startsIntake } from '../workflows/intake-trigger.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -208,9 +209,14 @@ export function objectsCreated(event: unknown): ObjectCreated[] {
   }));
 }
 
-/** Uploads intake must read: under `proposals/`, but not the reports intake writes beside them. */
+/**
+ * Objects whose creation starts an intake: the same rule as the EventBridge rule on AWS
+ * (workflows/intake-trigger.ts). Not the reports intake writes beside an upload, nor
+ * anything under `intake/`; a stray key elsewhere starts an intake that ends at once in
+ * `NotAProposal`, as on AWS.
+ */
 export function isProposalUpload(key: string): boolean {
-  return key.startsWith('proposals/') && !key.endsWith('/') && !/\.report\.(csv|json)$/.test(key);
+  return startsIntake(key);
 }
 
 /**

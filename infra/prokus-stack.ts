@@ -16,13 +16,16 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { functionsOf, WORKFLOW_FUNCTIONS } from '../workflows/functions.ts';
+import { INTAKE_KEY_PATTERN } from '../workflows/intake-trigger.ts';
 import { AslStateMachine } from './constructs/asl-state-machine.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
 import { ProkusData } from './constructs/prokus-data.ts';
 import { ProkusFunction } from './constructs/prokus-function.ts';
 
-/** Where district offices upload proposal files; the key prefix the intake listens to. */
+/** Where district offices upload proposal files (workflows/intake-trigger.ts says which writes start an intake). */
 export const PROPOSALS_PREFIX = 'proposals/';
+/** Where the intake's Distributed Map writes its results (ResultWriter in workflows/intake.asl.json). */
+export const START_JOURNEYS_RESULTS = 'intake/start-journeys/';
 
 /** One Lambda function per entry file in functions/: the state machines' tasks, and the pages. */
 export const FUNCTIONS = {
@@ -142,8 +145,16 @@ export class ProkusStack extends Stack {
 
     this.journey.grantStartExecution(this.intake);
     // StartJourneys is a Distributed Map: ItemReader reads the journeys list ReadProposal
-    // wrote, and the map runs its child executions as executions of the intake itself.
+    // wrote, ResultWriter leaves the Map Run's results for operators, and the map runs its
+    // child executions as executions of the intake itself.
     data.bucket.grantRead(this.intake);
+    data.bucket.grantPut(this.intake, `${START_JOURNEYS_RESULTS}*`);
+    this.intake.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+        resources: [data.bucket.arnForObjects(`${START_JOURNEYS_RESULTS}*`)],
+      }),
+    );
     const intakeByName = StateMachine.fromStateMachineName(this, 'IntakeByName', intakeName);
     intakeByName.grantStartExecution(this.intake);
     this.intake.addToRolePolicy(
@@ -167,13 +178,13 @@ export class ProkusStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
     new Rule(this, 'ProposalUploaded', {
-      description: 'A proposal file under proposals/ starts the intake',
+      description: 'A proposal file starts the intake; the reports and lists intake writes itself do not',
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
         detail: {
           bucket: { name: [data.bucket.bucketName] },
-          object: { key: [{ prefix: PROPOSALS_PREFIX }] },
+          object: { key: INTAKE_KEY_PATTERN },
         },
       },
       targets: [

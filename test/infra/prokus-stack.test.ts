@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { aslPlaceholders } from '../../infra/constructs/asl-state-machine.ts';
-import { FUNCTIONS, type FunctionId, PROPOSALS_PREFIX } from '../../infra/prokus-stack.ts';
+import { FUNCTIONS, type FunctionId } from '../../infra/prokus-stack.ts';
 import { APPROVER, allStatements, logicalId, permissionsOf, render, SENDER, stagedDefinition, synthProkus } from './synth.ts';
 
 const { app, stack, template, json } = synthProkus();
@@ -212,31 +212,6 @@ describe('data', () => {
         resource: `{${secret}}`,
       });
     }
-  });
-});
-
-describe('intake trigger', () => {
-  it('an object created under proposals/ in our bucket starts the intake with {bucket, key}', () => {
-    const bucketId = logicalId(stack, stack.node.findChild('Data').node.findChild('Files'));
-    const input = new Capture();
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['aws.s3'],
-        'detail-type': ['Object Created'],
-        detail: { bucket: { name: [{ Ref: bucketId }] }, object: { key: [{ prefix: PROPOSALS_PREFIX }] } },
-      },
-      Targets: [Match.objectLike({ Arn: { Ref: intakeId }, InputTransformer: input, DeadLetterConfig: Match.anyValue() })],
-    });
-    const { InputPathsMap, InputTemplate } = input.asObject() as { InputPathsMap: Record<string, string>; InputTemplate: string };
-    // EventBridge replaces <name> with the JSON value at its path; do the same with a sample event.
-    const event = { detail: { bucket: { name: 'the-bucket' }, object: { key: 'proposals/3210/usulan.csv' } } };
-    const at = (path: string) =>
-      path
-        .replace(/^\$\./, '')
-        .split('.')
-        .reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], event);
-    const rendered = InputTemplate.replace(/<([\w-]+)>/g, (_, name: string) => JSON.stringify(at(InputPathsMap[name] ?? '')));
-    expect(JSON.parse(rendered)).toEqual({ bucket: 'the-bucket', key: 'proposals/3210/usulan.csv' });
   });
 });
 
