@@ -119,6 +119,8 @@ describe('prokus command', () => {
       expect(help.stdout).toMatch(/dev \[options\]/);
       expect(help.stdout).toMatch(/upload \[options\] <file>/);
       expect(help.stdout).toMatch(/registry/);
+      expect(help.stdout).toMatch(/validate \[options\] <file>/);
+      expect(help.stdout).toMatch(/template \[options\]/);
     }
   });
 
