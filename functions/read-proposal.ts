@@ -1,11 +1,11 @@
 /**
- * ReadProposal: the first state of the intake. Reads one proposal file put under
- * `proposals/<district>/`, checks every row, registers the accepted families (claims on
+ * ReadProposal: the first state of the intake. Reads one proposal file (CSV or XLSX)
+ * put under `proposals/<district>/`, checks every row, registers the accepted families (claims on
  * NIK and KK, then the case at `verification`), writes the list of journeys to start,
  * the report next to the upload, and emails the uploader a summary.
  *
  * The file is read twice: first a dry run of every check, so a file that breaks halfway
- * (a damaged CSV) is rejected before anything is written; then again to register. Reading
+ * (a damaged CSV or workbook) is rejected before anything is written; then again to register. Reading
  * the same upload again (an S3 event delivered twice) gives the same result: the claims
  * name this upload, the case ids are deterministic, and journey names refuse duplicates.
  */
@@ -35,7 +35,7 @@ import {
 } from '#domain/proposal';
 import { type ProposalReport, reportCsv, reportJson, summarize, summaryMail } from '#domain/proposal-report';
 import { hashId, opaqueId, seal } from '#domain/secrets';
-import type { FileProblem, Separator } from '#domain/sheet';
+import type { FileProblem, Separator, SheetOptions } from '#domain/sheet';
 import { type Claim, claimIdentity, createCase, releaseClaim } from '#domain/store';
 
 const Event = z.object({ bucket: z.string().min(1), key: z.string().min(1) });
@@ -256,11 +256,15 @@ export async function readProposal({ bucket, key }: z.infer<typeof Event>): Prom
     bodyOf(first).destroy();
     return rejectFile(upload, problem);
   }
-  const dryRun = await scanProposal(bodyOf(first), ctx);
+  const sheetOptions: SheetOptions = {
+    fileName: upload.fileName,
+    ...(first.ContentLength !== undefined ? { size: first.ContentLength } : {}),
+  };
+  const dryRun = await scanProposal(bodyOf(first), ctx, undefined, sheetOptions);
   if (!dryRun.ok) return rejectFile(upload, dryRun.problem);
 
   const second = await readObject(bucket, key, first.ETag);
-  const file = await openProposal(bodyOf(second), ctx);
+  const file = await openProposal(bodyOf(second), ctx, sheetOptions);
   const proposedAt = new Date().toISOString();
   const rows: RowResult[] = [];
   const journeys: { row: number; caseId: string }[] = [];

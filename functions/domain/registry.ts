@@ -3,8 +3,8 @@
  * Security) that verification matches families against. The registry is keyed by the
  * keyed hash of the NIK: it never holds the NIK itself.
  *
- * Registry CSV (header row; `,` `;` or tab; header matching as for proposals: case,
- * spaces, dots and underscores are ignored):
+ * Registry file (CSV or XLSX, read like proposal files: any separator and encoding; a
+ * header row matched ignoring case, spaces, dots and underscores):
  *   nik                    16-digit NIK of the family's PKH recipient (any district: the registry is national)
  *   tanggal_graduasi       date the family graduated from PKH (YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY); empty = not graduated
  *   desil                  socio-economic decile in DTSEN, 1-10
@@ -16,7 +16,17 @@ import { ProkusError } from './errors.ts';
 import { cleanIdNumber, isScientificNotation } from './nik.ts';
 import { Pool } from './pool.ts';
 import { hashId, loadKeys } from './secrets.ts';
-import { type ColumnSpec, cellsByName, matchHeader, openCsv, parseDate, SheetError } from './sheet.ts';
+import {
+  type CellKind,
+  type ColumnSpec,
+  cellsByName,
+  matchHeader,
+  openSheet,
+  parseDate,
+  type Sheet,
+  SheetError,
+  type SheetInput,
+} from './sheet.ts';
 import { putRegistryEntry, type RegistryEntry } from './store.ts';
 
 export const REGISTRY_COLUMNS = [
@@ -48,12 +58,22 @@ const WRITES_IN_FLIGHT = 16;
 
 type RowCheck = { ok: true; nik: string; entry: Omit<RegistryEntry, 'nikHash' | 'importedAt'> } | RegistryRejection;
 
-/** The checks of one registry row; the first problem is enough for a machine-made file. */
-export function checkRegistryRow(row: number, values: Partial<Record<RegistryColumn, string>>): RowCheck {
+/**
+ * The checks of one registry row; the first problem is enough for a machine-made file.
+ * `nikKind` (XLSX) says what the NIK cell held: a number cell has lost the last digit.
+ */
+export function checkRegistryRow(row: number, values: Partial<Record<RegistryColumn, string>>, nikKind?: CellKind): RowCheck {
   const get = (name: RegistryColumn) => (values[name] ?? '').trim();
   const reject = (code: string, id: string, en: string): RegistryRejection => ({ row, code, message: { id, en } });
 
   const rawNik = get('nik');
+  if (nikKind === 'number') {
+    return reject(
+      'NIK_NUMERIC_CELL',
+      'NIK tersimpan sebagai angka (Excel hanya menyimpan 15 digit); format kolom nik sebagai Teks dan isi ulang.',
+      'The NIK is stored as a number (Excel keeps only 15 digits); format the nik column as Text and fill it again.',
+    );
+  }
   if (isScientificNotation(rawNik)) {
     return reject(
       'NIK_SCIENTIFIC_NOTATION',
@@ -109,14 +129,15 @@ export function checkRegistryRow(row: number, values: Partial<Record<RegistryCol
 }
 
 /**
- * Imports a registry CSV. `input` is the CSV itself: a stream (e.g. `createReadStream`)
- * or the text. Throws RegistryFileError when the file cannot be read at all.
+ * Imports a registry file. `input` is the file itself: a stream (e.g. `createReadStream`),
+ * its bytes, or CSV text. Throws RegistryFileError when the file cannot be read at all.
  */
-export async function importRegistry(input: NodeJS.ReadableStream | string): Promise<RegistryImport> {
+export async function importRegistry(input: SheetInput): Promise<RegistryImport> {
   await loadKeys();
-  let sheet: Awaited<ReturnType<typeof openCsv>>;
+  let sheet: Sheet;
   try {
-    sheet = await openCsv(input);
+    // The registry is national (millions of families): no proposal-sized limits.
+    sheet = await openSheet(input, { maxRows: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY });
   } catch (e) {
     if (e instanceof SheetError) throw new RegistryFileError(e.problem.code, e.problem.message);
     throw e;
@@ -134,8 +155,13 @@ export async function importRegistry(input: NodeJS.ReadableStream | string): Pro
   const pool = new Pool(WRITES_IN_FLIGHT);
   let imported = 0;
   try {
-    for await (const { row, cells } of sheet.rows) {
-      const check = checkRegistryRow(row, cellsByName(cells, header.index));
+    const nikColumn = header.index.nik;
+    for await (const { row, cells, kinds } of sheet.rows) {
+      const check = checkRegistryRow(
+        row,
+        cellsByName(cells, header.index),
+        nikColumn === undefined ? undefined : kinds?.[nikColumn],
+      );
       if (!('ok' in check)) {
         rejected.push(check);
         continue;

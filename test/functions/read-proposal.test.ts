@@ -412,7 +412,12 @@ describe('ReadProposal: files that cannot be read', () => {
     ['an empty file', 'proposals/3210/kosong.csv', '', 'FILE_EMPTY'],
     ['a header without rows', 'proposals/3210/judul.csv', `${header}\r\n`, 'FILE_NO_ROWS'],
     ['a missing required column', 'proposals/3210/kurang.csv', csv([family(1)], ',', ['nik', 'nama']), 'HEADER_MISSING_COLUMN'],
-    ['an Excel workbook', 'proposals/3210/usulan.xlsx', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0]), 'FILE_NOT_CSV'],
+    [
+      'an Excel 97-2003 workbook',
+      'proposals/3210/usulan.xls',
+      Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0]),
+      'FILE_XLS_NOT_SUPPORTED',
+    ],
     ['a damaged CSV', 'proposals/3210/rusak.csv', `${csv([family(1)])}\r\n"unclosed,`, 'FILE_MALFORMED'],
     ['an unknown district folder', 'proposals/9999/usulan.csv', csv([family(1)]), 'DISTRICT_UNKNOWN'],
     ['no district folder', 'proposals/usulan.csv', csv([family(1)]), 'DISTRICT_UNKNOWN'],
