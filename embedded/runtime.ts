@@ -326,9 +326,11 @@ async function resumeJourneys(engine: Engine, journeyArn: string, caseIds: strin
 }
 
 /**
- * Starts the intake of one file version. The same version delivered again finds its
- * name taken and starts nothing, unless that intake ended without success: then the
- * officer's re-upload is how it is retried, under the next run's name.
+ * Starts the intake of one write of a file (its name comes from the key and the write's
+ * ETag, unique per write as in the KMS-encrypted bucket on AWS). The same write delivered
+ * again finds its name taken and starts nothing, unless that intake ended without
+ * success: then the repeated delivery runs it again, under the next run's name. An
+ * officer's new upload of the same file is a new write, hence a new intake.
  */
 export async function startIntake(engine: Engine, intakeArn: string, name: string, input: { bucket: string; key: string }) {
   try {

@@ -243,6 +243,18 @@ async function replaceFile(path: string, write: (tmp: string) => Promise<void>):
 }
 
 /**
+ * The ETag of one write. The deployed bucket is encrypted with a KMS key, and S3 gives an
+ * SSE-KMS object an ETag that is not the MD5 of its content: the same bytes written twice
+ * get two ETags. Intake keys "one upload" on it (the intake's name here, ReadProposal's
+ * upload id on both runtimes), so the embedded bucket does the same: an officer who
+ * uploads the same file again makes a new upload on this machine as on AWS, and only a
+ * repeated delivery of one write is the same upload. Shaped like an MD5 (32 hex digits).
+ */
+function writeETag(contentMd5: string): string {
+  return createHash('md5').update(contentMd5).update(randomUUID()).digest('hex');
+}
+
+/**
  * A PUT on S3 replaces an object atomically; s3rver truncates and rewrites the file in
  * place, so an intake reading a file while the officer uploads it again got a short
  * body and hung. Objects and their metadata are written to a temporary file and renamed.
@@ -264,9 +276,10 @@ function makeWritesAtomic(store: S3rverStore): void {
     });
     const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
     await replaceFile(path, (tmp) => pipeline(content, counted, createWriteStream(tmp)));
-    const digest = md5.digest('hex');
-    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
-    return { size, md5: digest };
+    const eTag = writeETag(md5.digest('hex'));
+    await store.putMetadata(object.bucket, object.key, object.metadata, eTag);
+    // s3rver answers the PUT, reports the event and serves later reads with this value.
+    return { size, md5: eTag };
   };
   store.putMetadata = async (bucket, key, metadata, md5) => {
     const json: Record<string, string> = {};
