@@ -15,13 +15,13 @@ import { once } from 'node:events';
 import { closeSync, createReadStream, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Transform, type Writable } from 'node:stream';
 import type { Bilingual } from '#domain/errors';
 import { programFor, programYears } from '#domain/program';
 import { fileProblems, type RowResult, type RowStatus, scanProposal } from '#domain/proposal';
-import type { FileProblem } from '#domain/sheet';
+import type { FileProblem, SheetFormat } from '#domain/sheet';
 
 /** A file that could not be checked at all: `prokus validate` exits 1 with it. */
 export class ValidateError extends Error {
@@ -87,6 +87,9 @@ export interface Validation {
   district: string;
   districtName: string;
   programYear: number;
+  format: SheetFormat;
+  /** The XLSX sheet that was read. */
+  sheetName?: string;
   totalBytes: number;
   summary: Record<RowStatus, number>;
   fileWarnings: FileProblem[];
@@ -216,20 +219,28 @@ export async function validateProposal(req: ValidateRequest, keep: (r: RowResult
   const spool = new LineSpool();
   const notes = new Map<string, NoteTally>();
   try {
-    const result = await scanProposal(counted, { district: req.district, today: req.today ?? new Date() }, (r) => {
-      rows += 1;
-      if (keep(r)) spool.push(JSON.stringify(toJsonRow(r)));
-      if (r.status === 'warning') {
-        for (const f of r.errors) {
-          const key = `${f.code}\u0000${f.field}`;
-          const tally = notes.get(key) ?? { code: f.code, field: f.field, message: f.message, rows: 0, firstRows: [] };
-          tally.rows += 1;
-          if (tally.firstRows.length < NOTE_ROWS_SHOWN) tally.firstRows.push(r.row);
-          notes.set(key, tally);
+    const ctx = { district: req.district, today: req.today ?? new Date() };
+    // The size lets the reader refuse a file over its limit before reading a byte of it.
+    const sheet = { fileName: basename(req.file), size: totalBytes };
+    const result = await scanProposal(
+      counted,
+      ctx,
+      (r) => {
+        rows += 1;
+        if (keep(r)) spool.push(JSON.stringify(toJsonRow(r)));
+        if (r.status === 'warning') {
+          for (const f of r.errors) {
+            const key = `${f.code}\u0000${f.field}`;
+            const tally = notes.get(key) ?? { code: f.code, field: f.field, message: f.message, rows: 0, firstRows: [] };
+            tally.rows += 1;
+            if (tally.firstRows.length < NOTE_ROWS_SHOWN) tally.firstRows.push(r.row);
+            notes.set(key, tally);
+          }
         }
-      }
-      if (req.onProgress && rows % 500 === 0) req.onProgress({ bytes, totalBytes, rows });
-    });
+        if (req.onProgress && rows % 500 === 0) req.onProgress({ bytes, totalBytes, rows });
+      },
+      sheet,
+    );
     if (!result.ok) throw new ValidateError(result.problem);
     req.onProgress?.({ bytes: totalBytes, totalBytes, rows });
     return {
@@ -237,6 +248,8 @@ export async function validateProposal(req: ValidateRequest, keep: (r: RowResult
       district: req.district,
       districtName: name,
       programYear,
+      format: result.format,
+      ...(result.sheetName ? { sheetName: result.sheetName } : {}),
       totalBytes,
       summary: result.summary,
       fileWarnings: result.fileWarnings,
@@ -277,7 +290,7 @@ const problemJson = (p: FileProblem) => ({ code: p.code, ...(p.field ? { field: 
 
 /**
  * `{"file", "district", "rows": [...], "summary": {...}}` and, after them, the additive
- * `programYear`, `fileWarnings` and `notChecked`. One row per line, so the output is
+ * `programYear`, `format` (`csv` | `xlsx`), `sheetName` (XLSX), `fileWarnings` and `notChecked`. One row per line, so the output is
  * both JSON and greppable.
  */
 export async function writeValidationJson(v: Validation, out: Writable): Promise<void> {
@@ -291,6 +304,8 @@ export async function writeValidationJson(v: Validation, out: Writable): Promise
     const tail = {
       summary: v.summary,
       programYear: v.programYear,
+      format: v.format,
+      ...(v.sheetName ? { sheetName: v.sheetName } : {}),
       fileWarnings: v.fileWarnings.map(problemJson),
       notChecked: v.notChecked.map(problemJson),
     };
@@ -314,7 +329,7 @@ export async function writeValidationText(v: Validation, out: Writable): Promise
   const s = v.summary;
   const total = s.accepted + s.warning + s.rejected;
   const head = [
-    `Berkas / file: ${v.file}`,
+    `Berkas / file: ${v.file} (${v.format.toUpperCase()}${v.sheetName ? `, lembar/sheet ${v.sheetName}` : ''})`,
     `Kabupaten/kota / district: ${v.districtName} (${v.district}), tahun program / program year ${v.programYear}`,
     '',
     `Baris usulan / proposal rows: ${n(total)}`,

@@ -3,7 +3,7 @@
  * through the bin shim, no `prokus dev` needed.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
   type SyntheticFamily,
   synthesizeFamilies,
   writeProposalCsv,
+  writeProposalXlsx,
 } from '../../embedded/synthetic.ts';
 import { PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
 import { ValidateErrorJson, ValidateJson } from './validate-schema.ts';
@@ -115,6 +116,25 @@ describe('prokus validate', () => {
     ['not a spreadsheet', Buffer.from('%PDF-1.7\n\u0000\u0001binary'), [], 'FILE_'],
     ['for an unknown district', 'nik;nama\r\n', ['--district', '0000'], 'DISTRICT_UNKNOWN'],
   ];
+  it('exits 1 with FILE_TOO_LARGE for a file over the size limit, without reading it', async () => {
+    await writeFile(join(dir, 'huge.csv'), '');
+    await truncate(join(dir, 'huge.csv'), 101 * 2 ** 20);
+    const r = await prokus(['validate', 'huge.csv', '--district', '3210', '--year', '2020', '--json']);
+    expect(r.code).toBe(1);
+    expect(ValidateErrorJson.parse(JSON.parse(r.stdout)).error.code).toBe('FILE_TOO_LARGE');
+  });
+
+  it('checks an XLSX workbook the same way', async () => {
+    await writeProposalXlsx(
+      join(dir, 'usulan.xlsx'),
+      proposalRows(families(3), { format: 'xlsx', damagedShare: 0, warningShare: 0 }),
+    );
+    const r = await prokus(['validate', 'usulan.xlsx', '--district', '3210', '--year', '2020', '--json']);
+    expect(r.code).toBe(0);
+    const json = ValidateJson.parse(JSON.parse(r.stdout));
+    expect(json).toMatchObject({ format: 'xlsx', summary: { accepted: 3, warning: 0, rejected: 0 } });
+  });
+
   for (const [what, content, extra, code] of unreadable) {
     it(`exits 1 with {"error": {code, message}} for a file ${what}`, async () => {
       await writeFile(join(dir, 'f.csv'), content);

@@ -69,6 +69,22 @@ describe('prokus template (XLSX)', () => {
     expect(xml.dataValidations.model.E2).toMatchObject({ type: 'list', formulae: ['"L,P"'] });
   });
 
+  it('reads back through the intake checks without a file-level error; its example row can never become a family', async () => {
+    const path = join(dir, 'templat.xlsx');
+    await writeTemplate(path, 'xlsx');
+    const r = await checkProposal(await readFile(path), ctx, { fileName: 'templat.xlsx' });
+    if (!r.ok) throw new Error(`file-level error ${r.problem.code}`);
+    expect(r).toMatchObject({ format: 'xlsx', sheetName: 'usulan', fileWarnings: [] });
+    // Only the district prefix 9999 stops the example: every other cell is read as the checks want it.
+    expect(r.rows).toEqual([
+      expect.objectContaining({
+        row: 2,
+        status: 'rejected',
+        errors: [expect.objectContaining({ code: 'NIK_DISTRICT_MISMATCH' })],
+      }),
+    ]);
+  });
+
   it('refuses to overwrite an existing file unless forced', async () => {
     const path = join(dir, 'usulan.xlsx');
     await writeFile(path, 'the officer’s filled-in proposal');

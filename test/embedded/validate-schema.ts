@@ -18,6 +18,8 @@ export const ValidateJson = z.strictObject({
   ),
   summary: z.strictObject({ accepted: z.number(), warning: z.number(), rejected: z.number() }),
   programYear: z.number(),
+  format: z.enum(['csv', 'xlsx']),
+  sheetName: z.string().optional(),
   fileWarnings: z.array(z.strictObject({ code: z.string(), field: z.string().optional(), message: Message })),
   notChecked: z.array(z.strictObject({ code: z.string(), message: Message })),
 });

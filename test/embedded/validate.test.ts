@@ -2,12 +2,18 @@
  * `prokus validate` as the officer reads it, run in this process (the CLI tests run the
  * real command): the JSON every tool reads, the text report, the unreadable files.
  */
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { proposalCsv, type SyntheticFamily, synthesizeFamilies } from '../../embedded/synthetic.ts';
+import {
+  proposalCsv,
+  proposalRows,
+  type SyntheticFamily,
+  synthesizeFamilies,
+  writeProposalXlsx,
+} from '../../embedded/synthetic.ts';
 import { LineSpool, runValidate } from '../../embedded/validate.ts';
 import { PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
 import { ValidateErrorJson, ValidateJson } from './validate-schema.ts';
@@ -125,6 +131,22 @@ describe('prokus validate --json', () => {
     expect(json.fileWarnings).toMatchObject([{ code: 'HEADER_UNKNOWN_COLUMN', field: 'keterangan' }]);
   });
 
+  it('reads an XLSX workbook (sheet usulan) and refuses a NIK Excel stored as a number', async () => {
+    const path = join(dir, 'usulan.xlsx');
+    const rows = [...proposalRows(families(4), { format: 'xlsx', damagedShare: 0, warningShare: 0 })];
+    const third = rows[2];
+    if (!third) throw new Error('no third row');
+    // What Excel makes of a NIK typed into a General column: a number, 15 digits kept.
+    rows[2] = { ...third, cells: { ...third.cells, nik: Number(Number(third.family.nik).toPrecision(15)) } };
+    await writeProposalXlsx(path, rows);
+    const r = await validate(path, { json: true });
+    expect(r.code).toBe(0);
+    const json = ValidateJson.parse(JSON.parse(r.out));
+    expect(json).toMatchObject({ format: 'xlsx', sheetName: 'usulan', summary: { accepted: 3, warning: 0, rejected: 1 } });
+    expect(json.rows[2]).toMatchObject({ row: 4, status: 'rejected', errors: [{ code: 'NIK_NUMERIC_CELL', field: 'nik' }] });
+    expect(json.rows[2]?.errors[0]?.message.en).toMatch(/Text/);
+  });
+
   const header = PROPOSAL_COLUMNS.map((c) => c.name).join(',');
   const unreadable: [string, () => Promise<string>, Record<string, unknown>, string][] = [
     ['an empty file', () => file('empty.csv', ''), {}, 'FILE_EMPTY'],
@@ -139,6 +161,17 @@ describe('prokus validate --json', () => {
     ['a file that does not exist', async () => join(dir, 'nowhere.csv'), {}, 'FILE_NOT_FOUND'],
     ['a district outside the program', () => file('u.csv', proposalCsv(families(1))), { district: '9999' }, 'DISTRICT_UNKNOWN'],
     ['a program year not configured', () => file('u.csv', proposalCsv(families(1))), { year: 1999 }, 'PROGRAM_YEAR_UNKNOWN'],
+    [
+      'a file over the size limit',
+      async () => {
+        // Sparse: 101 MiB on paper, nothing on disk. Refused from its size, before reading.
+        const path = await file('huge.csv', '');
+        await truncate(path, 101 * 2 ** 20);
+        return path;
+      },
+      {},
+      'FILE_TOO_LARGE',
+    ],
   ];
   for (const [what, make, opts, code] of unreadable) {
     it(`exits 1 with a bilingual error for ${what}`, async () => {
