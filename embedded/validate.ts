@@ -270,20 +270,35 @@ export async function validateProposal(req: ValidateRequest, keep: (r: RowResult
 
 // ---- output ----
 
-/** Writes pieces in chunks of about 64 KiB, waiting whenever the stream asks to. */
+/**
+ * Writes pieces in chunks of about 64 KiB, waiting whenever the stream asks to. A reader
+ * that goes away (`| head`) ends the writing quietly, as it would for any Unix tool.
+ */
 async function writeChunked(out: Writable, pieces: AsyncIterable<string> | Iterable<string>): Promise<void> {
+  let failure: Error | undefined;
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') failure ??= e;
+  };
+  out.on('error', onError);
+  const gone = () => out.destroyed || out.writableEnded || failure !== undefined;
   let chunk = '';
   const flush = async () => {
-    if (chunk === '') return;
+    if (chunk === '' || gone()) return;
     const more = out.write(chunk);
     chunk = '';
-    if (!more) await once(out, 'drain');
+    if (!more && !gone()) await Promise.race([once(out, 'drain'), once(out, 'close')]).catch(() => undefined);
   };
-  for await (const piece of pieces) {
-    chunk += piece;
-    if (chunk.length >= 64 * 1024) await flush();
+  try {
+    for await (const piece of pieces) {
+      if (gone()) break;
+      chunk += piece;
+      if (chunk.length >= 64 * 1024) await flush();
+    }
+    await flush();
+  } finally {
+    out.off('error', onError);
   }
-  await flush();
+  if (failure) throw failure;
 }
 
 const problemJson = (p: FileProblem) => ({ code: p.code, ...(p.field ? { field: p.field } : {}), message: p.message });
