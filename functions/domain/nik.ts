@@ -4,6 +4,7 @@
  * (day + 40 for women), serial (never 0000). The first four digits are the district's
  * BPS code.
  */
+import { isoDate, isoDay } from './sheet-dates.ts';
 
 export type Sex = 'L' | 'P';
 
@@ -26,6 +27,7 @@ export type NikProblem =
  * apostrophe (word processors turn it into a typographic one), spaces, dots, dashes.
  */
 export function cleanIdNumber(raw: string): string {
+  if (raw.length === 16 && /^\d{16}$/.test(raw)) return raw;
   return raw
     .trim()
     .replace(/^['\u2018\u2019`]/, '')
@@ -44,12 +46,8 @@ export function isScientificNotation(raw: string): boolean {
 /**
  * Two-digit years: the latest century that does not put the birth date in the future
  * (a NIK born "in the future" in the 2000s belongs to someone born in the 1900s).
+ * Calendar arithmetic, not `Date`: this runs for every row of every file.
  */
-function birthDateFrom(yy: number, month: number, day: number, today: Date): Date {
-  const recent = new Date(Date.UTC(2000 + yy, month - 1, day));
-  return recent.getTime() > today.getTime() ? new Date(Date.UTC(1900 + yy, month - 1, day)) : recent;
-}
-
 export function parseNik(
   raw: string,
   district: string,
@@ -67,19 +65,12 @@ export function parseNik(
     day -= 40;
     sex = 'P';
   }
-  const date = birthDateFrom(yy, month, day, today);
-  if (
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    date.getUTCDate() !== day ||
-    date.getUTCMonth() !== month - 1 ||
-    date.getTime() > today.getTime()
-  ) {
-    return { ok: false, problem: 'NIK_BIRTH_DATE_INVALID' };
-  }
+  const todayIso = isoDay(today);
+  let birthDate = isoDate(2000 + yy, month, day);
+  if (birthDate === undefined || birthDate > todayIso) birthDate = isoDate(1900 + yy, month, day);
+  if (birthDate === undefined || birthDate > todayIso) return { ok: false, problem: 'NIK_BIRTH_DATE_INVALID' };
   if (nik.slice(12) === '0000') return { ok: false, problem: 'NIK_SERIAL_ZERO' };
-  return { ok: true, value: { nik, district, birthDate: date.toISOString().slice(0, 10), sex } };
+  return { ok: true, value: { nik, district, birthDate, sex } };
 }
 
 /** `3210********0012`: enough for a person to recognise the record, not to reuse the number. */

@@ -12,7 +12,7 @@ import type { Bilingual } from './errors.ts';
 import { cleanIdNumber, isScientificNotation, type NikProblem, parseNik, type Sex } from './nik.ts';
 import { PROPOSAL_COLUMNS, type ProposalColumn } from './proposal-template.ts';
 import type { CellKind } from './sheet.ts';
-import { parseDate } from './sheet-dates.ts';
+import { isoDay, parseDate } from './sheet-dates.ts';
 
 /** One finding about one row: a rejection (`error`) or something passed on to verification (`warning`). */
 export interface Finding {
@@ -245,8 +245,6 @@ function parseSex(raw: string): Sex | undefined {
 /** `DDMMYY` of an ISO date: what the NIK encodes, free of the century the NIK cannot say. */
 const ddmmyy = (iso: string) => `${iso.slice(8, 10)}${iso.slice(5, 7)}${iso.slice(2, 4)}`;
 
-const REQUIRED_TEXT = ['nama', 'alamat', 'kecamatan', 'desa', 'jenis_usaha', 'deskripsi_usaha'] as const;
-
 const COLUMN_ORDER = new Map<string, number>(PROPOSAL_COLUMNS.map((c, i) => [c.name, i]));
 
 /**
@@ -264,30 +262,45 @@ function idNumber(raw: string, kind: CellKind | undefined, numeric: Finding, sci
   return /^\d{16}$/.test(digits) ? { digits } : { finding: length };
 }
 
+/** A row's cells as read for checking: trimmed, and empty for cells showing an Excel error. */
+class RowReader {
+  readonly findings: Finding[] = [];
+  #errored: Set<ProposalColumn> | undefined;
+
+  constructor(
+    private readonly values: RowValues,
+    kinds: RowKinds | undefined,
+  ) {
+    if (!kinds) return;
+    // A cell showing an Excel error (#N/A, #REF!) says only that; its other checks would mislead.
+    for (const [name, kind] of Object.entries(kinds) as [ProposalColumn, CellKind][]) {
+      if (kind !== 'error') continue;
+      this.#errored ??= new Set();
+      this.#errored.add(name);
+      this.findings.push(cellError(name, (values[name] ?? '').trim() || '#VALUE!'));
+    }
+  }
+
+  get(name: ProposalColumn): string {
+    return this.#errored?.has(name) ? '' : (this.values[name] ?? '').trim();
+  }
+
+  required(name: ProposalColumn): string | undefined {
+    const v = this.get(name);
+    if (v !== '') return v;
+    if (!this.#errored?.has(name)) this.findings.push(requiredFinding[name]);
+    return undefined;
+  }
+}
+
 /**
  * Every check of one row; all findings at once, so the officer fixes a row in one go.
  * `kinds` (XLSX) says what each cell held: a NIK or KK from a number cell is refused.
  */
 export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds): RowCheck {
-  const findings: Finding[] = [];
-  // A cell showing an Excel error (#N/A, #REF!) says only that; its other checks would mislead.
-  let errored: Set<ProposalColumn> | undefined;
-  if (kinds) {
-    for (const [name, kind] of Object.entries(kinds) as [ProposalColumn, CellKind][]) {
-      if (kind !== 'error') continue;
-      errored ??= new Set();
-      errored.add(name);
-      findings.push(cellError(name, (values[name] ?? '').trim() || '#VALUE!'));
-    }
-  }
-  const get = (name: ProposalColumn) => (errored?.has(name) ? '' : (values[name] ?? '').trim());
-  const required = (name: ProposalColumn): string | undefined => {
-    const v = get(name);
-    if (v !== '') return v;
-    if (!errored?.has(name)) findings.push(requiredFinding[name]);
-    return undefined;
-  };
-
+  const cells = new RowReader(values, kinds);
+  const findings = cells.findings;
+  const required = (name: ProposalColumn) => cells.required(name);
   const rawNik = required('nik');
   let nikResult: ReturnType<typeof parseNik> | undefined;
   if (rawNik !== undefined) {
@@ -310,7 +323,7 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
   let birthDate: string | undefined;
   if (rawBirth !== undefined) {
     birthDate = parseDate(rawBirth);
-    if (!birthDate || birthDate > ctx.today.toISOString().slice(0, 10) || birthDate < '1900-01-01') {
+    if (!birthDate || birthDate > isoDay(ctx.today) || birthDate < '1900-01-01') {
       birthDate = undefined;
       findings.push(found.birthDate);
     }
@@ -344,10 +357,14 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
     if (revenue === undefined) findings.push(found.revenue);
   }
 
-  const text = Object.fromEntries(REQUIRED_TEXT.map((name) => [name, required(name)])) as Record<
-    (typeof REQUIRED_TEXT)[number],
-    string | undefined
-  >;
+  const text = {
+    nama: required('nama'),
+    alamat: required('alamat'),
+    kecamatan: required('kecamatan'),
+    desa: required('desa'),
+    jenis_usaha: required('jenis_usaha'),
+    deskripsi_usaha: required('deskripsi_usaha'),
+  };
 
   // Disagreements with the NIK are not the officer's to settle from a spreadsheet:
   // the row goes on, and verification sees the warning.
@@ -375,7 +392,7 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
   ) {
     throw new Error('checkRow: a value passed without a finding');
   }
-  const pendamping = get('pendamping');
+  const pendamping = cells.get('pendamping');
   return {
     ok: true,
     warnings: findings,
@@ -399,17 +416,20 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
  * The same NIK or KK twice in one file: the first row stands, later ones are rejected
  * naming it. Keys are the cleaned 16-digit numbers, whatever else is wrong with the row;
  * numbers from number cells are not keys (their last digit is Excel's, not the family's).
- * About 100 bytes a row: 10 MB for a 100,000-row file.
+ * A key is the number as a BigInt: compact (about 100 bytes a row with the map's entry,
+ * 10 MB for 100,000 rows), and not a slice of the file's text, which would keep the
+ * whole chunk of text it was cut from alive.
  */
 export class DuplicateTracker {
-  readonly #seen = { nik: new Map<string, number>(), no_kk: new Map<string, number>() };
+  readonly #seen = { nik: new Map<bigint, number>(), no_kk: new Map<bigint, number>() };
 
   check(row: number, values: RowValues, kinds?: RowKinds): Finding[] {
     let findings: Finding[] | undefined;
     for (const field of ['nik', 'no_kk'] as const) {
       if (kinds?.[field] === 'number' || kinds?.[field] === 'error') continue;
-      const id = cleanIdNumber(values[field] ?? '');
-      if (id.length !== 16 || !/^\d{16}$/.test(id)) continue;
+      const digits = cleanIdNumber(values[field] ?? '');
+      if (digits.length !== 16 || !/^\d{16}$/.test(digits)) continue;
+      const id = BigInt(digits);
       const earlier = this.#seen[field].get(id);
       if (earlier === undefined) {
         this.#seen[field].set(id, row);

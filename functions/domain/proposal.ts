@@ -187,27 +187,30 @@ export async function openProposal(input: SheetInput, ctx: CheckContext, opts: S
     const columns = Object.entries(m.index) as [ProposalColumn, number][];
     const numbering = sheet.headerRow + 1;
 
+    const duplicates = new DuplicateTracker();
+    const check = ({ row, cells, kinds: cellKinds }: SheetRow): CheckedRow | undefined => {
+      if (row === numbering && isColumnNumbers(cells)) return undefined;
+      const values: RowValues = {};
+      let kinds: RowKinds | undefined;
+      for (const [name, i] of columns) values[name] = cells[i] ?? '';
+      if (cellKinds) {
+        kinds = {};
+        for (const [name, i] of columns) kinds[name] = cellKinds[i] ?? ('text' satisfies CellKind);
+      }
+      const result = checkRow(values, ctx, kinds);
+      const dup = duplicates.check(row, values, kinds);
+      if (dup.length === 0) return { row, check: result };
+      return { row, check: { ok: false, findings: [...(result.ok ? result.warnings : result.findings), ...dup] } };
+    };
     async function* checked(): AsyncGenerator<CheckedRow> {
-      const duplicates = new DuplicateTracker();
-      const all = (async function* () {
-        yield* first;
-        first = [];
-        for (let next = await rows.next(); !next.done; next = await rows.next()) yield next.value;
-      })();
       try {
-        for await (const { row, cells, kinds: cellKinds } of all) {
-          if (row === numbering && isColumnNumbers(cells)) continue;
-          const values: RowValues = {};
-          let kinds: RowKinds | undefined;
-          for (const [name, i] of columns) values[name] = cells[i] ?? '';
-          if (cellKinds) {
-            kinds = {};
-            for (const [name, i] of columns) kinds[name] = cellKinds[i] ?? ('text' satisfies CellKind);
-          }
-          const check = checkRow(values, ctx, kinds);
-          const dup = duplicates.check(row, values, kinds);
-          if (dup.length === 0) yield { row, check };
-          else yield { row, check: { ok: false, findings: [...(check.ok ? check.warnings : check.findings), ...dup] } };
+        for (const r of first.splice(0)) {
+          const c = check(r);
+          if (c) yield c;
+        }
+        for (let next = await rows.next(); !next.done; next = await rows.next()) {
+          const c = check(next.value);
+          if (c) yield c;
         }
       } finally {
         // Also when the reader stops early: the file's stream is let go.

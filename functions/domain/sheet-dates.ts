@@ -4,12 +4,51 @@
  * through local time would move by a day on a machine west or east of UTC.
  */
 
-function isoDate(year: number, month: number, day: number): string | undefined {
-  const d = new Date(Date.UTC(year, month - 1, day));
-  if (year < 1000 || d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) {
-    return undefined;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+const isLeapYear = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+
+export function daysInMonth(year: number, month: number): number {
+  return month === 2 && isLeapYear(year) ? 29 : (MONTH_DAYS[month - 1] ?? 0);
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * `YYYY-MM-DD` of a day that exists (years 1000-9999), else undefined. Arithmetic, not
+ * `Date`: it runs for every row of every file, several times.
+ */
+export function isoDate(year: number, month: number, day: number): string | undefined {
+  if (!Number.isInteger(year) || year < 1000 || year > 9999 || month < 1 || month > 12 || day < 1) return undefined;
+  if (day > daysInMonth(year, month)) return undefined;
+  return `${year}-${pad2(month)}-${pad2(day)}`;
+}
+
+/** `YYYY-MM-DD` of `days` since 1970-01-01 (proleptic Gregorian; Hinnant's civil_from_days). */
+function isoOfEpochDays(days: number): string {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}`;
+}
+
+let todayKey = Number.NaN;
+let todayIso = '';
+
+/** The UTC calendar day of `today` (remembered: every row asks). */
+export function isoDay(today: Date): string {
+  const t = today.getTime();
+  if (t !== todayKey) {
+    todayKey = t;
+    todayIso = today.toISOString().slice(0, 10);
   }
-  return d.toISOString().slice(0, 10);
+  return todayIso;
 }
 
 /**
@@ -39,8 +78,9 @@ export function serialToIsoDate(serial: number, date1904 = false): string | unde
   const days = Math.floor(serial);
   if (!date1904 && days === 60) return '1900-02-29';
   const epochOffset = date1904 ? 24_107 : days < 60 ? 25_568 : 25_569;
-  const d = new Date((days - epochOffset) * DAY_MS);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString().slice(0, 10);
+  // Excel's own range (1900-01-01 to 9999-12-31) and a little either side.
+  if (days < -1 || days > 2_958_465 + 1462) return undefined;
+  return isoOfEpochDays(days - epochOffset);
 }
 
 /**
