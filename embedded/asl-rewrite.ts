@@ -51,6 +51,11 @@ export interface TaskSpec {
   /** Reader tasks: ReaderConfig.MaxItems and ItemBatcher.MaxItemsPerBatch. */
   maxItems?: number;
   maxItemsPerBatch?: number;
+  /**
+   * Lambda tasks: the engine, not the library, enforces the timeout, from the moment the
+   * function starts running (see `engineTimed` in adaptTask). The library is given 24.8 days.
+   */
+  engineTimed?: boolean;
 }
 
 export interface PreparedMachine {
@@ -302,7 +307,32 @@ function adaptTask(name: string, state: JsonObject): TaskSpec {
     state.TimeoutSecondsPath = `$.${TIMEOUT_KEY}`;
     spec.timeout = { from: 'input' };
   }
+  if (engineTimed(kind, state)) {
+    // The engine runs a bounded number of functions at once, like Lambda's concurrency
+    // limit; a task waiting for a free slot must not time out before its function even
+    // starts. The library reads its timeout from the processed input: the engine puts
+    // 24.8 days there and keeps the real timeout itself, from the function's start.
+    delete state.TimeoutSeconds;
+    state.TimeoutSecondsPath = `$.${TIMEOUT_KEY}`;
+    spec.engineTimed = true;
+  }
   return spec;
+}
+
+/**
+ * Lambda tasks with Parameters (the processed input is then an object of the engine's
+ * own), except where a Retry or Catch names States.TaskFailed: the library keeps its own
+ * timeout there, the only one that wildcard does not match.
+ */
+function engineTimed(kind: TaskKind, state: JsonObject): boolean {
+  if (kind !== 'lambda' && kind !== 'lambda-wait') return false;
+  if (!isObject(state.Parameters)) return false;
+  const names = [state.Retry, state.Catch].flatMap((list) =>
+    Array.isArray(list)
+      ? list.flatMap((rule) => (isObject(rule) && Array.isArray(rule.ErrorEquals) ? rule.ErrorEquals : []))
+      : [],
+  );
+  return !names.includes('States.TaskFailed');
 }
 
 function classify(resource: string): TaskKind | undefined {

@@ -54,7 +54,17 @@ export interface EngineOptions {
    * caller gets, the way the service answers when its quota is used up.
    */
   beforeStartExecution?: (req: { stateMachineArn: string; name?: string }) => void;
+  /**
+   * How many Lambda handlers run at once (Lambda's concurrency limit, scaled to one
+   * process). Tasks beyond it wait their turn in order; their timeout starts when their
+   * function does. 10,000 journeys started together otherwise all run their first task at
+   * once, queue for the SDK's sockets, and time out before any gets through.
+   */
+  maxConcurrentInvocations?: number;
 }
+
+/** Default for EngineOptions.maxConcurrentInvocations. */
+export const DEFAULT_CONCURRENT_INVOCATIONS = 32;
 
 /**
  * A Map iteration's events reach the execution's history only by being forwarded, one
@@ -177,6 +187,9 @@ export class Engine {
   private nextNumber = 1;
   private opened = false;
   private closed = false;
+  /** Lambda handlers running now, and the attempts waiting for one to finish. */
+  private invocations = 0;
+  private readonly invocationQueue = new SlotQueue();
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.region = opts.region ?? 'ap-southeast-3';
@@ -519,6 +532,7 @@ export class Engine {
       }
       timeoutSeconds = value;
     }
+    if (spec.engineTimed && isObject(input)) input[TIMEOUT_KEY] = MAX_TIMEOUT_SECONDS;
 
     const attempt: Attempt = {
       spec,
@@ -539,20 +553,25 @@ export class Engine {
         timeoutInSeconds: timeoutSeconds,
       },
     });
-    this.taskEvent(run, attempt, { type: 'TaskStarted', taskStartedEventDetails: { resourceType, resource } });
 
-    // The library enforces the timeout with a timer set right after ours for the same
-    // duration, so ours fires first: the token dies before the state fails (States.Timeout
-    // comes from the library). The late rejection only makes sure nothing dangles.
-    attempt.timer = setTimeout(() => {
-      if (attempt.settled) return;
-      this.settle(run, attempt);
-      this.taskEvent(run, attempt, {
-        type: 'TaskTimedOut',
-        taskTimedOutEventDetails: { resourceType, resource, error: 'States.Timeout', cause: '' },
-      });
-      setImmediate(() => result.reject(awsError('States.Timeout', 'States.Timeout')));
-    }, timeoutSeconds * 1000);
+    // The task starts now, or for a Lambda task when its function gets a slot (perform).
+    // Otherwise the library enforces the timeout with a timer set right after ours for the
+    // same duration, so ours fires first: the token dies before the state fails
+    // (States.Timeout comes from the library) and the late rejection only makes sure
+    // nothing dangles. For engine-timed tasks the library waits 24.8 days: this rejection
+    // is the timeout, matched by Retry and Catch like the library's own.
+    const begin = () => {
+      this.taskEvent(run, attempt, { type: 'TaskStarted', taskStartedEventDetails: { resourceType, resource } });
+      attempt.timer = setTimeout(() => {
+        if (attempt.settled) return;
+        this.settle(run, attempt);
+        this.taskEvent(run, attempt, {
+          type: 'TaskTimedOut',
+          taskTimedOutEventDetails: { resourceType, resource, error: 'States.Timeout', cause: '' },
+        });
+        setImmediate(() => result.reject(awsError('States.Timeout', 'States.Timeout')));
+      }, timeoutSeconds * 1000);
+    };
 
     const succeed = (value: Json, output: Json = value) => {
       if (attempt.settled) return;
@@ -573,9 +592,39 @@ export class Engine {
       result.reject(error);
     };
 
-    const work = this.perform(run, attempt, params, timeoutSeconds, succeed, fail);
+    const runsFunction = spec.kind === 'lambda' || spec.kind === 'lambda-arn' || spec.kind === 'lambda-wait';
+    const work = runsFunction
+      ? this.withInvocationSlot(run, attempt, () => {
+          begin();
+          return this.perform(run, attempt, params, timeoutSeconds, succeed, fail);
+        })
+      : (begin(), this.perform(run, attempt, params, timeoutSeconds, succeed, fail));
     work.catch((e: unknown) => fail(e instanceof Error ? e : functionError(e)));
     return result.promise;
+  }
+
+  /**
+   * Runs `fn` when fewer than maxConcurrentInvocations functions run; an attempt ended
+   * while it waited never runs. Waiting attempts go in the order their executions started,
+   * so an execution that got a slot keeps going: with 10,000 journeys, the first approval
+   * email goes out after the first journey's few tasks, not after every journey's first
+   * task has had its turn.
+   */
+  private async withInvocationSlot(run: Run, attempt: Attempt, fn: () => Promise<void>): Promise<void> {
+    const limit = this.opts.maxConcurrentInvocations ?? DEFAULT_CONCURRENT_INVOCATIONS;
+    if (this.invocations >= limit) await new Promise<void>((resolve) => this.invocationQueue.push(run.entry.n, resolve));
+    else this.invocations += 1;
+    try {
+      if (!attempt.settled) await fn();
+    } finally {
+      // A turn of the event loop first, for the execution to ask for its next task; then
+      // the slot passes straight to the first in line, so the count stays right.
+      setImmediate(() => {
+        const next = this.invocationQueue.shift();
+        if (next) next();
+        else this.invocations -= 1;
+      });
+    }
   }
 
   private async perform(
@@ -736,6 +785,58 @@ export class Engine {
     const list = this.byMachine.get(entry.record.stateMachineArn);
     if (list) list.push(entry);
     else this.byMachine.set(entry.record.stateMachineArn, [entry]);
+  }
+}
+
+/** Waiting invocations, the earliest-started execution first (then first come, first served): a binary heap. */
+class SlotQueue {
+  private readonly heap: { n: number; seq: number; resolve: () => void }[] = [];
+  private seq = 0;
+
+  push(n: number, resolve: () => void): void {
+    const heap = this.heap;
+    heap.push({ n, seq: this.seq++, resolve });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  /** Calls the first waiter's resolve; undefined when nobody waits. */
+  shift(): (() => void) | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    if (!top) return undefined;
+    const last = heap.pop() as (typeof heap)[number];
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let first = i;
+        if (l < heap.length && this.before(l, first)) first = l;
+        if (r < heap.length && this.before(r, first)) first = r;
+        if (first === i) break;
+        this.swap(i, first);
+        i = first;
+      }
+    }
+    return top.resolve;
+  }
+
+  private before(a: number, b: number): boolean {
+    const x = this.heap[a] as { n: number; seq: number };
+    const y = this.heap[b] as { n: number; seq: number };
+    return x.n < y.n || (x.n === y.n && x.seq < y.seq);
+  }
+
+  private swap(a: number, b: number): void {
+    const heap = this.heap;
+    [heap[a], heap[b]] = [heap[b] as (typeof heap)[number], heap[a] as (typeof heap)[number]];
   }
 }
 
