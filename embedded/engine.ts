@@ -593,12 +593,11 @@ export class Engine {
     };
 
     const runsFunction = spec.kind === 'lambda' || spec.kind === 'lambda-arn' || spec.kind === 'lambda-wait';
-    const work = runsFunction
-      ? this.withInvocationSlot(run, attempt, () => {
-          begin();
-          return this.perform(run, attempt, params, timeoutSeconds, succeed, fail);
-        })
-      : (begin(), this.perform(run, attempt, params, timeoutSeconds, succeed, fail));
+    const start = () => {
+      begin();
+      return this.perform(run, attempt, params, timeoutSeconds, succeed, fail);
+    };
+    const work = runsFunction ? this.withInvocationSlot(run, attempt, start) : start();
     work.catch((e: unknown) => fail(e instanceof Error ? e : functionError(e)));
     return result.promise;
   }
