@@ -5,8 +5,8 @@
  * one Excel has already rounded; rows keep the sheet's own numbers.
  *
  * exceljs's WorkbookReader does the workbook: the zip, the sheet list, styles (which
- * number formats are dates), shared strings, and parking worksheets that come before
- * the shared strings (as Excel writes them) in temporary files. Three of its internal
+ * number formats are dates), shared strings, and parking worksheets in temporary files
+ * until the rest of the workbook is known. Three of its internal
  * hooks (`_parseSharedStrings`, `_parseWorksheet`, exceljs 4.4, pinned by the lock file;
  * the tests read names and dates back through them) are overridden, because:
  *   - it decodes each inflated chunk of XML on its own, so a character whose bytes are
@@ -45,7 +45,6 @@ interface ReaderInternals {
   model?: { sheets?: SheetEntry[] };
   properties?: { model?: { date1904?: boolean } };
   styles: { getStyleModel(id: number): { numFmt?: string } | null };
-  sharedStrings?: string[];
   _parseSharedStrings(entry: NodeJS.ReadableStream): AsyncGenerator<{ index: number; text: unknown }>;
   _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<{ eventType: string; value: unknown }>;
   [Symbol.asyncIterator](): AsyncGenerator<WorksheetSource>;
@@ -76,14 +75,19 @@ function plainText(value: unknown): string {
 }
 
 class Reader extends Base {
+  /**
+   * The shared strings. Not exceljs's `sharedStrings`: while that is unset, exceljs parks
+   * every worksheet and reads it after the whole zip, when the sheet names, the styles
+   * and the strings are all known, whatever order the program that wrote the file put
+   * them in (Excel writes worksheets first anyway).
+   */
+  readonly strings: string[] = [];
+
   // biome-ignore lint/correctness/useYield: exceljs's parse() delegates here with yield*; the strings go to the table, not to its readers.
   override async *_parseSharedStrings(entry: NodeJS.ReadableStream): AsyncGenerator<{ index: number; text: unknown }> {
-    const table: string[] = [];
     for await (const s of super._parseSharedStrings(Readable.from(utf8Strings(entry as AsyncIterable<Buffer>)))) {
-      table.push(plainText(s.text));
+      this.strings.push(plainText(s.text));
     }
-    // Set once complete: exceljs then reads the worksheets that follow directly.
-    this.sharedStrings = table;
   }
 
   /** The worksheet's name as exceljs resolves it, and its XML for `sheetRows` instead of exceljs's reader. */
@@ -272,7 +276,7 @@ export async function* sheetRows(xml: AsyncIterable<Buffer | string>, book: Book
 function bookOf(reader: Reader): Book {
   const dateStyles = new Map<number, boolean>();
   return {
-    sharedStrings: reader.sharedStrings ?? [],
+    sharedStrings: reader.strings,
     date1904: reader.properties?.model?.date1904 === true,
     isDateStyle(style: number) {
       let isDate = dateStyles.get(style);

@@ -120,9 +120,14 @@ export async function openSheet(input: SheetInput, opts: SheetOptions = {}): Pro
     sheetName: opts.sheetName ?? 'usulan',
     ...(opts.isHeader ? { isHeader: opts.isHeader } : {}),
   };
+  if (opts.size !== undefined && opts.size > resolved.maxBytes) {
+    // Not one byte read: a stream (an S3 body) is let go at once.
+    const stream = input as { destroy?: () => void };
+    if (typeof stream.destroy === 'function') stream.destroy();
+    throw new SheetError(sheetProblems.tooLarge(resolved.maxBytes));
+  }
   const source = await openSource(input, resolved.maxBytes);
   try {
-    if (opts.size !== undefined && opts.size > resolved.maxBytes) throw new SheetError(sheetProblems.tooLarge(resolved.maxBytes));
     const kind = recognise(source.head);
     if ('problem' in kind) throw new SheetError(kind.problem);
     if (kind.format === 'xlsx') {
