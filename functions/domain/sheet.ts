@@ -18,7 +18,7 @@ import { SheetError, sheetProblems } from './sheet-problems.ts';
 import { openSource, recognise } from './sheet-source.ts';
 
 export { detectSeparator } from './sheet-csv.ts';
-export { parseDate } from './sheet-dates.ts';
+export { parseDate, serialToIsoDate } from './sheet-dates.ts';
 export {
   type ColumnSpec,
   cellsByName,

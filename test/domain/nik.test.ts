@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ageOn, cleanIdNumber, isScientificNotation, maskId, parseNik } from '#domain/nik';
+import { checkRow } from '#domain/proposal';
+import { parseDate, serialToIsoDate } from '#domain/sheet';
 
 const TODAY = new Date('2026-06-15T08:00:00Z');
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
@@ -116,6 +118,91 @@ describe('parseNik (properties)', () => {
         const shown = Number(nikOf(p)).toExponential(digits).toUpperCase();
         const typed = comma ? shown.replace('.', ',') : shown;
         expect(parseNik(typed, p.district, TODAY)).toEqual({ ok: false, problem: 'NIK_SCIENTIFIC_NOTATION' });
+      }),
+    );
+  });
+});
+
+describe('NIKs Excel has stored as numbers (properties)', () => {
+  /** What a numeric cell keeps of a 16-digit number: 15 significant digits. */
+  const excelNumber = (digits: string) => Number(Number(digits).toPrecision(15));
+  const ctx = { district: '', today: TODAY };
+  const row = (nik: string) => ({
+    nik,
+    no_kk: '3210010101090001',
+    nama: 'Siti',
+    tanggal_lahir: '1995-08-05',
+    jenis_kelamin: 'P',
+    alamat: 'Jl. Merdeka',
+    kecamatan: 'Majalengka',
+    desa: 'Cicurug',
+    no_hp: '081234567890',
+    jenis_usaha: 'kuliner',
+    deskripsi_usaha: 'Keripik',
+    lama_usaha_bulan: '8',
+    omzet_bulanan: '1500000',
+  });
+
+  it('refuses any NIK read from a number cell, also when its 16 digits still parse as a valid NIK', () => {
+    fc.assert(
+      fc.property(parts, (p) => {
+        const nik = nikOf(p);
+        const shown = String(excelNumber(nik));
+        const r = checkRow(row(shown), { ...ctx, district: p.district }, { nik: 'number' });
+        expect(r.ok ? [] : r.findings.map((f) => f.code)).toContain('NIK_NUMERIC_CELL');
+        // The same digits typed as text are a NIK like any other (when Excel's rounding left them valid).
+        const asText = checkRow(row(shown), { ...ctx, district: p.district });
+        if (parseNik(shown, p.district, TODAY).ok)
+          expect(asText.ok ? [] : asText.findings.map((f) => f.code)).not.toContain('NIK_NUMERIC_CELL');
+      }),
+    );
+  });
+
+  it('refuses every way a CSV shows a number Excel stored: scientific notation with a dot or a comma, any precision', () => {
+    fc.assert(
+      fc.property(
+        parts,
+        fc.integer({ min: 0, max: 15 }),
+        fc.boolean(),
+        fc.constantFrom('E+', 'e+', 'E'),
+        (p, digits, comma, e) => {
+          const [mantissa, exponent] = excelNumber(nikOf(p)).toExponential(digits).split('e+');
+          const shown = `${comma ? mantissa?.replace('.', ',') : mantissa}${e}${exponent}`;
+          expect(parseNik(shown, p.district, TODAY)).toEqual({ ok: false, problem: 'NIK_SCIENTIFIC_NOTATION' });
+        },
+      ),
+    );
+  });
+});
+
+describe('calendar arithmetic (properties)', () => {
+  const reference = (y: number, m: number, d: number) => {
+    const date = new Date(Date.UTC(y, m - 1, d));
+    return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d
+      ? date.toISOString().slice(0, 10)
+      : undefined;
+  };
+
+  it('parseDate agrees with the calendar for every day, month and year written day first', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1000, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        (y, m, d) => {
+          const expected = m >= 1 && m <= 12 && d >= 1 ? reference(y, m, d) : undefined;
+          expect(parseDate(`${pad(d, 2)}/${pad(m, 2)}/${y}`)).toBe(expected);
+          expect(parseDate(`${y}-${pad(m, 2)}-${pad(d, 2)}`)).toBe(expected);
+        },
+      ),
+    );
+  });
+
+  it("serialToIsoDate agrees with the calendar from 1 March 1900 on (Excel's serial 61)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 61, max: 2_958_465 }), fc.double({ min: 0, max: 0.999, noNaN: true }), (serial, time) => {
+        const expected = new Date(Date.UTC(1899, 11, 30) + serial * 86_400_000).toISOString().slice(0, 10);
+        expect(serialToIsoDate(serial + time)).toBe(expected);
       }),
     );
   });

@@ -9,6 +9,7 @@ import {
   PROPOSAL_COLUMNS,
   type ProposalColumn,
   parseRupiah,
+  type RowKinds,
 } from '#domain/proposal';
 import { matchHeader } from '#domain/sheet';
 
@@ -32,8 +33,8 @@ const good: Record<ProposalColumn, string> = {
   pendamping: '',
 };
 
-const codesOf = (values: Partial<Record<ProposalColumn, string>>) => {
-  const r = checkRow(values, ctx);
+const codesOf = (values: Partial<Record<ProposalColumn, string>>, kinds?: RowKinds) => {
+  const r = checkRow(values, ctx, kinds);
   return r.ok ? r.warnings.map((w) => w.code) : r.findings.map((f) => f.code);
 };
 
@@ -146,6 +147,39 @@ describe('checkRow', () => {
   });
 });
 
+describe('checkRow: cells from a workbook', () => {
+  it('refuses a NIK or KK from a number cell whatever it shows, and says to format the column as Text', () => {
+    const r = checkRow({ ...good, nik: '3210014508950012', no_kk: '3210010101090001' }, ctx, { nik: 'number', no_kk: 'number' });
+    expect(r.ok ? [] : r.findings.map((f) => f.code)).toEqual(['NIK_NUMERIC_CELL', 'KK_NUMERIC_CELL']);
+    expect(r.ok ? '' : r.findings[1]?.message.en).toMatch(/Format the column as Text/);
+  });
+
+  it('takes amounts, months and phone numbers from number cells', () => {
+    const r = checkRow({ ...good, omzet_bulanan: '1500000.4', lama_usaha_bulan: '8', no_hp: '81234567890' }, ctx, {
+      omzet_bulanan: 'number',
+      lama_usaha_bulan: 'number',
+      no_hp: 'number',
+    });
+    expect(r.ok && [r.family.business.monthlyRevenue, r.family.business.months, r.family.noHp]).toEqual([
+      1_500_000,
+      8,
+      '+6281234567890',
+    ]);
+  });
+
+  it('refuses a negative amount from a number cell', () => {
+    expect(codesOf({ ...good, omzet_bulanan: '-5' }, { omzet_bulanan: 'number' })).toEqual(['REVENUE_INVALID']);
+  });
+
+  it('says a cell shows an Excel error, and only that, for that column', () => {
+    expect(codesOf({ ...good, nik: '#N/A', desa: '#REF!' }, { nik: 'error', desa: 'error' })).toEqual([
+      'CELL_ERROR_VALUE',
+      'CELL_ERROR_VALUE',
+    ]);
+    expect(codesOf({ ...good, pendamping: '#VALUE!' }, { pendamping: 'error' })).toEqual(['CELL_ERROR_VALUE']);
+  });
+});
+
 describe('normalizePhone', () => {
   it.each([
     ['0812-3456-7890', '+6281234567890'],
@@ -154,6 +188,8 @@ describe('normalizePhone', () => {
     ['+62 812-3456-7890', '+6281234567890'],
     ['+62 (0)812 3456 7890', '+6281234567890'],
     ["'081234567890", '+6281234567890'],
+    ['0812.3456.7890', '+6281234567890'],
+    ['6281234567890', '+6281234567890'],
     ['81234567890', '+6281234567890'],
     ['0811223344', '+62811223344'],
   ])('%s → %s', (raw, expected) => {
@@ -208,6 +244,33 @@ describe('header matching', () => {
     const m = matchHeader(header, PROPOSAL_COLUMNS);
     expect(m.ok && m.index).toMatchObject({ nik: 0, no_kk: 1, tanggal_lahir: 3, no_hp: 8, omzet_bulanan: 12 });
     expect(m.ok && m.index.pendamping).toBeUndefined();
+  });
+
+  it('ignores slashes, hyphens, a required-column star and a note in brackets, and knows the usual other names', () => {
+    const header = [
+      'NIK KTP*',
+      'Nomor-KK',
+      'Nama KPM',
+      'Tanggal Lahir (dd/mm/yyyy)',
+      'Jenis Kelamin (L/P)',
+      'Alamat Lengkap',
+      'KECAMATAN',
+      'Kel/Desa',
+      'Nomor HP',
+      'Jenis Usaha',
+      'Deskripsi Usaha',
+      'Lama Usaha (bulan)',
+      'Omset Bulanan',
+      'Pendamping / TKSK',
+    ];
+    const m = matchHeader(header, PROPOSAL_COLUMNS);
+    expect(m.ok && m.index).toEqual(Object.fromEntries(template.map((name, i) => [name, i])));
+  });
+
+  it('does not read business age in years as months', () => {
+    const header = template.map((c) => (c === 'lama_usaha_bulan' ? 'Lama Usaha (tahun)' : c));
+    const m = matchHeader(header, PROPOSAL_COLUMNS);
+    expect(m.ok ? '' : m.problem.field).toBe('lama_usaha_bulan');
   });
 
   it('finds columns in any order', () => {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import ExcelJS from 'exceljs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { checkRegistryRow, importRegistry, RegistryFileError } from '#domain/registry';
 import { hashId, useSecretForTests } from '#domain/secrets';
@@ -81,6 +82,20 @@ describe('importRegistry', () => {
     ]);
     expect(result.rejected.at(-1)?.message.en).toContain('row 2');
     for (const r of result.rejected) expect(r.message.id).not.toBe(r.message.en);
+  });
+
+  it('imports the registry as an XLSX workbook: text NIKs, date and number cells; refuses NIKs from number cells', async () => {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('Graduasi PKH');
+    ws.addRow(['NIK', 'Tanggal Graduasi', 'Desil', 'Tahun Penerima Prokus']);
+    ws.addRow([NIK_A, 43_539, 2, null]).getCell(2).numFmt = 'dd/mm/yyyy';
+    ws.addRow([Number(NIK_B), null, 7, 2019]);
+    const result = await importRegistry(Buffer.from(await wb.xlsx.writeBuffer()));
+    expect(result.imported).toBe(1);
+    expect(result.rejected).toEqual([
+      { row: 3, code: 'NIK_NUMERIC_CELL', message: { id: expect.any(String), en: expect.any(String) } },
+    ]);
+    expect(stored()[0]).toMatchObject({ nikHash: hashId('nik', NIK_A), graduatedOn: '2019-03-15', decile: 2 });
   });
 
   it('imports thousands of rows with a bounded number of writes in flight', async () => {

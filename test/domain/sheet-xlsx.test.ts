@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CellKind, openSheet, type Sheet, SheetError, type SheetInput, type SheetOptions } from '#domain/sheet';
@@ -283,7 +284,6 @@ describe('openSheet: XLSX', () => {
 
 /** A zip of stored (uncompressed) files, enough to look like an Office document. */
 function zipOf(files: [string, string][]): Buffer {
-  const { crc32 } = require('node:zlib') as { crc32: (b: Buffer) => number };
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

@@ -6,6 +6,8 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
 import { simpleParser } from 'mailparser';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Personal } from '#domain/case';
@@ -30,6 +32,8 @@ interface StoredObject {
   body: Buffer;
   etag: string;
   metadata: Record<string, string>;
+  /** What S3 says the size is (the body's length unless a test says otherwise). */
+  contentLength?: number;
 }
 let objects: Map<string, StoredObject>;
 let written: Map<string, string>;
@@ -53,7 +57,12 @@ beforeEach(() => {
         name: 'PreconditionFailed',
       });
     }
-    return { Body: sdkStreamMixin(Readable.from([o.body])), ETag: `"${o.etag}"`, Metadata: o.metadata };
+    return {
+      Body: sdkStreamMixin(Readable.from([o.body])),
+      ETag: `"${o.etag}"`,
+      Metadata: o.metadata,
+      ContentLength: o.contentLength ?? o.body.length,
+    };
   });
   s3.on(PutObjectCommand).callsFake(async (input) => {
     written.set(input.Key, String(input.Body));
@@ -405,6 +414,84 @@ describe('ReadProposal: one family, one proposal', () => {
   });
 });
 
+describe('ReadProposal: an XLSX upload', () => {
+  const key = 'proposals/3210/usulan-april.xlsx';
+  const names = PROPOSAL_COLUMNS.map((c) => c.name);
+
+  /** The workbook an officer fills from the template: instructions first, a title, typed cells. */
+  async function workbook(rows: Record<ProposalColumn, ExcelJS.CellValue>[]) {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('Petunjuk').addRow(['Isi lembar usulan. Kolom NIK dan No. KK berformat Teks.']);
+    const ws = wb.addWorksheet('Usulan');
+    ws.addRow(['USULAN PROKUS KAB. MAJALENGKA']);
+    ws.addRow([]);
+    ws.addRow(names);
+    for (const r of rows) ws.addRow(names.map((n) => r[n])).getCell(4).numFmt = 'dd/mm/yyyy';
+    return Buffer.from(await wb.xlsx.writeBuffer());
+  }
+
+  /** Family i as Excel holds it: NIK and KK typed as text, birth date a date cell, numbers as numbers. */
+  const typed = (i: number): Record<ProposalColumn, ExcelJS.CellValue> => {
+    const f = family(i);
+    return {
+      ...f,
+      nik: nikOf(f),
+      no_kk: f.no_kk.replace("'", ''),
+      tanggal_lahir: 32_993 + i, // Excel's serial of 1990-05-<i>
+      lama_usaha_bulan: 8,
+      omzet_bulanan: 1_500_000,
+    };
+  };
+
+  it('registers the families of the usulan sheet, numbering rows as the sheet does, and refuses numeric NIKs', async () => {
+    put(
+      key,
+      await workbook([
+        typed(1),
+        { ...typed(2), nik: Number(nikOf(family(2))) },
+        typed(3),
+        { ...typed(1), no_kk: typed(4).no_kk },
+      ]),
+    );
+    const uploadId = opaqueId('upload', BUCKET, key, 'etag-1');
+
+    await expect(read(key)).resolves.toMatchObject({ uploadId, accepted: 2, rejected: 2 });
+
+    expect(reportOf(key).rows.map((r) => [r.row, r.status, ...r.errors.map((e) => e.code)])).toEqual([
+      [4, 'accepted'],
+      [5, 'rejected', 'NIK_NUMERIC_CELL'],
+      [6, 'accepted'],
+      [7, 'rejected', 'DUPLICATE_IN_FILE'],
+    ]);
+    const created = cases();
+    expect(created.map((c) => (c.proposal as { row: number }).row).sort()).toEqual([4, 6]);
+    const first = created.find((c) => c.nikHash === hashId('nik', nikOf(family(1))));
+    expect(first).toMatchObject({ business: { months: 8, monthlyRevenue: 1_500_000 }, intakeWarnings: [] });
+    expect(Personal.parse(unseal(String(first?.personal)))).toMatchObject({ tanggalLahir: '1990-05-01', noHp: '+6281234560001' });
+    expect(reportCsvOf(key)[1]).toEqual(['5', 'rejected', 'nik', 'NIK_NUMERIC_CELL', expect.any(String), expect.any(String)]);
+    const mail = await mailSent();
+    expect(mail.subject).toContain('usulan-april.xlsx: 2 diterima/accepted, 2 ditolak/rejected');
+  });
+
+  it('refuses a file S3 says is over the size limit without reading it', async () => {
+    put(key, await workbook([typed(1)]));
+    const stored = objects.get(key);
+    if (stored) stored.contentLength = 101 * 1024 * 1024;
+    await expect(read(key)).rejects.toMatchObject({ name: 'ProposalFileError', code: 'FILE_TOO_LARGE' });
+    expect(table.size).toBe(0);
+  });
+
+  it('reads Excel "Unicode text" and Windows-1252 CSV files too', async () => {
+    const text = csv([family(1)], '\t');
+    put('proposals/3210/unicode.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    await expect(read('proposals/3210/unicode.txt')).resolves.toMatchObject({ accepted: 1, rejected: 0 });
+    put('proposals/3210/ansi.csv', iconv.encode(csv([{ ...family(2), nama: 'Sutéjo' }], ';'), 'win1252'));
+    await expect(read('proposals/3210/ansi.csv')).resolves.toMatchObject({ accepted: 1, rejected: 0 });
+    const sutejo = cases().find((c) => c.nikHash === hashId('nik', nikOf(family(2))));
+    expect(Personal.parse(unseal(String(sutejo?.personal))).nama).toBe('Sutéjo');
+  });
+});
+
 describe('ReadProposal: files that cannot be read', () => {
   const header = PROPOSAL_COLUMNS.map((c) => c.name).join(',');
 
@@ -469,7 +556,12 @@ describe('ReadProposal: files that cannot be read', () => {
       reads += 1;
       if (input.IfMatch) throw Object.assign(new Error('precondition'), { name: 'PreconditionFailed' });
       const o = objects.get(key)!;
-      return { Body: sdkStreamMixin(Readable.from([o.body])), ETag: `"${o.etag}"`, Metadata: o.metadata };
+      return {
+        Body: sdkStreamMixin(Readable.from([o.body])),
+        ETag: `"${o.etag}"`,
+        Metadata: o.metadata,
+        ContentLength: o.contentLength ?? o.body.length,
+      };
     });
     await expect(read(key)).rejects.toMatchObject({ name: 'ProposalFileError', code: 'FILE_CHANGED' });
     expect(reads).toBe(2);
