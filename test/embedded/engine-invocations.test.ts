@@ -70,7 +70,7 @@ describe('concurrent Lambda invocations', () => {
 
     expect(records.map((r) => r.status)).toEqual(Array(5).fill('SUCCEEDED'));
     const last = engine.getExecutionHistory({ executionArn: arns[4] as string, maxResults: 100 }).events;
-    const at = (type: string) => last.find((e) => e.type === type)?.timestamp.getTime() ?? Number.NaN;
+    const at = (type: string) => new Date(last.find((e) => e.type === type)?.timestamp ?? Number.NaN).getTime();
     // As on AWS, TaskStarted is when the function starts, after the wait for a slot.
     expect(at('TaskStarted') - at('TaskScheduled')).toBeGreaterThanOrEqual(1000);
   });
