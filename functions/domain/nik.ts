@@ -24,11 +24,13 @@ export type NikProblem =
 
 /**
  * Strips what officers add to keep spreadsheets from damaging the number: a leading
- * apostrophe (word processors turn it into a typographic one), spaces, dots, dashes.
+ * apostrophe (word processors turn it into a typographic one), spaces, dots, dashes,
+ * and the invisible characters a number copied from a web page or a chat brings along.
  */
 export function cleanIdNumber(raw: string): string {
   if (raw.length === 16 && /^\d{16}$/.test(raw)) return raw;
   return raw
+    .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
     .trim()
     .replace(/^['\u2018\u2019`]/, '')
     .replace(/[\s.-]/g, '');

@@ -235,11 +235,28 @@ function rupiahOfNumber(raw: string): number | undefined {
   return Number.isFinite(n) && n >= 0 && Number.isSafeInteger(Math.round(n)) ? Math.round(n) : undefined;
 }
 
+const SEXES = new Map<string, Sex>([
+  ['l', 'L'],
+  ['lk', 'L'],
+  ['laki-laki', 'L'],
+  ['laki laki', 'L'],
+  ['laki', 'L'],
+  ['pria', 'L'],
+  ['p', 'P'],
+  ['pr', 'P'],
+  ['perempuan', 'P'],
+  ['wanita', 'P'],
+]);
+
+/** `L`/`P` as the template asks, and the words and abbreviations forms use (`Lk`, `Pr`, `Laki-laki`, `Wanita`). */
 function parseSex(raw: string): Sex | undefined {
-  const s = raw.trim().toLowerCase();
-  if (s === 'l' || s === 'laki-laki' || s === 'laki laki') return 'L';
-  if (s === 'p' || s === 'perempuan') return 'P';
-  return undefined;
+  return SEXES.get(raw.trim().toLowerCase().replace(/\.$/, ''));
+}
+
+/** Whole months, as a number or with the unit written after it (`18`, `18 bulan`, `18 bln`). */
+function parseMonths(raw: string): number | undefined {
+  const m = /^(\d{1,4})(?:\s*(?:bulan|bln\.?))?$/i.exec(raw);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** `DDMMYY` of an ISO date: what the NIK encodes, free of the century the NIK cannot say. */
@@ -304,6 +321,7 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
   const rawNik = required('nik');
   let nikResult: ReturnType<typeof parseNik> | undefined;
   if (rawNik !== undefined) {
+    // See idNumber: a number cell has lost the last digit; CSV text cannot say it did.
     if (kinds?.nik === 'number') findings.push(found.nikNumericCell);
     else {
       nikResult = parseNik(rawNik, ctx.district, ctx.today);
@@ -346,7 +364,7 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
   const rawMonths = required('lama_usaha_bulan');
   let months: number | undefined;
   if (rawMonths !== undefined) {
-    months = /^\d{1,4}$/.test(rawMonths) ? Number(rawMonths) : undefined;
+    months = parseMonths(rawMonths);
     if (months === undefined) findings.push(found.months);
   }
 

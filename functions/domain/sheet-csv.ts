@@ -70,7 +70,9 @@ export async function openCsv(
 ): Promise<Sheet> {
   const text = headText(source.head, encoding);
   if (text.trim() === '') throw new SheetError(sheetProblems.empty);
-  const separator = detectSeparator(text);
+  // Excel's own hint line, `sep=;`, names the separator; it is row 1, not the header.
+  const hint = /^sep=([,;\t])\r?\n/i.exec(text)?.[1] as Separator | undefined;
+  const separator = hint ?? detectSeparator(text);
   if (!separator) throw new SheetError(sheetProblems.noSeparator);
 
   const parser = parse({
@@ -91,7 +93,11 @@ export async function openCsv(
   const raw: AsyncIterator<SheetRow> = {
     async next() {
       try {
-        const r = await records.next();
+        let r = await records.next();
+        if (hint && row === 0 && !r.done) {
+          row += 1;
+          r = await records.next();
+        }
         if (r.done) return { done: true, value: undefined };
         row += 1;
         return { done: false, value: { row, cells: r.value } };

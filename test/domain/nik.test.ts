@@ -237,6 +237,9 @@ describe('parseNik (examples)', () => {
 describe('identity helpers', () => {
   it('cleanIdNumber strips a leading apostrophe and separators but keeps digits', () => {
     expect(cleanIdNumber(" '3210 0145-0895.0012 ")).toBe('3210014508950012');
+    // Copied from a chat or a web page: invisible characters around and inside.
+    expect(cleanIdNumber("\u200b'3210014508950012\u00a0")).toBe('3210014508950012');
+    expect(cleanIdNumber('32100145\u200b08950012\ufeff')).toBe('3210014508950012');
   });
 
   it('isScientificNotation does not mistake a real NIK or KK for one', () => {

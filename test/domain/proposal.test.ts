@@ -82,6 +82,7 @@ describe('checkRow', () => {
     ['lama_usaha_bulan', '-1', 'BUSINESS_MONTHS_INVALID'],
     ['lama_usaha_bulan', '1.5', 'BUSINESS_MONTHS_INVALID'],
     ['lama_usaha_bulan', 'satu tahun', 'BUSINESS_MONTHS_INVALID'],
+    ['lama_usaha_bulan', '2 tahun', 'BUSINESS_MONTHS_INVALID'],
     ['omzet_bulanan', 'sekitar 2 juta', 'REVENUE_INVALID'],
     ['omzet_bulanan', '-500000', 'REVENUE_INVALID'],
   ] as const)('rejects %s = %j with %s, and says so in both languages', (field, value, code) => {
@@ -138,6 +139,17 @@ describe('checkRow', () => {
   it('accepts with a warning a sex that differs from the NIK', () => {
     expect(codesOf({ ...good, jenis_kelamin: 'L' })).toEqual(['SEX_DIFFERS_FROM_NIK']);
     expect(checkRow({ ...good, jenis_kelamin: 'L' }, ctx).ok).toBe(true);
+  });
+
+  it('accepts the abbreviations and words forms use for jenis_kelamin', () => {
+    for (const woman of ['Pr', 'PR.', 'wanita', 'Perempuan']) expect(codesOf({ ...good, jenis_kelamin: woman })).toEqual([]);
+    for (const man of ['Lk', 'Pria', 'LAKI-LAKI'])
+      expect(codesOf({ ...good, jenis_kelamin: man })).toEqual(['SEX_DIFFERS_FROM_NIK']);
+  });
+
+  it.each(['18', '18 bulan', '18 Bln', '18bln.'])('reads business age %j as 18 months', (lama_usaha_bulan) => {
+    const r = checkRow({ ...good, lama_usaha_bulan }, ctx);
+    expect(r.ok && r.family.business.months).toBe(18);
   });
 
   it('accepts l, p, Laki-laki and Perempuan for jenis_kelamin', () => {

@@ -122,6 +122,13 @@ describe('openSheet: separators and rows', () => {
     expect(rows).toEqual([{ row: 5, cells: ['1', 'Siti', 'Cicurug', '0812'] }]);
   });
 
+  it("follows Excel's sep= line and counts it as row 1", async () => {
+    const { sheet, header, rows } = await read('sep=;\r\nnik;nama,gelar\r\n1;Siti, S.Pd\r\n');
+    expect(sheet.separator).toBe(';');
+    expect(header).toEqual(['nik', 'nama,gelar']);
+    expect(rows).toEqual([{ row: 3, cells: ['1', 'Siti, S.Pd'] }]);
+  });
+
   it('takes the first non-blank row as the header when no row is recognised', async () => {
     const { sheet, header } = await read('\n\na,b\n1,2\n', { isHeader: () => false });
     expect(sheet.headerRow).toBe(3);
