@@ -300,6 +300,7 @@ export async function readProposal({ bucket, key }: z.infer<typeof Event>): Prom
     rows,
     summary,
     fileWarnings: file.fileWarnings,
+    source: { format: file.format, ...(file.sheetName !== undefined ? { sheetName: file.sheetName } : {}) },
   };
   await publishReport(upload, report, file.separator);
   logger.info(

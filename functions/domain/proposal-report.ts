@@ -6,7 +6,7 @@
  */
 import type { Bilingual } from './errors.ts';
 import type { Finding, RowResult, RowStatus } from './proposal.ts';
-import type { FileProblem, Separator } from './sheet.ts';
+import type { FileProblem, Separator, SheetFormat } from './sheet.ts';
 
 export interface ProposalReport {
   file: string;
@@ -17,6 +17,11 @@ export interface ProposalReport {
   rows: RowResult[];
   summary: Record<RowStatus, number>;
   fileWarnings: FileProblem[];
+  /**
+   * What was read: the format, and for a workbook the worksheet, so an officer whose
+   * workbook has several sheets sees which one counted.
+   */
+  source?: { format: SheetFormat; sheetName?: string };
   /** Set when the file could not be read at all; then nothing in it started. */
   error?: FileProblem;
 }
@@ -37,6 +42,8 @@ export function reportJson(report: ProposalReport): string {
       district: report.district,
       programYear: report.programYear,
       uploadId: report.uploadId,
+      ...(report.source ? { format: report.source.format } : {}),
+      ...(report.source?.sheetName !== undefined ? { sheet: report.source.sheetName } : {}),
       ...(report.error ? { error: problem(report.error) } : {}),
       rows: report.rows.map((r) => ({ row: r.row, status: r.status, errors: r.errors.map(finding) })),
       summary: report.summary,
@@ -112,9 +119,10 @@ export function summaryMail(report: ProposalReport, districtName: string | undef
   } else {
     const accepted = s.accepted + s.warning;
     subject = `[Prokus] Hasil usulan / Proposal result ${fileName}: ${accepted} diterima/accepted, ${s.rejected} ditolak/rejected`;
+    const sheet = report.source?.sheetName;
     both({
-      id: `Berkas usulan ${fileName} dari ${where} (tahun program ${report.programYear}) sudah diperiksa.`,
-      en: `The proposal file ${fileName} from ${where} (program year ${report.programYear}) has been checked.`,
+      id: `Berkas usulan ${fileName} dari ${where} (tahun program ${report.programYear}) sudah diperiksa${sheet !== undefined ? `: lembar kerja "${sheet}"` : ''}.`,
+      en: `The proposal file ${fileName} from ${where} (program year ${report.programYear}) has been checked${sheet !== undefined ? `: worksheet "${sheet}"` : ''}.`,
     });
     both({
       id: `Diterima: ${accepted} keluarga (${s.warning} di antaranya dengan catatan). Ditolak: ${s.rejected} baris.`,

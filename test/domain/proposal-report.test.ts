@@ -38,6 +38,28 @@ const report: ProposalReport = {
   ],
 };
 
+describe('what was read', () => {
+  const workbook: ProposalReport = {
+    ...report,
+    file: 'proposals/3210/usulan.xlsx',
+    source: { format: 'xlsx', sheetName: 'Usulan April' },
+  };
+
+  it('names the worksheet read from a workbook in the JSON report and the email', () => {
+    expect(JSON.parse(reportJson(workbook))).toMatchObject({ format: 'xlsx', sheet: 'Usulan April' });
+    const mail = summaryMail(workbook, 'Kab. Majalengka', 'usulan.xlsx');
+    expect(mail.text).toContain('lembar kerja "Usulan April"');
+    expect(mail.text).toContain('worksheet "Usulan April"');
+  });
+
+  it('says nothing of worksheets for a CSV file', () => {
+    const csv: ProposalReport = { ...report, source: { format: 'csv' } };
+    expect(JSON.parse(reportJson(csv))).toMatchObject({ format: 'csv' });
+    expect(JSON.parse(reportJson(csv)).sheet).toBeUndefined();
+    expect(summaryMail(csv, undefined, 'usulan.csv').text).not.toContain('worksheet');
+  });
+});
+
 describe('report CSV', () => {
   it('has one line per finding with row, status, field, code and both messages', () => {
     const table = parse(reportCsv(report), { bom: true }) as string[][];

@@ -309,7 +309,7 @@ describe('ReadProposal: row checks', () => {
       [{ no_kk: '3,21001E+15' }, 'KK_SCIENTIFIC_NOTATION'],
       [{ no_kk: '3210' }, 'KK_NOT_16_DIGITS'],
       [{ tanggal_lahir: '1990/05/08' }, 'BIRTH_DATE_INVALID'],
-      [{ jenis_kelamin: 'Wanita' }, 'SEX_INVALID'],
+      [{ jenis_kelamin: 'W' }, 'SEX_INVALID'],
       [{ no_hp: '12345' }, 'PHONE_INVALID'],
       [{ lama_usaha_bulan: 'dua' }, 'BUSINESS_MONTHS_INVALID'],
       [{ omzet_bulanan: '1,5 juta' }, 'REVENUE_INVALID'],
@@ -469,6 +469,7 @@ describe('ReadProposal: an XLSX upload', () => {
     expect(first).toMatchObject({ business: { months: 8, monthlyRevenue: 1_500_000 }, intakeWarnings: [] });
     expect(Personal.parse(unseal(String(first?.personal)))).toMatchObject({ tanggalLahir: '1990-05-01', noHp: '+6281234560001' });
     expect(reportCsvOf(key)[1]).toEqual(['5', 'rejected', 'nik', 'NIK_NUMERIC_CELL', expect.any(String), expect.any(String)]);
+    expect(reportOf(key)).toMatchObject({ format: 'xlsx', sheet: 'Usulan' });
     const mail = await mailSent();
     expect(mail.subject).toContain('usulan-april.xlsx: 2 diterima/accepted, 2 ditolak/rejected');
   });
