@@ -117,10 +117,11 @@ function targetSheet(sheets: readonly SheetEntry[], preferred: string): SheetEnt
   );
 }
 
-/** Numbers written out in full: `3210014508950010`, never `3.21E+15`. */
-function numberText(n: number): string {
-  return Number.isInteger(n) && Math.abs(n) < 1e21 ? n.toFixed(0) : String(n);
-}
+/**
+ * Numbers written out in full: `3210014508950010`, never `3.21E+15` (JavaScript writes
+ * every number below 10^21 in full; a spreadsheet number above that is no NIK, amount or date).
+ */
+const numberText = (n: number): string => String(n);
 
 /** 0-based column of a cell reference (`C7` → 2); -1 without one. */
 function columnOf(ref: string | undefined): number {
@@ -180,12 +181,6 @@ export function cellText(
   }
 }
 
-/** `x:row` → `row`: some programs write the spreadsheet namespace with a prefix. */
-const local = (name: string) => {
-  const at = name.indexOf(':');
-  return at < 0 ? name : name.slice(at + 1);
-};
-
 /** The rows of one worksheet's XML, as the sheet numbers them. */
 export async function* sheetRows(xml: AsyncIterable<Buffer | string>, book: Book): AsyncGenerator<SheetRow> {
   let current: { row: number; cells: string[]; kinds: CellKind[] } | undefined;
@@ -205,7 +200,10 @@ export async function* sheetRows(xml: AsyncIterable<Buffer | string>, book: Book
         else if (capture === 't' && !phonetic) inline += event.value;
         continue;
       }
-      const name = local(event.value.name);
+      // `x:row` → `row`: some programs write the spreadsheet namespace with a prefix.
+      let name = event.value.name;
+      const colon = name.indexOf(':');
+      if (colon >= 0) name = name.slice(colon + 1);
       if (event.eventType === 'opentag') {
         const a = event.value.attributes;
         switch (name) {
