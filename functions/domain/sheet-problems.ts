@@ -58,13 +58,16 @@ export const sheetProblems = {
       en: 'This file is an image (a photo or a scan), not a spreadsheet. Upload the proposal as Excel (.xlsx) or CSV, following the template.',
     },
   },
-  markup: {
-    code: 'FILE_NOT_SPREADSHEET',
-    message: {
-      // Exports from other systems are often web pages or XML named .xls.
-      id: `Berkas ini halaman web (HTML) atau XML, meskipun namanya mungkin .xls. ${SAVE_AS.id}`,
-      en: `This file is a web page (HTML) or XML, even if its name may end in .xls. ${SAVE_AS.en}`,
-    },
+  /** Exports from other systems are often web pages or XML named `.xls`: say so when the name does. */
+  markup: (fileName?: string): FileProblem => {
+    const excelName = fileName !== undefined && /\.xlsx?$/i.test(fileName.trim());
+    return {
+      code: 'FILE_NOT_SPREADSHEET',
+      message: {
+        id: `Berkas ini halaman web (HTML) atau XML${excelName ? ', meskipun namanya berakhiran Excel' : ''}. ${SAVE_AS.id}`,
+        en: `This file is a web page (HTML) or XML${excelName ? ', although its name says Excel' : ''}. ${SAVE_AS.en}`,
+      },
+    };
   },
   openDocument: {
     code: 'FILE_NOT_SPREADSHEET',

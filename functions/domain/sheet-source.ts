@@ -99,8 +99,8 @@ export function utf16Of(head: Buffer): 'utf-16le' | 'utf-16be' | undefined {
   return undefined;
 }
 
-/** What the file is, from its first bytes. */
-export function recognise(head: Buffer): Recognised {
+/** What the file is, from its first bytes; the name only words a message. */
+export function recognise(head: Buffer, fileName?: string): Recognised {
   if (head.length === 0) return { problem: sheetProblems.empty };
   if (starts(head, [0x50, 0x4b, 0x03, 0x04])) {
     // OpenDocument puts an uncompressed `mimetype` entry first, as the zip's first file.
@@ -130,6 +130,6 @@ export function recognise(head: Buffer): Recognised {
     .toString('latin1')
     .replace(/^\u00ef\u00bb\u00bf/, '')
     .trimStart();
-  if (/^<(\?xml|!doctype|html|table|head|body|meta|workbook)\b/i.test(start)) return { problem: sheetProblems.markup };
+  if (/^<(\?xml|!doctype|html|table|head|body|meta|workbook)\b/i.test(start)) return { problem: sheetProblems.markup(fileName) };
   return { format: 'text', encoding: 'auto' };
 }

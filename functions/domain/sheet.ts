@@ -81,7 +81,10 @@ export type SheetInput = NodeJS.ReadableStream | string | Uint8Array;
 export const SHEET_LIMITS = { maxRows: 100_000, maxBytes: 100 * 1024 * 1024 } as const;
 
 export interface SheetOptions {
-  /** The file's name, when known; used only to word messages. */
+  /**
+   * The file's name, when known. The format is decided from the bytes, never the name
+   * (officers rename files); the name only words messages (a web page named `.xls`).
+   */
   fileName?: string;
   /** The file's size in bytes when known (S3 ContentLength, fs.stat): too big is refused before reading. */
   size?: number;
@@ -128,7 +131,7 @@ export async function openSheet(input: SheetInput, opts: SheetOptions = {}): Pro
   }
   const source = await openSource(input, resolved.maxBytes);
   try {
-    const kind = recognise(source.head);
+    const kind = recognise(source.head, opts.fileName);
     if ('problem' in kind) throw new SheetError(kind.problem);
     if (kind.format === 'xlsx') {
       // Loaded on first use: exceljs is large, and most uploads are CSV.

@@ -191,6 +191,14 @@ describe('openSheet: limits', () => {
 });
 
 describe('openSheet: files that are not spreadsheets', () => {
+  it('says a web page is one, and that its name claims Excel when it does', async () => {
+    const page = '<html><body><table><tr><td>nik</td></tr></table></body></html>';
+    expect((await problemOf(page, { fileName: 'usulan.xls' }))?.message.en).toMatch(
+      /web page \(HTML\) or XML, although its name says Excel/,
+    );
+    expect((await problemOf(page, { fileName: 'usulan.htm' }))?.message.en).not.toMatch(/its name/);
+  });
+
   it.each([
     ['a PDF', Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj'), 'FILE_NOT_SPREADSHEET', /PDF/],
     ['a PNG photo', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]), 'FILE_NOT_SPREADSHEET', /image/],
