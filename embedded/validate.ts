@@ -181,6 +181,17 @@ function districtOf(district: string, programYear: number | undefined): { name: 
   return { name: entry.name, programYear: year };
 }
 
+/** A rejected row as the text report keeps it: findings with their severity. */
+interface TextRow {
+  row: number;
+  errors: (JsonFinding & { severity: 'error' | 'warning' })[];
+}
+
+const toTextRow = (r: RowResult): TextRow => ({
+  row: r.row,
+  errors: r.errors.map((f) => ({ code: f.code, field: f.field, severity: f.severity, message: f.message })),
+});
+
 const toJsonRow = (r: RowResult): JsonRow => ({
   row: r.row,
   status: r.status,
@@ -190,10 +201,11 @@ const toJsonRow = (r: RowResult): JsonRow => ({
 /**
  * Checks the file. Throws ValidateError when it cannot be checked at all (missing,
  * unknown district or year, or what the sheet reader refuses: empty, header only,
- * missing columns, not a spreadsheet, too large). `keep` chooses which rows the spool
- * keeps: all for JSON, only the rejected ones for the text report.
+ * missing columns, not a spreadsheet, too large). `report` chooses what the spool keeps:
+ * every row in the JSON shape, or for the text report only the rejected rows, with each
+ * finding's severity so a note among the errors can be told apart.
  */
-export async function validateProposal(req: ValidateRequest, keep: (r: RowResult) => boolean = () => true): Promise<Validation> {
+export async function validateProposal(req: ValidateRequest, report: 'json' | 'text' = 'json'): Promise<Validation> {
   const { name, programYear } = districtOf(req.district, req.programYear);
   let totalBytes: number;
   try {
@@ -227,7 +239,8 @@ export async function validateProposal(req: ValidateRequest, keep: (r: RowResult
       ctx,
       (r) => {
         rows += 1;
-        if (keep(r)) spool.push(JSON.stringify(toJsonRow(r)));
+        if (report === 'json') spool.push(JSON.stringify(toJsonRow(r)));
+        else if (r.status === 'rejected') spool.push(JSON.stringify(toTextRow(r)));
         if (r.status === 'warning') {
           for (const f of r.errors) {
             const key = `${f.code}\u0000${f.field}`;
@@ -359,9 +372,11 @@ export async function writeValidationText(v: Validation, out: Writable): Promise
       yield 'Baris yang ditolak (nomor baris seperti di spreadsheet, baris judul = 1) /\n';
       yield 'Rejected rows (row numbers as in the spreadsheet, header = row 1):\n\n';
       for await (const line of v.rows.lines()) {
-        const row = JSON.parse(line) as JsonRow;
+        const row = JSON.parse(line) as TextRow;
         for (const f of row.errors) {
-          yield `  baris/row ${row.row}  kolom/column ${f.field}  ${f.code}\n      ${f.message.id}\n      ${f.message.en}\n`;
+          // A note on a rejected row (the NIK's birth date differs, say) is not why it was rejected.
+          const note = f.severity === 'warning' ? '  (catatan / note)' : '';
+          yield `  baris/row ${row.row}  kolom/column ${f.field}  ${f.code}${note}\n      ${f.message.id}\n      ${f.message.en}\n`;
         }
       }
       yield '\n';
@@ -449,7 +464,7 @@ export async function runValidate(file: string, opts: ValidateCommandOptions, io
   try {
     v = await validateProposal(
       { file, district: opts.district, programYear: opts.year, onProgress: bar.update },
-      opts.json ? () => true : (r) => r.status === 'rejected',
+      opts.json ? 'json' : 'text',
     );
   } catch (e) {
     bar.stop();

@@ -200,6 +200,16 @@ describe('prokus validate (text)', () => {
     expect(r.out).toContain('Not checked: whether a family was already proposed');
   });
 
+  it('marks a note on a rejected row as a note, not as a reason for the rejection', async () => {
+    const fs = families(2);
+    const f = fs[1] as SyntheticFamily;
+    let csv = damage(proposalCsv(fs), 1, 'no_hp', '12345');
+    csv = damage(csv, 1, 'jenis_kelamin', f.jenisKelamin === 'L' ? 'P' : 'L');
+    const r = await validate(await file('usulan.csv', csv));
+    expect(r.out).toContain('baris/row 3  kolom/column no_hp  PHONE_INVALID\n');
+    expect(r.out).toContain('baris/row 3  kolom/column jenis_kelamin  SEX_DIFFERS_FROM_NIK  (catatan / note)');
+  });
+
   it('says a clean file is ready, with the upload command', async () => {
     const r = await validate(await file('usulan.csv', proposalCsv(families(2))));
     expect(r.out).toContain('npx prokus upload');
