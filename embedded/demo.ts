@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { simpleParser } from 'mailparser';
+import { Outcome } from '../functions/domain/case.ts';
 import { listAllExecutions, type Runtime, startRuntime } from './runtime.ts';
 import { generateFamilies, PILOT_DISTRICTS, proposalCsv, registryCsv, type SyntheticFamily } from './synthetic.ts';
 
@@ -30,16 +31,8 @@ export interface DemoOptions {
   progress?: (line: string) => void;
 }
 
-export const OUTCOME_KEYS = [
-  'graduated',
-  'ineligible',
-  'rejected',
-  'approval-expired',
-  'quota-exhausted',
-  'mentoring-incomplete',
-  'failed',
-  'unfinished',
-] as const;
+/** The ways a case ends, plus the two the demo must never see: an unexpected error, a journey that never ended. */
+export const OUTCOME_KEYS = [...Outcome.options, 'failed', 'unfinished'] as const;
 export type DemoOutcome = (typeof OUTCOME_KEYS)[number];
 
 export interface DemoResult {
