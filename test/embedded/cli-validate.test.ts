@@ -2,7 +2,6 @@
  * `prokus validate` and `prokus template` as an officer runs them: a separate process
  * through the bin shim, no `prokus dev` needed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +15,8 @@ import {
   writeProposalXlsx,
 } from '../../embedded/synthetic.ts';
 import { PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
+import { runCommand, shim } from '../helpers/cli.ts';
 import { ValidateErrorJson, ValidateJson } from './validate-schema.ts';
-
-const repo = new URL('../..', import.meta.url).pathname;
-const shim = join(repo, 'embedded', 'prokus.js');
 
 let dir: string;
 beforeEach(async () => {
@@ -29,32 +26,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function env(): NodeJS.ProcessEnv {
-  const { LOG_LEVEL: _level, ...rest } = process.env;
-  return { ...rest, NODE_OPTIONS: '' };
-}
-
-interface Done {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(exe: string, args: string[]): Promise<Done> {
-  return new Promise((resolve) => {
-    const child = spawn(exe, args, { cwd: dir, env: env() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
+const run = (exe: string, args: string[]) => runCommand(exe, args, dir);
 const prokus = (args: string[]) => run(process.execPath, [shim, ...args]);
 
 function families(n: number): SyntheticFamily[] {

@@ -10,9 +10,7 @@ import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateFamilies, proposalCsv, registryCsv } from '../../embedded/synthetic.ts';
-
-const repo = new URL('../..', import.meta.url).pathname;
-const shim = join(repo, 'embedded', 'prokus.js');
+import { cliEnv, type Done, repo, runCommand, shim } from '../helpers/cli.ts';
 
 let dir: string;
 const children = new Set<ChildProcess>();
@@ -32,32 +30,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function env(): NodeJS.ProcessEnv {
-  const { LOG_LEVEL: _level, ...rest } = process.env;
-  return { ...rest, NODE_OPTIONS: '' };
-}
-
-interface Done {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function prokus(args: string[], command: string[] = [process.execPath, shim]): Promise<Done> {
   const [exe, ...rest] = command as [string, ...string[]];
-  return new Promise((resolve) => {
-    const child = spawn(exe, [...rest, ...args], { cwd: dir, env: env() });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCommand(exe, [...rest, ...args], dir, (child) => children.add(child));
 }
 
 interface Dev {
@@ -73,7 +48,7 @@ interface Dev {
 /** Starts `prokus dev` and resolves once it has printed its endpoints. */
 function startDev(args: string[]): Promise<Dev> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [shim, 'dev', '--data', join(dir, 'data'), ...args], { cwd: dir, env: env() });
+    const child = spawn(process.execPath, [shim, 'dev', '--data', join(dir, 'data'), ...args], { cwd: dir, env: cliEnv() });
     children.add(child);
     let out = '';
     let err = '';
