@@ -7,25 +7,16 @@ import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { type CheckContext, checkProposal, PROPOSAL_COLUMNS, type ProposalCheck, type ProposalColumn } from '#domain/proposal';
+import { proposalRow } from '../helpers/fixtures.ts';
 
 const ctx: CheckContext = { district: '3210', today: new Date('2026-06-15T08:00:00Z') };
 
-/** A woman of Kab. Majalengka born 5 August 1995, as the template has her. */
+/** The template's example family, with plain digits and an accented name (encodings must keep it). */
 const good: Record<ProposalColumn, string> = {
+  ...proposalRow,
   nik: '3210014508950012',
   no_kk: '3210010101090001',
   nama: 'Sutéjo Nurâini',
-  tanggal_lahir: '05/08/1995',
-  jenis_kelamin: 'P',
-  alamat: 'Jl. Merdeka 1',
-  kecamatan: 'Majalengka',
-  desa: 'Cicurug',
-  no_hp: '0812-3456-7890',
-  jenis_usaha: 'kuliner',
-  deskripsi_usaha: 'Keripik singkong',
-  lama_usaha_bulan: '8',
-  omzet_bulanan: 'Rp 1.500.000',
-  pendamping: '',
 };
 const TEMPLATE = PROPOSAL_COLUMNS.map((c) => c.name);
 

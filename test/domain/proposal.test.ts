@@ -12,26 +12,11 @@ import {
   type RowKinds,
 } from '#domain/proposal';
 import { matchHeader } from '#domain/sheet';
+import { proposalRow } from '../helpers/fixtures.ts';
 
 const ctx: CheckContext = { district: '3210', today: new Date('2026-06-15T08:00:00Z') };
 
-/** A row as a Majalengka officer fills it: a woman born 5 August 1995. */
-const good: Record<ProposalColumn, string> = {
-  nik: "'3210014508950012",
-  no_kk: "'3210010101090001",
-  nama: 'Siti Aminah',
-  tanggal_lahir: '05/08/1995',
-  jenis_kelamin: 'P',
-  alamat: 'Jl. Merdeka 1',
-  kecamatan: 'Majalengka',
-  desa: 'Cicurug',
-  no_hp: '0812-3456-7890',
-  jenis_usaha: 'kuliner',
-  deskripsi_usaha: 'Keripik singkong',
-  lama_usaha_bulan: '8',
-  omzet_bulanan: 'Rp 1.500.000',
-  pendamping: '',
-};
+const good = proposalRow;
 
 const codesOf = (values: Partial<Record<ProposalColumn, string>>, kinds?: RowKinds) => {
   const r = checkRow(values, ctx, kinds);

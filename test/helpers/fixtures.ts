@@ -1,4 +1,5 @@
 import type { Case, Personal } from '#domain/case';
+import type { ProposalColumn } from '#domain/proposal';
 import { seal, useSecretForTests } from '#domain/secrets';
 
 export const TEST_SECRET = 'test-secret-for-prokus-unit-tests-0123456789abcdef';
@@ -49,3 +50,21 @@ export function caseItem(c: Case): Record<string, unknown> {
     ...c,
   };
 }
+
+/** A proposal row as a Majalengka officer fills the template: a woman born 5 August 1995, numbers kept as text with `'`. */
+export const proposalRow: Record<ProposalColumn, string> = {
+  nik: "'3210014508950012",
+  no_kk: "'3210010101090001",
+  nama: 'Siti Aminah',
+  tanggal_lahir: '05/08/1995',
+  jenis_kelamin: 'P',
+  alamat: 'Jl. Merdeka 1',
+  kecamatan: 'Majalengka',
+  desa: 'Cicurug',
+  no_hp: '0812-3456-7890',
+  jenis_usaha: 'kuliner',
+  deskripsi_usaha: 'Keripik singkong',
+  lama_usaha_bulan: '8',
+  omzet_bulanan: 'Rp 1.500.000',
+  pendamping: '',
+};
