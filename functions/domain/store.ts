@@ -39,11 +39,6 @@ export async function getCase(caseId: string): Promise<Case> {
   return Case.parse(out.Item);
 }
 
-export async function findCase(caseId: string): Promise<Case | undefined> {
-  const out = await dynamo.send(new GetCommand({ TableName: table(), Key: caseKey(caseId), ConsistentRead: true }));
-  return out.Item ? Case.parse(out.Item) : undefined;
-}
-
 /** Creates the case unless it exists; returns false when it already did. */
 export async function createCase(c: Case): Promise<boolean> {
   try {
