@@ -29,6 +29,18 @@ async function sentMail() {
   return { to: mail.to && !Array.isArray(mail.to) ? mail.to.text : '', subject: mail.subject ?? '', text: mail.text ?? '' };
 }
 
+/** A grant approval request as OpenRequest stored it earlier. */
+function approvalRequest(c: Case, over: Record<string, unknown>) {
+  return {
+    requestId: requestIdFor(c.caseId, 'grant-approval'),
+    kind: 'grant-approval',
+    caseId: c.caseId,
+    recipient: 'approver@dinsos.example',
+    reminders: 0,
+    ...over,
+  };
+}
+
 beforeEach(() => {
   ddb.reset();
   ses.reset();
@@ -64,16 +76,7 @@ describe('OpenRequest', () => {
 
   it('does not email again on a later pass before the reminder is due', async () => {
     const c = makeCase({ stage: 'grant-approval' });
-    given(c, {
-      requestId: requestIdFor(c.caseId, 'grant-approval'),
-      kind: 'grant-approval',
-      caseId: c.caseId,
-      recipient: 'approver@dinsos.example',
-      status: 'open',
-      openedAt: '2026-01-09T00:00:00.000Z',
-      deadline: '2026-01-23T00:00:00.000Z',
-      reminders: 0,
-    });
+    given(c, approvalRequest(c, { status: 'open', openedAt: '2026-01-09T00:00:00.000Z', deadline: '2026-01-23T00:00:00.000Z' }));
     const out = await invoke(handler, { caseId: c.caseId, kind: 'grant-approval' });
     expect(out.waitSeconds).toBe(2 * DAY);
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
@@ -81,16 +84,7 @@ describe('OpenRequest', () => {
 
   it('sends a reminder once the reminder interval has passed', async () => {
     const c = makeCase({ stage: 'grant-approval' });
-    given(c, {
-      requestId: requestIdFor(c.caseId, 'grant-approval'),
-      kind: 'grant-approval',
-      caseId: c.caseId,
-      recipient: 'approver@dinsos.example',
-      status: 'open',
-      openedAt: '2026-01-07T00:00:00.000Z',
-      deadline: '2026-01-11T00:00:00.000Z',
-      reminders: 0,
-    });
+    given(c, approvalRequest(c, { status: 'open', openedAt: '2026-01-07T00:00:00.000Z', deadline: '2026-01-11T00:00:00.000Z' }));
     const out = await invoke(handler, { caseId: c.caseId, kind: 'grant-approval' });
     expect((await sentMail()).subject).toMatch(/^Pengingat \/ Reminder: \[Prokus\]/);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET remindedAt = :at ADD reminders :one' });
@@ -127,17 +121,15 @@ describe('OpenRequest', () => {
 
   it('never expires a request that was already decided, so AwaitRequest can replay the decision', async () => {
     const c = makeCase({ stage: 'grant-approval' });
-    given(c, {
-      requestId: requestIdFor(c.caseId, 'grant-approval'),
-      kind: 'grant-approval',
-      caseId: c.caseId,
-      recipient: 'approver@dinsos.example',
-      status: 'decided',
-      decision: { decision: 'approved' },
-      openedAt: '2025-12-01T00:00:00.000Z',
-      deadline: '2025-12-15T00:00:00.000Z',
-      reminders: 0,
-    });
+    given(
+      c,
+      approvalRequest(c, {
+        status: 'decided',
+        decision: { decision: 'approved' },
+        openedAt: '2025-12-01T00:00:00.000Z',
+        deadline: '2025-12-15T00:00:00.000Z',
+      }),
+    );
     await expect(invoke(handler, { caseId: c.caseId, kind: 'grant-approval' })).resolves.toMatchObject({ waitSeconds: 1 });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
