@@ -43,8 +43,8 @@ const runtime = await startRuntime({ dataDir, port: 0, quiet: true });
 let result: BenchResult | undefined;
 try {
   const families = [...synthesizeFamilies(rows, { districts: [DISTRICT], ineligibleShare: 0.1, seed: 2020 })];
-  const { loadKeys } = await import('../functions/domain/secrets.ts');
-  const { importRegistry } = await import('../functions/domain/registry.ts');
+  const { loadKeys } = await import('#lib/secrets');
+  const { importRegistry } = await import('#intake/registry-import');
   await loadKeys();
   const imported = await importRegistry(registryCsv(families));
   const file = join(dataDir, `usulan-${DISTRICT}-${rows}.csv`);

@@ -210,9 +210,9 @@ function registryCommand(): Command {
       // The registry module hashes NIKs with the program secret and writes through the
       // domain's SDK clients, which read their endpoints from the environment when first used.
       setEnvironment({ endpoints: dev.endpoints, log: dataPaths(dev.dataDir).log });
-      const { loadKeys } = await import('#domain/secrets');
+      const { loadKeys } = await import('#lib/secrets');
       await loadKeys();
-      const { importRegistry } = await import('#domain/registry');
+      const { importRegistry } = await import('#intake/registry-import');
       const input = createReadStream(file);
       const opened = new Promise<void>((ok, fail) => {
         input.once('open', () => ok());
@@ -224,7 +224,7 @@ function registryCommand(): Command {
         throw new CliError({ id: `Berkas tidak dapat dibaca: ${file}`, en: `The file cannot be read: ${file}` });
       }
       printImportSummary(await importRegistry(input));
-      (await import('#domain/clients')).dynamo.destroy();
+      (await import('#lib/clients')).dynamo.destroy();
     });
   return registry;
 }

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { simpleParser } from 'mailparser';
-import { Outcome } from '../functions/domain/case.ts';
+import { Outcome } from '#domain/case';
 import { listAllExecutions, type Runtime, startRuntime } from './runtime.ts';
 import { generateFamilies, PILOT_DISTRICTS, proposalCsv, registryCsv, type SyntheticFamily } from './synthetic.ts';
 
@@ -245,10 +245,10 @@ async function playPeople(
 }
 
 async function tally(runtime: Runtime, families: SyntheticFamily[], result: DemoResult) {
-  const { listCases } = await import('../functions/domain/store.ts');
-  const { programFor } = await import('../functions/domain/program.ts');
-  const { hashId } = await import('../functions/domain/secrets.ts');
-  const { caseIdFor } = await import('../functions/domain/case.ts');
+  const { listCases } = await import('#store/cases');
+  const { programFor } = await import('#domain/program');
+  const { hashId } = await import('#lib/secrets');
+  const { caseIdFor } = await import('#domain/case');
   const config = programFor(2020);
   const planned = new Map(families.map((f) => [caseIdFor(f.district, 2020, hashId('nik', f.nik)), f.planned]));
   const failedCases = new Set(
@@ -344,8 +344,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     result.plannedIneligible.planned = families.filter((f) => f.planned).length;
     const inputs = await writeInputs(join(dataDir, 'demo-input'), families, seed);
 
-    const { loadKeys } = await import('../functions/domain/secrets.ts');
-    const { importRegistry } = await import('../functions/domain/registry.ts');
+    const { loadKeys } = await import('#lib/secrets');
+    const { importRegistry } = await import('#intake/registry-import');
     await loadKeys();
     const imported = await importRegistry(await readFile(inputs.registry, 'utf8'));
     progress(`Registry: ${imported.imported} PKH graduation records imported`);

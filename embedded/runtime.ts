@@ -518,7 +518,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await writeFile(paths.ports, `${JSON.stringify(ports)}\n`);
     setEnvironment({ endpoints, log: opts.logFile ? resolve(opts.logFile) : paths.log, programsDir: opts.programsDir });
 
-    const { logger } = await import('#domain/logger');
+    const { logger } = await import('#lib/logger');
     // Program files are cached per process; a runtime started again may name another folder.
     (await import('#domain/program')).resetProgramCache();
     report = (e, what) => logger.error({ err: e }, what);

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify as stringifyStream } from 'csv-stringify';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { PROPOSAL_COLUMNS, type ProposalColumn } from '#domain/proposal';
+import { PROPOSAL_COLUMNS, type ProposalColumn } from '#intake/proposal';
 
 /** The five districts of the 2020 pilot (see programs/2020.json). */
 export const PILOT_DISTRICTS = ['3210', '3217', '3171', '3322', '3402'] as const;

@@ -22,7 +22,7 @@ import { extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import type { Bilingual } from '#domain/errors';
-import { PROPOSAL_COLUMNS, type ProposalColumn } from '#domain/proposal';
+import { PROPOSAL_COLUMNS, type ProposalColumn } from '#intake/proposal';
 
 export type TemplateFormat = 'xlsx' | 'csv';
 

@@ -20,8 +20,8 @@ import { createInterface } from 'node:readline';
 import { Transform, type Writable } from 'node:stream';
 import type { Bilingual } from '#domain/errors';
 import { programFor, programYears } from '#domain/program';
-import { fileProblems, type RowResult, type RowStatus, scanProposal } from '#domain/proposal';
-import type { FileProblem, SheetFormat } from '#domain/sheet';
+import { fileProblems, type RowResult, type RowStatus, scanProposal } from '#intake/proposal';
+import type { FileProblem, SheetFormat } from '#intake/sheet';
 
 /** A file that could not be checked at all: `prokus validate` exits 1 with it. */
 export class ValidateError extends Error {

@@ -5,9 +5,9 @@
  * down, or before a restart), it completes the decision at once with the new token.
  */
 import { z } from 'zod';
-import { completeDecision } from '#domain/decisions';
-import { taskHandler } from '#domain/handler';
-import { attachTaskToken, RequestKind, requestIdFor } from '#domain/requests';
+import { taskHandler } from '#lib/handler';
+import { completeDecision } from '#requests/decisions';
+import { attachTaskToken, RequestKind, requestIdFor } from '#requests/requests';
 
 const Input = z.object({
   caseId: z.string().min(1),

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { type Case, Outcome, Stage } from '#domain/case';
 import type { Bilingual } from '#domain/errors';
-import { taskHandler } from '#domain/handler';
-import { getCase, updateCase } from '#domain/store';
+import { taskHandler } from '#lib/handler';
+import { getCase, updateCase } from '#store/cases';
 
 function reasonFor(outcome: Outcome, c: Case): Bilingual {
   switch (outcome) {

@@ -5,9 +5,10 @@
  */
 import { z } from 'zod';
 import { QuotaExhaustedError } from '#domain/errors';
-import { taskHandler } from '#domain/handler';
 import { programFor } from '#domain/program';
-import { getCase, takeQuota, updateCase } from '#domain/store';
+import { taskHandler } from '#lib/handler';
+import { getCase, updateCase } from '#store/cases';
+import { takeQuota } from '#store/quota';
 
 export const handler = taskHandler('disbursement', z.object({ caseId: z.string().min(1) }), async ({ caseId }) => {
   const c = await getCase(caseId);

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { Personal } from '#domain/case';
 import { chooseScheme } from '#domain/financing';
 import { latestReport } from '#domain/grading';
-import { taskHandler } from '#domain/handler';
 import { programFor } from '#domain/program';
-import { unseal } from '#domain/secrets';
-import { getCase, updateCase } from '#domain/store';
+import { taskHandler } from '#lib/handler';
+import { unseal } from '#lib/secrets';
+import { getCase, updateCase } from '#store/cases';
 
 export const handler = taskHandler('financing-referral', z.object({ caseId: z.string().min(1) }), async ({ caseId }) => {
   const c = await getCase(caseId);

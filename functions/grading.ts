@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { MentoringIncompleteError } from '#domain/errors';
 import { gradeBusiness } from '#domain/grading';
-import { taskHandler } from '#domain/handler';
 import { programFor } from '#domain/program';
-import { getCase, updateCase } from '#domain/store';
+import { taskHandler } from '#lib/handler';
+import { getCase, updateCase } from '#store/cases';
 
 export const handler = taskHandler('grading', z.object({ caseId: z.string().min(1) }), async ({ caseId }) => {
   const c = await getCase(caseId);

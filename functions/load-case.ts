@@ -1,8 +1,8 @@
 /** LoadCase: registers this run on the case and returns where the case stands. */
 import { z } from 'zod';
 import { summarize } from '#domain/case';
-import { taskHandler } from '#domain/handler';
-import { getCase, updateCase } from '#domain/store';
+import { taskHandler } from '#lib/handler';
+import { getCase, updateCase } from '#store/cases';
 
 export const handler = taskHandler(
   'load-case',

@@ -8,13 +8,13 @@
  */
 import { z } from 'zod';
 import type { Case } from '#domain/case';
-import { requiredEnv } from '#domain/clients';
 import { DeadlinePassedError } from '#domain/errors';
-import { taskHandler } from '#domain/handler';
-import { logger } from '#domain/logger';
-import { sendMail } from '#domain/mail';
 import { type ProgramConfig, programFor } from '#domain/program';
-import { requestMail } from '#domain/request-mail';
+import { requiredEnv } from '#lib/clients';
+import { taskHandler } from '#lib/handler';
+import { logger } from '#lib/logger';
+import { sendMail } from '#lib/mail';
+import { requestMail } from '#requests/request-mail';
 import {
   findRequest,
   linkFor,
@@ -24,8 +24,8 @@ import {
   type Request,
   RequestKind,
   requestIdFor,
-} from '#domain/requests';
-import { getCase, updateCase } from '#domain/store';
+} from '#requests/requests';
+import { getCase, updateCase } from '#store/cases';
 
 const Input = z.object({ caseId: z.string().min(1), kind: RequestKind, milestoneId: z.string().optional() });
 

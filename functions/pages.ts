@@ -12,10 +12,10 @@ import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { LinkError } from '#domain/errors';
-import { logger } from '#domain/logger';
-import { failurePage, httpErrorPage, linkErrorPage, type PageResponse, showRequest, submitDecision } from '#domain/pages/flow';
-import { SECURITY_HEADERS } from '#domain/pages/layout';
-import { loadKeys } from '#domain/secrets';
+import { logger } from '#lib/logger';
+import { loadKeys } from '#lib/secrets';
+import { failurePage, httpErrorPage, linkErrorPage, type PageResponse, showRequest, submitDecision } from '#requests/pages/flow';
+import { SECURITY_HEADERS } from '#requests/pages/layout';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;

@@ -4,9 +4,9 @@
  * mentoring at the first open milestone.
  */
 import { z } from 'zod';
-import { taskHandler } from '#domain/handler';
 import { programFor } from '#domain/program';
-import { getCase } from '#domain/store';
+import { taskHandler } from '#lib/handler';
+import { getCase } from '#store/cases';
 
 export const handler = taskHandler('plan-mentoring', z.object({ caseId: z.string().min(1) }), async ({ caseId }) => {
   const c = await getCase(caseId);

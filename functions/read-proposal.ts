@@ -13,13 +13,9 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { type Case, caseIdFor, journeyName, Personal } from '#domain/case';
-import { s3 } from '#domain/clients';
+import type { Claim } from '#domain/claim';
 import { ProposalFileError } from '#domain/errors';
-import { taskHandler } from '#domain/handler';
-import { logger } from '#domain/logger';
-import { sendMail } from '#domain/mail';
 import { maskId } from '#domain/nik';
-import { Pool } from '#domain/pool';
 import { programFor, programYears } from '#domain/program';
 import {
   alreadyProposed,
@@ -32,11 +28,17 @@ import {
   type RowResult,
   scanProposal,
   statusOf,
-} from '#domain/proposal';
-import { type ProposalReport, reportCsv, reportJson, summarize, summaryMail } from '#domain/proposal-report';
-import { hashId, opaqueId, seal } from '#domain/secrets';
-import type { FileProblem, Separator, SheetOptions } from '#domain/sheet';
-import { type Claim, claimIdentity, createCase, releaseClaim } from '#domain/store';
+} from '#intake/proposal';
+import { type ProposalReport, reportCsv, reportJson, summarize, summaryMail } from '#intake/proposal-report';
+import type { FileProblem, Separator, SheetOptions } from '#intake/sheet';
+import { s3 } from '#lib/clients';
+import { taskHandler } from '#lib/handler';
+import { logger } from '#lib/logger';
+import { sendMail } from '#lib/mail';
+import { Pool } from '#lib/pool';
+import { hashId, opaqueId, seal } from '#lib/secrets';
+import { createCase } from '#store/cases';
+import { claimIdentity, releaseClaim } from '#store/claims';
 
 const Event = z.object({ bucket: z.string().min(1), key: z.string().min(1) });
 

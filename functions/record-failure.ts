@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { Stage } from '#domain/case';
-import { taskHandler } from '#domain/handler';
-import { logger } from '#domain/logger';
-import { updateCase } from '#domain/store';
+import { taskHandler } from '#lib/handler';
+import { logger } from '#lib/logger';
+import { updateCase } from '#store/cases';
 
 const Input = z.object({ caseId: z.string().min(1), error: z.string().default('Unknown'), cause: z.string().default('') });
 

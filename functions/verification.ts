@@ -7,10 +7,11 @@ import { z } from 'zod';
 import { Personal } from '#domain/case';
 import { assessEligibility } from '#domain/eligibility';
 import { IneligibleError } from '#domain/errors';
-import { taskHandler } from '#domain/handler';
 import { programFor } from '#domain/program';
-import { unseal } from '#domain/secrets';
-import { getCase, getRegistryEntry, updateCase } from '#domain/store';
+import { taskHandler } from '#lib/handler';
+import { unseal } from '#lib/secrets';
+import { getCase, updateCase } from '#store/cases';
+import { getRegistryEntry } from '#store/registry';
 
 export const handler = taskHandler('verification', z.object({ caseId: z.string().min(1) }), async ({ caseId }) => {
   const c = await getCase(caseId);

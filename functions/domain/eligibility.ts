@@ -6,7 +6,7 @@
 import type { Bilingual } from './errors.ts';
 import { ageOn } from './nik.ts';
 import type { ProgramConfig } from './program.ts';
-import type { RegistryEntry } from './store.ts';
+import type { RegistryEntry } from './registry-entry.ts';
 
 export type IneligibleReason =
   | 'NOT_IN_PKH_REGISTRY'

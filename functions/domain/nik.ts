@@ -4,7 +4,7 @@
  * (day + 40 for women), serial (never 0000). The first four digits are the district's
  * BPS code.
  */
-import { isoDate, isoDay } from './sheet-dates.ts';
+import { isoDate, isoDay } from './calendar.ts';
 
 export type Sex = 'L' | 'P';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assessEligibility } from '#domain/eligibility';
 import { programFor } from '#domain/program';
-import type { RegistryEntry } from '#domain/store';
+import type { RegistryEntry } from '#domain/registry-entry';
 
 const config = programFor(2020);
 const today = new Date('2026-01-10T00:00:00Z');

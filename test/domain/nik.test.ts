@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ageOn, cleanIdNumber, isScientificNotation, maskId, parseNik } from '#domain/nik';
-import { checkRow } from '#domain/proposal';
-import { parseDate, serialToIsoDate } from '#domain/sheet';
+import { checkRow } from '#intake/proposal';
+import { parseDate, serialToIsoDate } from '#intake/sheet';
 
 const TODAY = new Date('2026-06-15T08:00:00Z');
 const pad = (n: number, width: number) => String(n).padStart(width, '0');

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PROPOSAL_COLUMNS } from '#intake/proposal';
 import {
   proposalCsv,
   proposalRows,
@@ -14,7 +15,6 @@ import {
   writeProposalCsv,
   writeProposalXlsx,
 } from '../../embedded/synthetic.ts';
-import { PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
 import { runCommand, shim } from '../helpers/cli.ts';
 import { ValidateErrorJson, ValidateJson } from './validate-schema.ts';
 

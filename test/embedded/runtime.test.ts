@@ -117,8 +117,8 @@ describe('embedded runtime', () => {
 
   it('parks a journey at grant approval with an emailed link', async () => {
     const runtime = rt!;
-    const { loadKeys, seal } = await import('#domain/secrets');
-    const { createCase } = await import('#domain/store');
+    const { loadKeys, seal } = await import('#lib/secrets');
+    const { createCase } = await import('#store/cases');
     await loadKeys();
     const now = new Date().toISOString();
     await createCase({
@@ -199,7 +199,7 @@ describe('embedded runtime', () => {
     expect(posted.status).toBeLessThan(400);
     await runtime.idle({ timeoutMs: 60_000 });
 
-    const { getCase } = await import('#domain/store');
+    const { getCase } = await import('#store/cases');
     expect((await getCase(caseId)).grantApproval?.decision).toBe('approved');
     const history = runtime.engine.getExecutionHistory({
       executionArn: journeys[`${caseId}-r2`]!.executionArn,

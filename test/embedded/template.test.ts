@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkProposal, PROPOSAL_COLUMNS } from '#intake/proposal';
 import { templateCsv, templateFormat, writeTemplate } from '../../embedded/template.ts';
-import { checkProposal, PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
 
 const columns = PROPOSAL_COLUMNS.map((c) => c.name);
 const ctx = { district: '3210', today: new Date('2026-11-22T00:00:00Z') };

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PROPOSAL_COLUMNS } from '#intake/proposal';
 import {
   proposalCsv,
   proposalRows,
@@ -15,7 +16,6 @@ import {
   writeProposalXlsx,
 } from '../../embedded/synthetic.ts';
 import { LineSpool, runValidate } from '../../embedded/validate.ts';
-import { PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
 import { ValidateErrorJson, ValidateJson } from './validate-schema.ts';
 
 let dir: string;

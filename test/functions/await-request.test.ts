@@ -2,7 +2,7 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskDoesNotE
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { requestIdFor } from '#domain/requests';
+import { requestIdFor } from '#requests/requests';
 import { handler } from '../../functions/await-request.ts';
 import { caseItem, makeCase } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Case } from '#domain/case';
-import { requestIdFor } from '#domain/requests';
+import { requestIdFor } from '#requests/requests';
 import { handler } from '../../functions/open-request.ts';
 import { caseItem, makeCase, personal } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';

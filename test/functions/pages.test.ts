@@ -4,10 +4,10 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandIn
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Case, Personal } from '../../functions/domain/case.ts';
-import { maskId } from '../../functions/domain/nik.ts';
-import type { Request } from '../../functions/domain/requests.ts';
-import { seal, signLink, useSecretForTests } from '../../functions/domain/secrets.ts';
+import type { Case, Personal } from '#domain/case';
+import { maskId } from '#domain/nik';
+import { seal, signLink, useSecretForTests } from '#lib/secrets';
+import type { Request } from '#requests/requests';
 import { handler } from '../../functions/pages.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);

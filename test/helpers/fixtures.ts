@@ -1,6 +1,6 @@
 import type { Case, Personal } from '#domain/case';
-import type { ProposalColumn } from '#domain/proposal';
-import { seal, useSecretForTests } from '#domain/secrets';
+import type { ProposalColumn } from '#intake/proposal';
+import { seal, useSecretForTests } from '#lib/secrets';
 
 export const TEST_SECRET = 'test-secret-for-prokus-unit-tests-0123456789abcdef';
 

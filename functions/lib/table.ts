@@ -1,0 +1,24 @@
+/**
+ * The one DynamoDB table, single-item conditional writes only (no transactions),
+ * so every write is idempotent on its own and the embedded DynamoDB can run it.
+ * Here: its name from the environment, and how a conditional write tells "the
+ * condition failed" from a real failure.
+ *
+ * Items (pk / sk):
+ *   CASE#<caseId>        / CASE          the case record (functions/store/cases.ts)
+ *   NIK#<nikHash>        / CLAIM         which case first proposed this NIK (any year, any district)
+ *   KK#<kkHash>          / CLAIM         same for the family card
+ *   REGISTRY#<nikHash>   / PKH           PKH graduation registry entry
+ *   REQUEST#<requestId>  / REQUEST       a link sent by email (approval, milestone report, financing outcome)
+ *   QUOTA#<district>#<year> / QUOTA      grants disbursed against the district quota
+ *   UPLOAD#<uploadId>    / UPLOAD        an intake run over one uploaded file
+ * GSI `byDistrictStage`: gsi1pk = DISTRICT#<district>#<year>, gsi1sk = <stage>#<caseId>.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { requiredEnv } from './clients.ts';
+
+export const tableName = () => requiredEnv('TABLE_NAME');
+
+export function isConditionFailed(e: unknown): boolean {
+  return e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,122 @@
+/**
+ * The approver's page: enough about the family to recognise them and to judge the
+ * verification (name, masked NIK, business, the verification's explanation), and a form
+ * to approve or reject with a reason code and a reason.
+ */
+import type { Bilingual } from '#domain/errors';
+import { GrantDecision } from '#requests/requests';
+import { districtName, type FormValues, one, type PageContext } from './context.ts';
+import { choices, type FormState, fact, type KindPage, type Option, select, submit, textArea } from './fields.ts';
+import { formatDateTime, formatRupiah } from './format.ts';
+import { bi, html, label } from './html.ts';
+
+export const REJECTION_REASONS: Option[] = [
+  { value: 'DATA_TIDAK_SESUAI', label: { id: 'Data tidak sesuai', en: 'The data does not match' } },
+  { value: 'USAHA_TIDAK_ADA', label: { id: 'Usaha tidak ditemukan saat kunjungan', en: 'No business found at the visit' } },
+  {
+    value: 'SUDAH_MENERIMA_BANTUAN_LAIN',
+    label: { id: 'Sudah menerima bantuan usaha lain', en: 'Already receives other business aid' },
+  },
+  { value: 'LAINNYA', label: { id: 'Lainnya', en: 'Other' } },
+];
+
+const DECISIONS: Option[] = [
+  { value: 'approved', label: { id: 'Setujui bantuan', en: 'Approve the grant' } },
+  { value: 'rejected', label: { id: 'Tolak bantuan', en: 'Reject the grant' } },
+];
+
+const FORM_INVALID: Bilingual = {
+  id: 'Keputusan belum terkirim. Perbaiki isian berikut:',
+  en: 'The decision was not sent. Correct the following:',
+};
+
+function verification(ctx: PageContext) {
+  const v = ctx.case.verification;
+  if (!v) return html`<span lang="id">Belum diverifikasi</span> <span lang="en" class="en">Not verified yet</span>`;
+  const result = v.eligible
+    ? html`<span class="ok">${label({ id: 'Memenuhi syarat', en: 'Eligible' })}</span>`
+    : html`<span class="warn">${label({ id: 'Tidak memenuhi syarat', en: 'Not eligible' })}</span>`;
+  return html`${result}
+<ul class="explain">${v.explanation.map((line) => html`<li>${label(line)}</li>`)}</ul>
+<span class="hint">${label({ id: `Aturan program versi ${v.ruleVersion}`, en: `Program rules version ${v.ruleVersion}` })}</span>`;
+}
+
+export const grantApprovalPage: KindPage = {
+  title: { id: 'Persetujuan bantuan modal usaha (BSiMU)', en: 'Business capital grant approval (BSiMU)' },
+
+  formInvalid: FORM_INVALID,
+
+  facts(ctx) {
+    const c = ctx.case;
+    const b = c.business;
+    return html`<dl>
+${fact({ id: 'Kepala keluarga', en: 'Head of the family' }, ctx.personal.nama)}
+${fact({ id: 'NIK (disamarkan)', en: 'NIK (masked)' }, c.nikMasked)}
+${fact({ id: 'Kabupaten/Kota', en: 'District' }, `${districtName(ctx)} (${c.district})`)}
+${fact({ id: 'Nomor kasus', en: 'Case number' }, c.caseId)}
+${fact({ id: 'Jenis usaha', en: 'Business type' }, b.type)}
+${fact({ id: 'Uraian usaha', en: 'Business description' }, b.description)}
+${fact({ id: 'Lama usaha', en: 'Business age' }, label({ id: `${b.months} bulan`, en: `${b.months} months` }))}
+${fact({ id: 'Omzet per bulan', en: 'Monthly revenue' }, formatRupiah(b.monthlyRevenue))}
+${fact({ id: 'Hasil verifikasi', en: 'Verification result' }, verification(ctx))}
+${
+  c.intakeWarnings.length > 0 &&
+  fact(
+    { id: 'Catatan saat pengusulan', en: 'Warnings from the proposal' },
+    html`<ul class="explain">${c.intakeWarnings.map((w) => html`<li class="warn">${w}</li>`)}</ul>`,
+  )
+}
+${fact({ id: 'Besar bantuan', en: 'Grant amount' }, formatRupiah(ctx.program.grant.amountRupiah))}
+${fact({ id: 'Batas waktu keputusan', en: 'Decision deadline' }, label(formatDateTime(ctx.request.deadline)))}
+</dl>`;
+  },
+
+  form(_ctx, state: FormState) {
+    return html`<form method="post" accept-charset="utf-8">
+${bi({ id: 'Keputusan Anda', en: 'Your decision' }, 'h2')}
+${choices('radio', 'decision', { id: 'Keputusan', en: 'Decision' }, DECISIONS, state, { required: true })}
+${select('reasonCode', { id: 'Alasan penolakan', en: 'Reason for rejection' }, REJECTION_REASONS, state, {
+  id: 'Wajib jika menolak.',
+  en: 'Required when rejecting.',
+})}
+${textArea('reason', { id: 'Penjelasan', en: 'Explanation' }, state, {
+  maxlength: 1000,
+  hint: { id: 'Wajib jika menolak. Tulis apa yang Anda temukan.', en: 'Required when rejecting. Write what you found.' },
+})}
+${submit({ id: 'Kirim keputusan', en: 'Send decision' })}
+</form>`;
+  },
+
+  toDecision(values: FormValues) {
+    const decision = one(values, 'decision');
+    if (decision === 'approved') return { decision };
+    if (decision === 'rejected') {
+      const code = one(values, 'reasonCode');
+      return {
+        decision,
+        // An unknown code is treated as none chosen, so the person is asked to choose one.
+        reasonCode: REJECTION_REASONS.some((r) => r.value === code) ? code : undefined,
+        reason: one(values, 'reason').trim(),
+      };
+    }
+    return { decision: decision || undefined };
+  },
+
+  check() {
+    return {};
+  },
+
+  recorded(ctx, decision) {
+    const d = GrantDecision.parse(decision);
+    if (d.decision === 'approved') {
+      const amount = formatRupiah(ctx.program.grant.amountRupiah);
+      return html`<div class="notice">${bi({ id: 'Bantuan disetujui.', en: 'The grant is approved.' }, 'strong')}
+${bi({ id: `Bantuan ${amount} akan dicairkan untuk keluarga ini.`, en: `The grant of ${amount} will be disbursed to this family.` })}</div>`;
+    }
+    const reason = REJECTION_REASONS.find((r) => r.value === d.reasonCode)?.label ?? { id: d.reasonCode, en: d.reasonCode };
+    return html`<div class="notice bad">${bi({ id: 'Bantuan ditolak.', en: 'The grant is rejected.' }, 'strong')}
+<p>${label(reason)}</p>
+<p>${d.reason}</p>
+${bi({ id: 'Kasus ditutup dengan alasan ini.', en: 'The case is closed with this reason.' })}</div>`;
+  },
+};

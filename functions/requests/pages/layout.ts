@@ -1,0 +1,109 @@
+/**
+ * The page shell every response shares, and the headers that go with it. The link in
+ * the URL is the capability, so nothing may leak it (no referrer, no caching, no
+ * framing), and the pages need no script at all, so the policy forbids it.
+ */
+import { createHash } from 'node:crypto';
+import type { Bilingual } from '#domain/errors';
+import { bi, Html, html } from './html.ts';
+
+const STYLE = `
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#1b1b1b;background:#f4f5f2}
+main{max-width:40rem;margin:0 auto;padding:1rem;background:#fff;min-height:100vh}
+header.top{max-width:40rem;margin:0 auto;padding:.75rem 1rem;background:#0b5e3c;color:#fff;font-size:.9375rem}
+header.top .en{color:#d7efe3}
+h1{font-size:1.375rem;line-height:1.3;margin:.5rem 0 0}
+h1.en{font-size:1.0625rem;font-weight:600;margin:0 0 1rem}
+h2{font-size:1.125rem;margin:1.5rem 0 0}
+h2.en{font-size:1rem;font-weight:600;margin:0 0 .5rem}
+p{margin:.25rem 0}
+.en{color:#4a4a4a}
+span.en{display:block;font-size:.9375rem}
+dl{margin:0 0 1rem;border-top:1px solid #d6d6d6}
+dl div{padding:.5rem 0;border-bottom:1px solid #d6d6d6}
+dt{font-size:.875rem;color:#4a4a4a}
+dt span.en{display:inline;font-size:inherit}
+dt span.en::before{content:"/ "}
+dd{margin:.125rem 0 0;font-weight:600;overflow-wrap:anywhere}
+dd .en,dd span.en{font-weight:400}
+ul.explain{margin:.25rem 0;padding-left:1.25rem}
+ul.explain li{margin:.25rem 0}
+.ok{color:#0b5e3c}
+.warn{color:#8a4b00}
+form{margin-top:1.5rem;padding-top:.5rem;border-top:3px solid #0b5e3c}
+fieldset{border:0;margin:1rem 0;padding:0}
+legend{font-weight:700;padding:0;margin-bottom:.25rem}
+.field{margin:1rem 0}
+.field>label,.field>.label{display:block;font-weight:700;margin-bottom:.25rem}
+.choice{display:flex;gap:.75rem;align-items:flex-start;padding:.625rem .75rem;margin:.375rem 0;border:2px solid #b9b9b9;border-radius:.5rem;min-height:2.75rem}
+.choice input{width:1.375rem;height:1.375rem;margin:.125rem 0 0;flex:none}
+.choice label{flex:1}
+input[type=text],select,textarea{width:100%;font:inherit;padding:.625rem;border:2px solid #6b6b6b;border-radius:.375rem;background:#fff;color:inherit;min-height:2.75rem}
+textarea{min-height:6rem}
+input:focus,select:focus,textarea:focus,button:focus,a:focus{outline:3px solid #f0b400;outline-offset:2px}
+.hint{font-size:.9375rem;color:#4a4a4a;margin:.125rem 0 .375rem}
+dd .hint,dd .hint span{font-weight:400}
+strong[lang]{display:block}
+.error{color:#a0001c;font-weight:700;margin:.25rem 0}
+.error .en{color:#a0001c;font-weight:400}
+.invalid input[type=text],.invalid select,.invalid textarea,.invalid .choice{border-color:#a0001c}
+.invalid{border-left:4px solid #a0001c;padding-left:.75rem}
+.summary{border:3px solid #a0001c;padding:.75rem 1rem;margin:1rem 0}
+.summary a{color:#a0001c}
+button{display:block;width:100%;font:inherit;font-weight:700;padding:.875rem 1rem;margin:1.5rem 0 .5rem;border:0;border-radius:.5rem;background:#0b5e3c;color:#fff;min-height:3rem;cursor:pointer}
+button .en{color:#d7efe3;font-weight:400}
+.notice{padding:.75rem 1rem;border-left:6px solid #0b5e3c;background:#eef7f2;margin:1rem 0}
+.notice.bad{border-color:#a0001c;background:#fbeef0}
+footer{margin-top:2rem;padding-top:.75rem;border-top:1px solid #d6d6d6;font-size:.875rem;color:#4a4a4a}
+footer .en{color:#4a4a4a}
+`;
+
+// A hash rather than 'unsafe-inline': the one style block is allowed, injected ones are not.
+const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  `style-src 'sha256-${STYLE_HASH}'`,
+  "script-src 'none'",
+  "img-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-robots-tag': 'noindex, nofollow',
+};
+
+const PROGRAM: Bilingual = {
+  id: 'Prokus — Program Kewirausahaan Sosial, Kementerian Sosial RI',
+  en: 'Prokus — Social Entrepreneurship Program, Ministry of Social Affairs',
+};
+
+export function layout(title: Bilingual, body: Html, footer?: Html): string {
+  return `<!doctype html>${html`<html lang="id">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<title>${title.id} / ${title.en}</title>
+<style>${new Html(STYLE)}</style>
+</head>
+<body>
+<header class="top">${bi(PROGRAM)}</header>
+<main>
+${bi(title, 'h1')}
+${body}
+${footer && html`<footer>${footer}</footer>`}
+</main>
+</body>
+</html>`}`;
+}

@@ -1,0 +1,124 @@
+/**
+ * Case records and the operators' index over them. Every stage change is one
+ * conditional UpdateItem, so a duplicate or stale run fails instead of overwriting.
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Case, type Stage } from '#domain/case';
+import { CaseNotFoundError, StageConflictError } from '#domain/errors';
+import { dynamo } from '#lib/clients';
+import { isConditionFailed, tableName as table } from '#lib/table';
+
+const caseKey = (caseId: string) => ({ pk: `CASE#${caseId}`, sk: 'CASE' });
+
+const stageSortKey = (stage: Stage, caseId: string) => `${stage}#${caseId}`;
+
+function indexKeys(c: Pick<Case, 'district' | 'programYear' | 'stage' | 'caseId'>) {
+  return { gsi1pk: `DISTRICT#${c.district}#${c.programYear}`, gsi1sk: stageSortKey(c.stage, c.caseId) };
+}
+
+export async function getCase(caseId: string): Promise<Case> {
+  const out = await dynamo.send(new GetCommand({ TableName: table(), Key: caseKey(caseId), ConsistentRead: true }));
+  if (!out.Item) throw new CaseNotFoundError(caseId);
+  return Case.parse(out.Item);
+}
+
+/** Creates the case unless it exists; returns false when it already did. */
+export async function createCase(c: Case): Promise<boolean> {
+  try {
+    await dynamo.send(
+      new PutCommand({
+        TableName: table(),
+        Item: { ...caseKey(c.caseId), ...indexKeys(c), ...c },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return true;
+  } catch (e) {
+    if (isConditionFailed(e)) return false;
+    throw e;
+  }
+}
+
+export interface CaseUpdate {
+  /** The update applies only while the case is at one of these stages. */
+  expectStage: Stage | Stage[];
+  /** Top-level attributes to set (undefined values are skipped). */
+  set: Partial<Omit<Case, 'caseId' | 'stage' | 'updatedAt'>>;
+  /** Move the case to this stage in the same write. */
+  stage?: Stage;
+  /** Extra condition on a top-level attribute being absent, for write-once facts. */
+  onlyIfAbsent?: keyof Case;
+}
+
+/**
+ * One conditional UpdateItem: the stage check and the new facts land together or not
+ * at all. Throws StageConflictError when the case moved on (a duplicate or stale run).
+ */
+export async function updateCase(caseId: string, update: CaseUpdate): Promise<Case> {
+  const now = new Date().toISOString();
+  const names: Record<string, string> = { '#stage': 'stage', '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':now': now };
+  const sets = ['#updatedAt = :now'];
+  let i = 0;
+  for (const [key, value] of Object.entries(update.set)) {
+    if (value === undefined) continue;
+    i += 1;
+    names[`#a${i}`] = key;
+    values[`:v${i}`] = value;
+    sets.push(`#a${i} = :v${i}`);
+  }
+  if (update.stage) {
+    values[':newStage'] = update.stage;
+    values[':gsi1sk'] = stageSortKey(update.stage, caseId);
+    names['#gsi1sk'] = 'gsi1sk';
+    sets.push('#stage = :newStage', '#gsi1sk = :gsi1sk');
+  }
+  const expected = Array.isArray(update.expectStage) ? update.expectStage : [update.expectStage];
+  const stageConds = expected.map((s, n) => {
+    values[`:s${n}`] = s;
+    return `#stage = :s${n}`;
+  });
+  let condition = `attribute_exists(pk) AND (${stageConds.join(' OR ')})`;
+  if (update.onlyIfAbsent) {
+    names['#absent'] = update.onlyIfAbsent;
+    condition += ' AND attribute_not_exists(#absent)';
+  }
+  try {
+    const out = await dynamo.send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: caseKey(caseId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Case.parse(out.Attributes);
+  } catch (e) {
+    if (!isConditionFailed(e)) throw e;
+    const current = await getCase(caseId);
+    throw new StageConflictError(caseId, expected.join('|'), current.stage);
+  }
+}
+
+/** Cases of a district and year at a stage (or all stages), for operators and the demo. */
+export async function listCases(district: string, programYear: number, stage?: Stage): Promise<Case[]> {
+  const cases: Case[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo.send(
+      new QueryCommand({
+        TableName: table(),
+        IndexName: 'byDistrictStage',
+        KeyConditionExpression: stage ? 'gsi1pk = :pk AND begins_with(gsi1sk, :stage)' : 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': `DISTRICT#${district}#${programYear}`, ...(stage ? { ':stage': `${stage}#` } : {}) },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? []) cases.push(Case.parse(item));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return cases;
+}
