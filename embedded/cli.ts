@@ -224,7 +224,7 @@ function registryCommand(): Command {
         throw new CliError({ id: `Berkas tidak dapat dibaca: ${file}`, en: `The file cannot be read: ${file}` });
       }
       printImportSummary(await importRegistry(input));
-      (await import('#lib/clients')).dynamo.destroy();
+      (await import('#lib/clients/dynamodb')).dynamo.destroy();
     });
   return registry;
 }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Case } from '#domain/case';
 import { DeadlinePassedError } from '#domain/errors';
 import { type ProgramConfig, programFor } from '#domain/program';
-import { requiredEnv } from '#lib/clients';
+import { requiredEnv } from '#lib/env';
 import { taskHandler } from '#lib/handler';
 import { logger } from '#lib/logger';
 import { sendMail } from '#lib/mail';

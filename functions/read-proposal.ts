@@ -17,6 +17,7 @@ import type { Claim } from '#domain/claim';
 import { ProposalFileError } from '#domain/errors';
 import { maskId } from '#domain/nik';
 import { programFor, programYears } from '#domain/program';
+import { isProposalKey, journeysKey, reportKeys } from '#intake/bucket-layout';
 import {
   alreadyProposed,
   type CheckContext,
@@ -31,7 +32,7 @@ import {
 } from '#intake/proposal';
 import { type ProposalReport, reportCsv, reportJson, summarize, summaryMail } from '#intake/proposal-report';
 import type { FileProblem, Separator, SheetOptions } from '#intake/sheet';
-import { s3 } from '#lib/clients';
+import { s3 } from '#lib/clients/s3';
 import { taskHandler } from '#lib/handler';
 import { logger } from '#lib/logger';
 import { sendMail } from '#lib/mail';
@@ -52,13 +53,6 @@ export interface IntakeResult {
 }
 
 const WRITES_IN_FLIGHT = 16;
-
-/** Intake writes its reports next to uploads; their own events must not be read as proposals. */
-export function isIntakeOutput(key: string): boolean {
-  return key.endsWith('.report.csv') || key.endsWith('.report.json') || key.endsWith('/');
-}
-
-const journeysKey = (uploadId: string) => `intake/${uploadId}/journeys.json`;
 
 function bodyOf(out: GetObjectCommandOutput): Readable {
   // In Node the SDK returns a Readable (with the SDK's stream helpers mixed in).
@@ -93,8 +87,8 @@ async function putText(bucket: string, key: string, body: string, contentType: s
 
 async function publishReport(upload: Upload, report: ProposalReport, separator: Separator): Promise<void> {
   const csv = reportCsv(report, separator);
-  await putText(upload.bucket, `${upload.key}.report.csv`, csv, 'text/csv; charset=utf-8');
-  await putText(upload.bucket, `${upload.key}.report.json`, reportJson(report), 'application/json');
+  await putText(upload.bucket, reportKeys(upload.key).csv, csv, 'text/csv; charset=utf-8');
+  await putText(upload.bucket, reportKeys(upload.key).json, reportJson(report), 'application/json');
   if (!upload.uploader) return;
   const mail = summaryMail(report, districtName(upload.district, upload.programYear), upload.fileName);
   await sendMail({
@@ -245,7 +239,8 @@ async function readObject(bucket: string, key: string, etag?: string): Promise<G
 }
 
 export async function readProposal({ bucket, key }: z.infer<typeof Event>): Promise<IntakeResult> {
-  if (isIntakeOutput(key)) {
+  // The ASL's IsProposalFile keeps these away; a direct call on one records an empty intake.
+  if (!isProposalKey(key)) {
     const uploadId = opaqueId('upload', bucket, key);
     await putText(bucket, journeysKey(uploadId), '[]', 'application/json');
     return { uploadId, accepted: 0, rejected: 0, journeys: { bucket, key: journeysKey(uploadId) } };

@@ -5,7 +5,8 @@
  */
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import { requiredEnv, ses } from './clients.ts';
+import { ses } from './clients/ses.ts';
+import { requiredEnv } from './env.ts';
 
 export interface Mail {
   to: string;

@@ -8,7 +8,8 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { secretsManager } from './clients.ts';
+import { secretsManager } from './clients/secrets-manager.ts';
+import { optionalEnv } from './env.ts';
 
 interface Keys {
   identity: Buffer;
@@ -26,7 +27,7 @@ function derive(secret: string): Keys {
 /** Loads the secret once per process (Lambda cold start). */
 export async function loadKeys(): Promise<Keys> {
   if (keys) return keys;
-  const secretId = process.env.SECRET_ID;
+  const secretId = optionalEnv('SECRET_ID');
   if (!secretId) throw new Error('SECRET_ID is not set');
   const out = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
   if (!out.SecretString || out.SecretString.length < 32) throw new Error(`secret ${secretId} is missing or too short`);

@@ -15,7 +15,7 @@
  * GSI `byDistrictStage`: gsi1pk = DISTRICT#<district>#<year>, gsi1sk = <stage>#<caseId>.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { requiredEnv } from './clients.ts';
+import { requiredEnv } from './env.ts';
 
 export const tableName = () => requiredEnv('TABLE_NAME');
 

@@ -13,10 +13,12 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { FinancingOutcome, MilestoneReport } from '#domain/case';
 import { GRANT_REJECTED, LinkError } from '#domain/errors';
-import { dynamo, requiredEnv, sfn } from '#lib/clients';
+import { dynamo } from '#lib/clients/dynamodb';
+import { sfn } from '#lib/clients/sfn';
+import { requiredEnv } from '#lib/env';
 import { logger } from '#lib/logger';
 import { opaqueId, signLink, verifyLinkSignature } from '#lib/secrets';
-import { isConditionFailed } from '#lib/table';
+import { isConditionFailed, tableName as table } from '#lib/table';
 
 export const RequestKind = z.enum(['grant-approval', 'milestone-report', 'financing-outcome']);
 export type RequestKind = z.infer<typeof RequestKind>;
@@ -53,8 +55,6 @@ export const Request = z.object({
 export type Request = z.infer<typeof Request>;
 
 const key = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'REQUEST' });
-const table = () => requiredEnv('TABLE_NAME');
-
 export function requestIdFor(caseId: string, kind: RequestKind, milestoneId?: string): string {
   return opaqueId('request', caseId, kind, milestoneId ?? '');
 }

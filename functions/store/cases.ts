@@ -5,15 +5,20 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Case, type Stage } from '#domain/case';
 import { CaseNotFoundError, StageConflictError } from '#domain/errors';
-import { dynamo } from '#lib/clients';
+import { dynamo } from '#lib/clients/dynamodb';
 import { isConditionFailed, tableName as table } from '#lib/table';
+import { BY_DISTRICT_STAGE } from '#lib/table-schema';
 
 const caseKey = (caseId: string) => ({ pk: `CASE#${caseId}`, sk: 'CASE' });
+
+const INDEX = BY_DISTRICT_STAGE;
+
+const districtKey = (district: string, programYear: number) => `DISTRICT#${district}#${programYear}`;
 
 const stageSortKey = (stage: Stage, caseId: string) => `${stage}#${caseId}`;
 
 function indexKeys(c: Pick<Case, 'district' | 'programYear' | 'stage' | 'caseId'>) {
-  return { gsi1pk: `DISTRICT#${c.district}#${c.programYear}`, gsi1sk: stageSortKey(c.stage, c.caseId) };
+  return { [INDEX.partitionKey]: districtKey(c.district, c.programYear), [INDEX.sortKey]: stageSortKey(c.stage, c.caseId) };
 }
 
 export async function getCase(caseId: string): Promise<Case> {
@@ -70,7 +75,7 @@ export async function updateCase(caseId: string, update: CaseUpdate): Promise<Ca
   if (update.stage) {
     values[':newStage'] = update.stage;
     values[':gsi1sk'] = stageSortKey(update.stage, caseId);
-    names['#gsi1sk'] = 'gsi1sk';
+    names['#gsi1sk'] = INDEX.sortKey;
     sets.push('#stage = :newStage', '#gsi1sk = :gsi1sk');
   }
   const expected = Array.isArray(update.expectStage) ? update.expectStage : [update.expectStage];
@@ -111,9 +116,11 @@ export async function listCases(district: string, programYear: number, stage?: S
     const out = await dynamo.send(
       new QueryCommand({
         TableName: table(),
-        IndexName: 'byDistrictStage',
-        KeyConditionExpression: stage ? 'gsi1pk = :pk AND begins_with(gsi1sk, :stage)' : 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': `DISTRICT#${district}#${programYear}`, ...(stage ? { ':stage': `${stage}#` } : {}) },
+        IndexName: INDEX.indexName,
+        KeyConditionExpression: stage
+          ? `${INDEX.partitionKey} = :pk AND begins_with(${INDEX.sortKey}, :stage)`
+          : `${INDEX.partitionKey} = :pk`,
+        ExpressionAttributeValues: { ':pk': districtKey(district, programYear), ...(stage ? { ':stage': `${stage}#` } : {}) },
         ExclusiveStartKey: start,
       }),
     );

@@ -1,7 +1,7 @@
 /** Identity claims: one family, one grant, across districts and years. */
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Claim } from '#domain/claim';
-import { dynamo } from '#lib/clients';
+import { dynamo } from '#lib/clients/dynamodb';
 import { isConditionFailed, tableName as table } from '#lib/table';
 
 /** Claims an identity for a case; returns the existing claim when someone got there first. */

@@ -1,6 +1,6 @@
 /** District grant quotas, per program year. */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '#lib/clients';
+import { dynamo } from '#lib/clients/dynamodb';
 import { isConditionFailed, tableName as table } from '#lib/table';
 
 /**

@@ -1,7 +1,7 @@
 /** The PKH graduation registry that verification matches families against. */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { RegistryEntry } from '#domain/registry-entry';
-import { dynamo } from '#lib/clients';
+import { dynamo } from '#lib/clients/dynamodb';
 import { tableName as table } from '#lib/table';
 
 export async function getRegistryEntry(nikHash: string): Promise<RegistryEntry | undefined> {

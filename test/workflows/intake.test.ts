@@ -7,6 +7,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProposalFileError } from '#domain/errors';
+import { isProposalKey } from '#intake/bucket-layout';
 import { awsError } from '../../embedded/task-tokens.ts';
 import { caseIdFor, expectInOrder, WorkflowHarness } from './harness.ts';
 
@@ -86,6 +87,23 @@ describe('intake', () => {
     expect(record.status).toBe('SUCCEEDED');
     expect(entered).toEqual(['IsProposalFile', 'NotAProposal']);
     expect(h.payloads('ReadProposal')).toEqual([]);
+  });
+
+  it.each([
+    'proposals/3210/usulan-maret.csv',
+    'proposals/3210/usulan-maret.csv.report.csv',
+    'proposals/3210/usulan.report.json',
+    'proposals/3210/',
+    'proposals/3210/sub/usulan.xlsx',
+    'intake/abc/journeys.json',
+    'intake/start-journeys/run/manifest.json',
+    'usulan-maret.csv',
+    'laporan/usulan.csv',
+  ])('IsProposalFile reads %s the way the bucket layout does', async (key) => {
+    proposalRead(0);
+    const { entered } = await intake('layout-check', { bucket: BUCKET, key });
+
+    expect(entered[1] === 'NotAProposal').toBe(!isProposalKey(key));
   });
 
   it('starts one journey per accepted family, named and fed as the list says', async () => {

@@ -1,0 +1,11 @@
+/**
+ * The DynamoDB document client, created once per process (module scope). Each AWS
+ * client has its own module so a Lambda bundles only the clients it calls. Endpoints
+ * come from AWS_ENDPOINT_URL_*, so the same code talks to AWS or to the embedded runtime.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});

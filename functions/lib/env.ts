@@ -1,0 +1,26 @@
+/**
+ * The environment every Lambda reads, named once: the CDK app (infra) and the embedded
+ * runtime both build a `LambdaEnvironment`, so a name set in one place and read in
+ * another cannot drift apart.
+ */
+
+export const LAMBDA_ENV = ['TABLE_NAME', 'SECRET_ID', 'MAIL_FROM', 'APPROVER_EMAIL', 'PAGES_URL', 'LOG_LEVEL'] as const;
+export type LambdaEnvName = (typeof LAMBDA_ENV)[number];
+export type LambdaEnvironment = Record<LambdaEnvName, string>;
+
+/**
+ * Set only by the embedded runtime and tests: where the log goes instead of stdout, and
+ * a folder of extra program configurations.
+ */
+export const LOCAL_ENV = ['PROKUS_LOG_FILE', 'PROKUS_PROGRAMS_DIR'] as const;
+export type LocalEnvName = (typeof LOCAL_ENV)[number];
+
+export function requiredEnv(name: LambdaEnvName): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function optionalEnv(name: LambdaEnvName | LocalEnvName): string | undefined {
+  return process.env[name] || undefined;
+}
