@@ -3,34 +3,20 @@
  * touches a store, so the same checks serve the upload (ReadProposal), a dry run before
  * uploading (`prokus validate`), and tests. Every finding has a stable code, the column
  * it is about, and a message in Indonesian and English that tells the officer what to fix.
- *
- * Findings whose words never change are built once and shared by every row that has
- * them: a 100,000-row file of the same mistake holds one message, not 100,000.
+ * The findings' words are in proposal-findings.ts, the value parsers in proposal-values.ts.
  */
 
 import { isoDay } from '#domain/calendar';
 import type { Business } from '#domain/case';
-import type { Bilingual } from '#domain/errors';
-import { cleanIdNumber, isScientificNotation, type NikProblem, parseNik, type Sex } from '#domain/nik';
+import { cleanIdNumber, isScientificNotation, parseNik, type Sex } from '#domain/nik';
 import type { CellKind } from '#intake/sheet';
 import { parseDate } from '#intake/sheet/dates';
+import { cellError, error, type Finding, found, nikFinding, requiredFinding } from './proposal-findings.ts';
 import { PROPOSAL_COLUMNS, type ProposalColumn } from './proposal-template.ts';
+import { normalizePhone, parseMonths, parseRupiah, parseSex, rupiahOfNumber } from './proposal-values.ts';
 
-/** One finding about one row: a rejection (`error`) or something passed on to verification (`warning`). */
-export interface Finding {
-  /** Stable UPPER_SNAKE name; tools and the case's `intakeWarnings` use it. */
-  code: string;
-  field: string;
-  severity: 'error' | 'warning';
-  message: Bilingual;
-}
-
-export type RowStatus = 'accepted' | 'warning' | 'rejected';
-
-export function statusOf(findings: readonly Finding[]): RowStatus {
-  if (findings.some((f) => f.severity === 'error')) return 'rejected';
-  return findings.length > 0 ? 'warning' : 'accepted';
-}
+export { type Finding, type RowStatus, statusOf } from './proposal-findings.ts';
+export { normalizePhone, parseRupiah } from './proposal-values.ts';
 
 export interface CheckContext {
   /** BPS code of the uploading district (the folder the file was put in). */
@@ -61,205 +47,6 @@ export interface ProposedFamily {
 }
 
 export type RowCheck = { ok: true; family: ProposedFamily; warnings: Finding[] } | { ok: false; findings: Finding[] };
-
-const error = (code: string, field: string, id: string, en: string): Finding =>
-  Object.freeze({ code, field, severity: 'error', message: Object.freeze({ id, en }) });
-const warning = (code: string, field: string, id: string, en: string): Finding =>
-  Object.freeze({ code, field, severity: 'warning', message: Object.freeze({ id, en }) });
-
-const TEXT_HINT = {
-  id: "Format kolom sebagai Teks di Excel (atau awali dengan tanda petik '), ketik ulang nomornya, lalu simpan lagi.",
-  en: "Format the column as Text in Excel (or start the number with an apostrophe '), type the number again and save.",
-};
-
-const found = {
-  nikScientific: error(
-    'NIK_SCIENTIFIC_NOTATION',
-    'nik',
-    `NIK terbaca sebagai angka ilmiah (mis. 3,21E+15): Excel sudah menghapus digitnya. ${TEXT_HINT.id}`,
-    `The NIK reads as scientific notation (e.g. 3.21E+15): Excel has dropped its digits. ${TEXT_HINT.en}`,
-  ),
-  nikNumericCell: error(
-    'NIK_NUMERIC_CELL',
-    'nik',
-    `NIK tersimpan sebagai angka, bukan teks. Excel hanya menyimpan 15 digit angka, jadi digit terakhir NIK sudah hilang walaupun tampak benar. ${TEXT_HINT.id}`,
-    `The NIK is stored as a number, not text. Excel keeps only 15 digits of a number, so the NIK's last digit is already lost, even if it looks right. ${TEXT_HINT.en}`,
-  ),
-  nikLength: error('NIK_NOT_16_DIGITS', 'nik', 'NIK harus terdiri dari 16 digit angka.', 'The NIK must be 16 digits.'),
-  nikBirthDate: error(
-    'NIK_BIRTH_DATE_INVALID',
-    'nik',
-    'Digit ke-7 sampai ke-12 NIK bukan tanggal lahir yang valid (DDMMYY; untuk perempuan tanggal ditambah 40).',
-    'Digits 7-12 of the NIK are not a valid birth date (DDMMYY; day plus 40 for women).',
-  ),
-  nikSerial: error(
-    'NIK_SERIAL_ZERO',
-    'nik',
-    'Empat digit terakhir NIK tidak boleh 0000 (sering terjadi bila Excel membulatkan angka).',
-    'The last four digits of the NIK cannot be 0000 (often a sign Excel rounded the number).',
-  ),
-  kkScientific: error(
-    'KK_SCIENTIFIC_NOTATION',
-    'no_kk',
-    `No. KK terbaca sebagai angka ilmiah (mis. 3,21E+15): Excel sudah menghapus digitnya. ${TEXT_HINT.id}`,
-    `The family card number reads as scientific notation (e.g. 3.21E+15): Excel has dropped its digits. ${TEXT_HINT.en}`,
-  ),
-  kkNumericCell: error(
-    'KK_NUMERIC_CELL',
-    'no_kk',
-    `No. KK tersimpan sebagai angka, bukan teks. Excel hanya menyimpan 15 digit angka, jadi digit terakhirnya sudah hilang walaupun tampak benar. ${TEXT_HINT.id}`,
-    `The family card number is stored as a number, not text. Excel keeps only 15 digits of a number, so its last digit is already lost, even if it looks right. ${TEXT_HINT.en}`,
-  ),
-  kkLength: error(
-    'KK_NOT_16_DIGITS',
-    'no_kk',
-    'No. KK harus terdiri dari 16 digit angka.',
-    'The family card number must be 16 digits.',
-  ),
-  birthDate: error(
-    'BIRTH_DATE_INVALID',
-    'tanggal_lahir',
-    'Tanggal lahir harus tanggal yang ada, berformat YYYY-MM-DD, DD/MM/YYYY atau DD-MM-YYYY, atau sel bertipe tanggal.',
-    'The birth date must be a real date written as YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY, or a date cell.',
-  ),
-  sex: error('SEX_INVALID', 'jenis_kelamin', 'Jenis kelamin harus L atau P.', 'Sex must be L (male) or P (female).'),
-  phone: error(
-    'PHONE_INVALID',
-    'no_hp',
-    'No. HP harus nomor seluler Indonesia, mis. 0812-3456-7890 atau +62 812 3456 7890.',
-    'The phone number must be an Indonesian mobile number, e.g. 0812-3456-7890 or +62 812 3456 7890.',
-  ),
-  months: error(
-    'BUSINESS_MONTHS_INVALID',
-    'lama_usaha_bulan',
-    'Lama usaha harus bilangan bulat jumlah bulan (0 atau lebih), mis. 18.',
-    'Business age must be a whole number of months (0 or more), e.g. 18.',
-  ),
-  revenue: error(
-    'REVENUE_INVALID',
-    'omzet_bulanan',
-    'Omzet bulanan harus jumlah rupiah, mis. 1500000, 1.500.000 atau Rp 1.500.000.',
-    'Monthly revenue must be a rupiah amount, e.g. 1500000, 1.500.000 or Rp 1.500.000.',
-  ),
-  birthDateDiffers: warning(
-    'BIRTH_DATE_DIFFERS_FROM_NIK',
-    'tanggal_lahir',
-    'Tanggal lahir berbeda dengan tanggal yang tercantum di NIK. Baris diterima; verifikasi akan memeriksanya.',
-    'The birth date differs from the one the NIK encodes. The row is accepted; verification will check it.',
-  ),
-  sexDiffers: warning(
-    'SEX_DIFFERS_FROM_NIK',
-    'jenis_kelamin',
-    'Jenis kelamin berbeda dengan yang tercantum di NIK. Baris diterima; verifikasi akan memeriksanya.',
-    'Sex differs from what the NIK encodes. The row is accepted; verification will check it.',
-  ),
-} satisfies Record<string, Finding>;
-
-const requiredFinding = Object.fromEntries(
-  PROPOSAL_COLUMNS.map((c) => [
-    c.name,
-    error('FIELD_REQUIRED', c.name, `Kolom ${c.name} wajib diisi.`, `Column ${c.name} must be filled in.`),
-  ]),
-) as Record<ProposalColumn, Finding>;
-
-function cellError(field: ProposalColumn, shown: string): Finding {
-  return error(
-    'CELL_ERROR_VALUE',
-    field,
-    `Sel kolom ${field} berisi galat Excel (${shown}), bukan nilai. Perbaiki rumusnya atau ketik nilainya.`,
-    `The ${field} cell shows an Excel error (${shown}), not a value. Fix the formula or type the value.`,
-  );
-}
-
-function nikFinding(problem: NikProblem, nik: string, district: string): Finding {
-  switch (problem) {
-    case 'NIK_SCIENTIFIC_NOTATION':
-      return found.nikScientific;
-    case 'NIK_NOT_16_DIGITS':
-      return found.nikLength;
-    case 'NIK_DISTRICT_MISMATCH':
-      return error(
-        problem,
-        'nik',
-        `Empat digit pertama NIK (${nik.slice(0, 4)}) bukan kode kabupaten/kota pengusul (${district}).`,
-        `The first four digits of the NIK (${nik.slice(0, 4)}) are not the proposing district's code (${district}).`,
-      );
-    case 'NIK_BIRTH_DATE_INVALID':
-      return found.nikBirthDate;
-    case 'NIK_SERIAL_ZERO':
-      return found.nikSerial;
-  }
-}
-
-/** `08…`, `62…`, `+62…` (and `8…`, which is what Excel leaves of `08…`) → `+628…`; spaces, dashes, dots and brackets ignored. */
-export function normalizePhone(raw: string): string | undefined {
-  if (isScientificNotation(raw)) return undefined;
-  let s = raw
-    .trim()
-    .replace(/^['\u2018\u2019`]/, '')
-    .replace(/[\s().-]/g, '');
-  if (s.startsWith('+62')) s = s.slice(3);
-  else if (s.startsWith('62')) s = s.slice(2);
-  // `+62 (0)812…` writes the trunk zero too.
-  s = s.replace(/^0/, '');
-  return /^8\d{8,11}$/.test(s) ? `+62${s}` : undefined;
-}
-
-function rupiah(whole: string, fraction: string | undefined): number | undefined {
-  const value = Math.round(Number(whole) + (fraction ? Number(`0.${fraction}`) : 0));
-  return Number.isSafeInteger(value) ? value : undefined;
-}
-
-/**
- * Rupiah as typed: `1500000`, `1.500.000`, `1,500,000`, `Rp 1.500.000`, `Rp1.500.000,00`,
- * `Rp 1.500.000,-`. A separator followed by exactly three digits groups thousands;
- * one or two digits after the last separator are cents (rounded away).
- */
-export function parseRupiah(raw: string): number | undefined {
-  const s = raw
-    .trim()
-    .replace(/^(rp\.?|idr)/i, '')
-    .replace(/\s/g, '')
-    .replace(/[.,]-$/, '');
-  if (/^\d+$/.test(s)) return rupiah(s, undefined);
-  const dots = /^(\d{1,3}(?:\.\d{3})+)(?:,(\d{1,2}))?$/.exec(s);
-  if (dots?.[1]) return rupiah(dots[1].replace(/\./g, ''), dots[2]);
-  const commas = /^(\d{1,3}(?:,\d{3})+)(?:\.(\d{1,2}))?$/.exec(s);
-  if (commas?.[1]) return rupiah(commas[1].replace(/,/g, ''), commas[2]);
-  const decimal = /^(\d+)[.,](\d{1,2})$/.exec(s);
-  if (decimal?.[1]) return rupiah(decimal[1], decimal[2]);
-  return undefined;
-}
-
-/** An amount from a number cell: whatever its display format, the number is the rupiah. */
-function rupiahOfNumber(raw: string): number | undefined {
-  const n = Number(raw);
-  return Number.isFinite(n) && n >= 0 && Number.isSafeInteger(Math.round(n)) ? Math.round(n) : undefined;
-}
-
-const SEXES = new Map<string, Sex>([
-  ['l', 'L'],
-  ['lk', 'L'],
-  ['laki-laki', 'L'],
-  ['laki laki', 'L'],
-  ['laki', 'L'],
-  ['pria', 'L'],
-  ['p', 'P'],
-  ['pr', 'P'],
-  ['perempuan', 'P'],
-  ['wanita', 'P'],
-]);
-
-/** `L`/`P` as the template asks, and the words and abbreviations forms use (`Lk`, `Pr`, `Laki-laki`, `Wanita`). */
-function parseSex(raw: string): Sex | undefined {
-  return SEXES.get(raw.trim().toLowerCase().replace(/\.$/, ''));
-}
-
-/** Whole months, as a number or with the unit written after it (`18`, `18 bulan`, `18 bln`). */
-function parseMonths(raw: string): number | undefined {
-  const m = /^(\d{1,4})(?:\s*(?:bulan|bln\.?))?$/i.exec(raw);
-  return m ? Number(m[1]) : undefined;
-}
 
 /** `DDMMYY` of an ISO date: what the NIK encodes, free of the century the NIK cannot say. */
 const ddmmyy = (iso: string) => `${iso.slice(8, 10)}${iso.slice(5, 7)}${iso.slice(2, 4)}`;
