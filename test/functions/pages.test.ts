@@ -1,3 +1,9 @@
+/**
+ * The Pages Lambda through real HTTP API events: each page kind (grant approval,
+ * milestone report, financing outcome), GET shows and POST decides, forged, expired and
+ * used links, form errors, double submits. Over 400 lines on purpose: one handler's
+ * behaviours over one set of mocked stores and fixtures, read top to bottom.
+ */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';

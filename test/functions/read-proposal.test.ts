@@ -1,3 +1,9 @@
+/**
+ * The ReadProposal Lambda on mocked S3, DynamoDB and SES: every file format and encoding
+ * an officer sends, rejected rows and files, claims and their release, duplicates and
+ * re-uploads, reports and the summary email. Over 400 lines on purpose: one handler's
+ * behaviours over one set of mocked stores and fixtures, read top to bottom.
+ */
 import { Readable } from 'node:stream';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
