@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import type { LambdaEnvironment } from '#lib/env';
 
 /** A Lambda context good enough for middy handlers in unit tests. */
 export function lambdaContext(functionName = 'test'): Context {
@@ -24,11 +25,16 @@ export function invoke<R>(handler: Handler<R>, event: unknown): Promise<R> {
   return handler(event, lambdaContext());
 }
 
+/** The Lambda environment, as the CDK app and the embedded runtime set it (typed: a missing name fails typecheck). */
+export const TEST_ENV: LambdaEnvironment = {
+  TABLE_NAME: 'prokus-test',
+  SECRET_ID: 'prokus-test/secret',
+  MAIL_FROM: 'prokus@kemensos.example',
+  APPROVER_EMAIL: 'approver@dinsos.example',
+  PAGES_URL: 'https://pages.example',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+};
+
 export function setTestEnv(): void {
-  process.env.TABLE_NAME = 'prokus-test';
-  process.env.BUCKET_NAME = 'prokus-test-bucket';
-  process.env.SECRET_ID = 'prokus-test/secret';
-  process.env.MAIL_FROM = 'prokus@kemensos.example';
-  process.env.APPROVER_EMAIL = 'approver@dinsos.example';
-  process.env.PAGES_URL = 'https://pages.example';
+  Object.assign(process.env, TEST_ENV);
 }
