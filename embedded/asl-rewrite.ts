@@ -15,7 +15,6 @@
  * Everything refused is refused at registration, with the state's name, so a
  * definition that cannot run locally never starts.
  */
-import './polyfills.ts';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 
 export type Json = null | boolean | number | string | Json[] | JsonObject;

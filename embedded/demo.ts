@@ -58,6 +58,8 @@ export interface DemoResult {
   };
   seconds: number;
   dataDir: string;
+  /** The Node.js version the demo ran on, e.g. `v24.21.0`. */
+  node: string;
 }
 
 const emptyOutcomes = (): Record<DemoOutcome, number> =>
@@ -330,6 +332,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     privacy: { nikLeaks: 0, checked: { executions: 0, historyEvents: 0, logBytes: 0, links: 0, emails: 0 } },
     seconds: 0,
     dataDir,
+    node: process.version,
   };
   progress(`Data: ${dataDir}`);
   if (!opts.dataDir) {
@@ -394,6 +397,7 @@ export function formatDemoReport(r: DemoResult): string {
   const p = r.people;
   return [
     `Prokus demo: ${r.families} families in ${Object.keys(r.byDistrict).length} pilot districts, ${r.seconds}s`,
+    `Node.js ${r.node}`,
     `Intake: ${r.intake.rowsAccepted} rows accepted, ${r.intake.rowsRejected} rejected with reasons (see the reports next to the uploads)`,
     '',
     outcomes.toString(),

@@ -10,7 +10,6 @@
  * calls the LambdaHandler registered for the FunctionName, starts a child execution on
  * this engine, or reads Distributed Map items through `readItems`.
  */
-import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { ExecutionError, ExecutionTimeoutError, type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import {
@@ -28,7 +27,6 @@ import {
 } from './asl-rewrite.ts';
 import { type ExecutionRecord, type ExecutionStatus, type ExecutionStore, FileStore, MemoryStore } from './execution-store.ts';
 import { type EventBody, type HistoryEvent, HistoryRecorder, historyJson, resourceParts } from './history.ts';
-import { deferred } from './polyfills.ts';
 import { awsError, TaskTokens } from './task-tokens.ts';
 
 export type { ExecutionRecord, ExecutionStatus } from './execution-store.ts';
@@ -84,7 +82,7 @@ function holdResultUntilEventsForwarded(): void {
   const run = proto.run;
   proto.run = function (this: StateMachine, ...args: unknown[]) {
     const execution = run.apply(this, args);
-    const drained = deferred<void>();
+    const drained = Promise.withResolvers<void>();
     const source = execution.eventLogs;
     async function* forwarded() {
       try {
@@ -141,7 +139,7 @@ interface Run {
   ended: boolean;
   /** Settles when the library run and its event log are finished. */
   finished: Promise<void>;
-  done: ReturnType<typeof deferred<ExecutionRecord>>;
+  done: PromiseWithResolvers<ExecutionRecord>;
 }
 
 /** One invocation of a Task state's handler (each retry is a new attempt). */
@@ -153,7 +151,7 @@ interface Attempt {
   waiting: boolean;
   settled: boolean;
   timer?: NodeJS.Timeout;
-  result: ReturnType<typeof deferred<Json>>;
+  result: PromiseWithResolvers<Json>;
 }
 
 /**
@@ -413,7 +411,7 @@ export class Engine {
       abort: () => undefined,
       ended: false,
       finished: Promise.resolve(),
-      done: deferred<ExecutionRecord>(),
+      done: Promise.withResolvers<ExecutionRecord>(),
     };
     entry.run = run;
     this.runs.add(run);
@@ -504,7 +502,7 @@ export class Engine {
   // --- tasks -----------------------------------------------------------------------
 
   private runTask(run: Run, spec: TaskSpec, input: Json): Promise<Json> {
-    const result = deferred<Json>();
+    const result = Promise.withResolvers<Json>();
     // The library may stop listening (abort, its own timeout) before we settle.
     result.promise.catch(() => undefined);
     if (run.ended) {

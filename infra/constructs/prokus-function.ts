@@ -40,9 +40,9 @@ export class ProkusFunction extends NodejsFunction {
       projectRoot: repoRoot,
       depsLockFilePath: `${repoRoot}package-lock.json`,
       description: props.description,
-      // Node 22 on Lambda: nodejs20.x is deprecated (no new functions from 2027-02-01). The
-      // embedded runtime still runs the same code on Node 20; nothing here needs 22 features.
-      runtime: Runtime.NODEJS_22_X,
+      // Node 24 (LTS to April 2028), the same major the embedded runtime and the tests run on
+      // (the `node` devDependency), so what passed locally is what runs on Lambda.
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
@@ -51,7 +51,7 @@ export class ProkusFunction extends NodejsFunction {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         mainFields: ['module', 'main'],
         banner: requireBanner,
         minify: true,

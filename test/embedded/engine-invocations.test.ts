@@ -6,7 +6,6 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../embedded/engine.ts';
-import { deferred } from '../../embedded/polyfills.ts';
 
 let engine: Engine;
 
@@ -105,7 +104,7 @@ describe('concurrent Lambda invocations', () => {
   it('gives a free slot to the execution that started first, so started work finishes first', async () => {
     engine = new Engine({ maxConcurrentInvocations: 1 });
     const order: string[] = [];
-    const gate = deferred<void>();
+    const gate = Promise.withResolvers<void>();
     engine.registerLambda('step', async (event) => {
       const { i, step } = event as { i: number; step: string };
       if (i === 0 && step === 'A') await gate.promise;

@@ -20,17 +20,17 @@ function resourceOf(logical: string) {
 }
 
 describe('Lambda functions', () => {
-  it('one per entry file, each Node.js 22 on arm64 with X-Ray tracing and source maps', () => {
+  it('one per entry file, each Node.js 24 on arm64 with X-Ray tracing and source maps', () => {
     for (const id of ids) {
       expect(resourceOf(fnId(id)).Properties).toMatchObject({
         Handler: 'index.handler',
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
         Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
       });
     }
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x' }, ids.length);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x' }, ids.length);
   });
 
   it('every function gets the table, bucket, secret, mail addresses, pages URL and log level', () => {
