@@ -19,7 +19,6 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { journeyName } from '#domain/case';
 import { WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../workflows/functions.ts';
-import type { Engine, ExecutionRecord, LambdaHandler } from './engine.ts';
 import { lambdaContext, type PagesHandler, type PagesServer, startPagesServer } from './pages-server.ts';
 import {
   ensureTable,
@@ -34,6 +33,7 @@ import {
   startDynamo,
   startS3,
 } from './services.ts';
+import type { Engine, ExecutionRecord, LambdaHandler } from './stepfunctions/engine.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_NAME = 'prokus-local';
@@ -428,7 +428,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
   // Loaded here, not at the top, because the CLI's light commands import this module too;
   // and early, so the loading overlaps the services' start-up.
-  const engineModules = Promise.all([import('./engine.ts'), import('./aws-endpoint.ts')]);
+  const engineModules = Promise.all([import('./stepfunctions/engine.ts'), import('./aws-endpoint.ts')]);
   // Awaited below; a start-up that fails before then must not leave it unhandled.
   engineModules.catch(() => undefined);
   try {

@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../embedded/aws-endpoint.ts';
-import { Engine } from '../../embedded/engine.ts';
+import { Engine } from '../../embedded/stepfunctions/engine.ts';
 
 const DEFINITION = {
   Comment: 'approval',

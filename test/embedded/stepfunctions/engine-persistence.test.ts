@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Engine } from '../../embedded/engine.ts';
+import { Engine } from '../../../embedded/stepfunctions/engine.ts';
 
 const DEFINITION = JSON.stringify({
   StartAt: 'Route',
@@ -127,7 +127,7 @@ describe('persistence', () => {
   });
 
   it('survives kill -9 while journeys wait for approval', async () => {
-    const engineUrl = new URL('../../embedded/engine.ts', import.meta.url).href;
+    const engineUrl = new URL('../../../embedded/stepfunctions/engine.ts', import.meta.url).href;
     const script = join(dir, 'crash.mts');
     writeFileSync(
       script,
@@ -150,7 +150,7 @@ setTimeout(() => process.stdout.write('ready\\n'), 20);
 `,
     );
     const child = spawn(process.execPath, ['--import', 'tsx', script, join(dir, 'sfn')], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -4,7 +4,7 @@
  * timeouts, stops, child executions, history and paging, and that nothing dangles.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Engine, type LambdaHandler } from '../../embedded/engine.ts';
+import { Engine, type LambdaHandler } from '../../../embedded/stepfunctions/engine.ts';
 
 let engine: Engine;
 

@@ -3,8 +3,8 @@
  * as a function, then as it runs: items, MaxItems and ItemBatcher.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ITEMS_KEY, type JsonObject, RELEASE_ITEMS, rewriteItemReaders } from '../../embedded/asl-rewrite.ts';
-import { Engine } from '../../embedded/engine.ts';
+import { ITEMS_KEY, type JsonObject, RELEASE_ITEMS, rewriteItemReaders } from '../../../embedded/stepfunctions/asl-rewrite.ts';
+import { Engine } from '../../../embedded/stepfunctions/engine.ts';
 
 const processor = {
   ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },

@@ -5,8 +5,8 @@
  * its function starts, and the earliest-started execution goes first.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine } from '../../embedded/engine.ts';
-import { deferred } from '../../embedded/polyfills.ts';
+import { Engine } from '../../../embedded/stepfunctions/engine.ts';
+import { deferred } from '../../../embedded/stepfunctions/polyfills.ts';
 
 let engine: Engine;
 

@@ -4,8 +4,8 @@
  * cannot reproduce is refused when the machine is registered.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DefinitionError, type JsonObject, rewriteItemReaders } from '../../embedded/asl-rewrite.ts';
-import { Engine } from '../../embedded/engine.ts';
+import { DefinitionError, type JsonObject, rewriteItemReaders } from '../../../embedded/stepfunctions/asl-rewrite.ts';
+import { Engine } from '../../../embedded/stepfunctions/engine.ts';
 
 const reader = {
   Resource: 'arn:aws:states:::s3:getObject',
