@@ -8,8 +8,8 @@ import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import { localS3Client } from './local/s3.ts';
 import { dataPaths, EndpointsFile, putProposal, type Runtime, setEnvironment, startRuntime, UploadError } from './runtime.ts';
-import { localS3Client } from './services.ts';
 
 const DEFAULT_DATA = '.prokus';
 

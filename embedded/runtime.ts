@@ -19,7 +19,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { journeyName } from '#domain/case';
 import { WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../workflows/functions.ts';
-import { lambdaContext, type PagesHandler, type PagesServer, startPagesServer } from './pages-server.ts';
+import { lambdaContext, type PagesHandler, type PagesServer, startPagesServer } from './local/pages-server.ts';
 import {
   ensureTable,
   intakeExecutionName,
@@ -32,7 +32,7 @@ import {
   type ObjectCreated,
   startDynamo,
   startS3,
-} from './services.ts';
+} from './local/s3.ts';
 import type { Engine, ExecutionRecord, LambdaHandler } from './stepfunctions/engine.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -428,7 +428,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
   // Loaded here, not at the top, because the CLI's light commands import this module too;
   // and early, so the loading overlaps the services' start-up.
-  const engineModules = Promise.all([import('./stepfunctions/engine.ts'), import('./aws-endpoint.ts')]);
+  const engineModules = Promise.all([import('./stepfunctions/engine.ts'), import('./aws-endpoint/server.ts')]);
   // Awaited below; a start-up that fails before then must not leave it unhandled.
   engineModules.catch(() => undefined);
   try {

@@ -18,7 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Engine, ExecutionRecord, HistoryEvent } from './stepfunctions/engine.ts';
+import type { Engine, ExecutionRecord, HistoryEvent } from '../stepfunctions/engine.ts';
 
 export interface AwsEndpointOptions {
   engine: Engine;

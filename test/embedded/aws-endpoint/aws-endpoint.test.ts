@@ -29,8 +29,8 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AwsEndpoint, startAwsEndpoint } from '../../embedded/aws-endpoint.ts';
-import { Engine } from '../../embedded/stepfunctions/engine.ts';
+import { type AwsEndpoint, startAwsEndpoint } from '../../../embedded/aws-endpoint/server.ts';
+import { Engine } from '../../../embedded/stepfunctions/engine.ts';
 
 const DEFINITION = {
   Comment: 'approval',

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PagesHandler, type PagesServer, startPagesServer } from '../../embedded/pages-server.ts';
+import { type PagesHandler, type PagesServer, startPagesServer } from '../../../embedded/local/pages-server.ts';
 
 let server: PagesServer | undefined;
 const events: APIGatewayProxyEventV2[] = [];

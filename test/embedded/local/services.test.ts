@@ -16,7 +16,7 @@ import {
   objectsCreated,
   startDynamo,
   startS3,
-} from '../../embedded/services.ts';
+} from '../../../embedded/local/s3.ts';
 
 describe('intake trigger rules', () => {
   it('starts intake for uploads under proposals/ but not for the reports intake writes', () => {

@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { startsIntake } from '../workflows/intake-trigger.ts';
+import { startsIntake } from '../../workflows/intake-trigger.ts';
 
 const require = createRequire(import.meta.url);
 
