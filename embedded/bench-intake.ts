@@ -13,7 +13,7 @@ import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchResult, intArg, ownPeakRssMiB, reportResults, seconds } from './bench-common.ts';
-import { listAllExecutions, startRuntime } from './runtime.ts';
+import { listAllExecutions, startRuntime } from './runtime/start.ts';
 import { proposalRows, ROW_DAMAGES, registryCsv, synthesizeFamilies, writeProposalCsv } from './synthetic.ts';
 
 const DISTRICT = '3210';

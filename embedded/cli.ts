@@ -9,7 +9,15 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { localS3Client } from './local/s3.ts';
-import { dataPaths, EndpointsFile, putProposal, type Runtime, setEnvironment, startRuntime, UploadError } from './runtime.ts';
+import {
+  dataPaths,
+  EndpointsFile,
+  putProposal,
+  type Runtime,
+  setEnvironment,
+  startRuntime,
+  UploadError,
+} from './runtime/start.ts';
 
 const DEFAULT_DATA = '.prokus';
 

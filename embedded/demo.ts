@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { simpleParser } from 'mailparser';
 import { Outcome } from '../functions/domain/case.ts';
-import { listAllExecutions, type Runtime, startRuntime } from './runtime.ts';
+import { listAllExecutions, type Runtime, startRuntime } from './runtime/start.ts';
 import { generateFamilies, PILOT_DISTRICTS, proposalCsv, registryCsv, type SyntheticFamily } from './synthetic.ts';
 
 export interface DemoOptions {

@@ -18,8 +18,8 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { journeyName } from '#domain/case';
-import { WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../workflows/functions.ts';
-import { lambdaContext, type PagesHandler, type PagesServer, startPagesServer } from './local/pages-server.ts';
+import { WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../../workflows/functions.ts';
+import { lambdaContext, type PagesHandler, type PagesServer, startPagesServer } from '../local/pages-server.ts';
 import {
   ensureTable,
   intakeExecutionName,
@@ -32,8 +32,8 @@ import {
   type ObjectCreated,
   startDynamo,
   startS3,
-} from './local/s3.ts';
-import type { Engine, ExecutionRecord, LambdaHandler } from './stepfunctions/engine.ts';
+} from '../local/s3.ts';
+import type { Engine, ExecutionRecord, LambdaHandler } from '../stepfunctions/engine.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_NAME = 'prokus-local';
@@ -49,7 +49,7 @@ const moduleName = (id: FunctionId) => WORKFLOW_FUNCTIONS[id].file.replace(/\.ts
 export const functionArn = (id: FunctionId) =>
   `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:prokus-${moduleName(id)}`;
 
-const root = new URL('..', import.meta.url);
+const root = new URL('../..', import.meta.url);
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -428,7 +428,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
   // Loaded here, not at the top, because the CLI's light commands import this module too;
   // and early, so the loading overlaps the services' start-up.
-  const engineModules = Promise.all([import('./stepfunctions/engine.ts'), import('./aws-endpoint/server.ts')]);
+  const engineModules = Promise.all([import('../stepfunctions/engine.ts'), import('../aws-endpoint/server.ts')]);
   // Awaited below; a start-up that fails before then must not leave it unhandled.
   engineModules.catch(() => undefined);
   try {
