@@ -12,9 +12,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { proposalRows, ROW_DAMAGES, registryCsv, synthesizeFamilies, writeProposalCsv } from '../cli/synthetic.ts';
 import { type BenchResult, intArg, ownPeakRssMiB, reportResults, seconds } from './bench-common.ts';
 import { listAllExecutions, startRuntime } from './runtime/start.ts';
-import { proposalRows, ROW_DAMAGES, registryCsv, synthesizeFamilies, writeProposalCsv } from './synthetic.ts';
 
 const DISTRICT = '3210';
 const rows = intArg('rows', 10_000);

@@ -13,7 +13,6 @@ import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type BenchResult, intArg, mib, reportResults, seconds } from './bench-common.ts';
 import {
   type ProposalFormat,
   proposalRows,
@@ -23,9 +22,10 @@ import {
   type WrittenProposal,
   writeProposalCsv,
   writeProposalXlsx,
-} from './synthetic.ts';
+} from '../cli/synthetic.ts';
+import { type BenchResult, intArg, mib, reportResults, seconds } from './bench-common.ts';
 
-const shim = new URL('prokus.js', import.meta.url).pathname;
+const shim = new URL('../cli/prokus.js', import.meta.url).pathname;
 const DISTRICT = '3210';
 
 const Output = z.union([

@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proposalCsv, type SyntheticFamily, synthesizeFamilies } from '../../../cli/synthetic.ts';
 import { intakeExecutionName, localS3Client } from '../../../embedded/local/s3.ts';
 import { listAllExecutions, type Runtime, startIntake, startRuntime } from '../../../embedded/runtime/start.ts';
-import { proposalCsv, type SyntheticFamily, synthesizeFamilies } from '../../../embedded/synthetic.ts';
 
 let dir: string;
 let rt: Runtime;

@@ -7,14 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  proposalCsv,
-  proposalRows,
-  type SyntheticFamily,
-  synthesizeFamilies,
-  writeProposalXlsx,
-} from '../../embedded/synthetic.ts';
-import { LineSpool, runValidate } from '../../embedded/validate.ts';
+import { proposalCsv, proposalRows, type SyntheticFamily, synthesizeFamilies, writeProposalXlsx } from '../../cli/synthetic.ts';
+import { LineSpool, runValidate } from '../../cli/validate.ts';
 import { PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
 import { ValidateErrorJson, ValidateJson } from './validate-schema.ts';
 

@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { simpleParser } from 'mailparser';
+import { listAllExecutions, type Runtime, startRuntime } from '../embedded/runtime/start.ts';
 import { Outcome } from '../functions/domain/case.ts';
-import { listAllExecutions, type Runtime, startRuntime } from './runtime/start.ts';
 import { generateFamilies, PILOT_DISTRICTS, proposalCsv, registryCsv, type SyntheticFamily } from './synthetic.ts';
 
 export interface DemoOptions {

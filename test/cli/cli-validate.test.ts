@@ -13,7 +13,7 @@ import {
   synthesizeFamilies,
   writeProposalCsv,
   writeProposalXlsx,
-} from '../../embedded/synthetic.ts';
+} from '../../cli/synthetic.ts';
 import { PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
 import { runCommand, shim } from '../helpers/cli.ts';
 import { ValidateErrorJson, ValidateJson } from './validate-schema.ts';

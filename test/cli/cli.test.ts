@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { generateFamilies, proposalCsv, registryCsv } from '../../embedded/synthetic.ts';
+import { generateFamilies, proposalCsv, registryCsv } from '../../cli/synthetic.ts';
 import { cliEnv, type Done, repo, runCommand, shim } from '../helpers/cli.ts';
 
 let dir: string;
@@ -87,7 +87,7 @@ describe('prokus command', () => {
     const tsx = join(repo, 'node_modules', '.bin', 'tsx');
     for (const command of [
       [process.execPath, shim],
-      [tsx, join(repo, 'embedded', 'cli.ts')],
+      [tsx, join(repo, 'cli', 'cli.ts')],
     ]) {
       const help = await prokus(['--help'], command);
       expect(help.code).toBe(0);

@@ -8,7 +8,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { localS3Client } from './local/s3.ts';
+import { localS3Client } from '../embedded/local/s3.ts';
 import {
   dataPaths,
   EndpointsFile,
@@ -17,7 +17,7 @@ import {
   setEnvironment,
   startRuntime,
   UploadError,
-} from './runtime/start.ts';
+} from '../embedded/runtime/start.ts';
 
 const DEFAULT_DATA = '.prokus';
 
@@ -344,7 +344,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   }
 }
 
-/** Run when started as `tsx embedded/cli.ts` or through the `prokus` bin shim. */
+/** Run when started as `tsx cli/cli.ts` or through the `prokus` bin shim. */
 function isEntry(): boolean {
   const entry = process.argv[1];
   if (!entry) return false;

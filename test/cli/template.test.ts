@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { templateCsv, templateFormat, writeTemplate } from '../../embedded/template.ts';
+import { templateCsv, templateFormat, writeTemplate } from '../../cli/template.ts';
 import { checkProposal, PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
 
 const columns = PROPOSAL_COLUMNS.map((c) => c.name);
