@@ -5,7 +5,7 @@
  * /usr/bin/time is there, else the one the command reports itself (PROKUS_REPORT_RSS).
  * Its JSON goes to a file, which is then checked against what the generator damaged.
  *
- * Usage: node --import tsx embedded/bench-validate.ts [--rows N] [--formats csv,xlsx]
+ * Usage: node --import tsx bench/validate.ts [--rows N] [--formats csv,xlsx]
  */
 import { spawn } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
@@ -23,7 +23,7 @@ import {
   writeProposalCsv,
   writeProposalXlsx,
 } from '../cli/synthetic.ts';
-import { type BenchResult, intArg, mib, reportResults, seconds } from './bench-common.ts';
+import { type BenchResult, intArg, mib, reportResults, seconds } from './common.ts';
 
 const shim = new URL('../cli/prokus.js', import.meta.url).pathname;
 const DISTRICT = '3210';

@@ -1,10 +1,9 @@
 /**
  * Bench part: the demo at benchmark size, the whole journey of every family on the
- * embedded runtime in this process. Usage: node --import tsx embedded/bench-demo.ts [--families N]
+ * embedded runtime in this process. Usage: node --import tsx bench/demo.ts [--families N]
  */
-
 import { demoExitCode, runDemo } from '../cli/demo.ts';
-import { type BenchResult, intArg, ownPeakRssMiB, reportResults, seconds } from './bench-common.ts';
+import { type BenchResult, intArg, ownPeakRssMiB, reportResults, seconds } from './common.ts';
 
 const families = intArg('families', 1000);
 console.log(`demo: the whole journey of ${families} families (embedded runtime, one process)`);

@@ -6,7 +6,7 @@
  *   intake    embedded intake of 10,000 rows up to the grant approval emails
  *   demo      the whole journey of 1,000 families end to end
  *
- * Each part runs in a process of its own (embedded/bench-<part>.ts): one runtime per
+ * Each part runs in a process of its own (bench/<part>.ts): one runtime per
  * process, and a peak RSS that belongs to that part alone.
  *
  * Usage: npm run bench [-- --only validate,intake] [--rows N] [--intake-rows N] [--families N]
@@ -16,7 +16,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import { type BenchResult, BenchResults, intArg, machine } from './bench-common.ts';
+import { type BenchResult, BenchResults, intArg, machine } from './common.ts';
 
 const PARTS = ['validate', 'intake', 'demo'] as const;
 type Part = (typeof PARTS)[number];
@@ -43,7 +43,7 @@ function partArgs(part: Part, argv: string[]): string[] {
 
 async function runPart(part: Part, args: string[], dir: string): Promise<BenchResult[]> {
   const resultFile = join(dir, `${part}.json`);
-  const script = new URL(`bench-${part}.ts`, import.meta.url).pathname;
+  const script = new URL(`${part}.ts`, import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     stdio: 'inherit',
     env: { ...process.env, PROKUS_BENCH_RESULT: resultFile },

@@ -6,15 +6,15 @@
  * every journey has reached its approval wait (or ended at verification). Bounded by a
  * timeout; the runtime is polled, never waited on blindly.
  *
- * Usage: node --import tsx embedded/bench-intake.ts [--rows N] [--timeout-minutes M]
+ * Usage: node --import tsx bench/intake.ts [--rows N] [--timeout-minutes M]
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { proposalRows, ROW_DAMAGES, registryCsv, synthesizeFamilies, writeProposalCsv } from '../cli/synthetic.ts';
-import { type BenchResult, intArg, ownPeakRssMiB, reportResults, seconds } from './bench-common.ts';
-import { listAllExecutions, startRuntime } from './runtime/start.ts';
+import { listAllExecutions, startRuntime } from '../embedded/runtime/start.ts';
+import { type BenchResult, intArg, ownPeakRssMiB, reportResults, seconds } from './common.ts';
 
 const DISTRICT = '3210';
 const rows = intArg('rows', 10_000);
