@@ -1,0 +1,49 @@
+/**
+ * What the engine holds in memory for a registered state machine, an execution, its run
+ * and each task attempt. Its own file so the engine, the run loop and the task runner
+ * share these shapes without importing one another for them.
+ */
+import type { StateMachine } from 'aws-local-stepfunctions';
+import type { Json, PreparedMachine, TaskSpec } from './asl-rewrite.ts';
+import type { ExecutionRecord } from './execution-store.ts';
+import type { HistoryRecorder } from './history.ts';
+import type { deferred } from './polyfills.ts';
+
+export interface Machine {
+  arn: string;
+  name: string;
+  prepared: PreparedMachine;
+  library: StateMachine;
+  createdAt: Date;
+}
+
+export interface Entry {
+  n: number;
+  record: ExecutionRecord;
+  run?: Run;
+}
+
+export interface Run {
+  entry: Entry;
+  machine: Machine;
+  history: HistoryRecorder;
+  attempts: Set<Attempt>;
+  abort: () => void;
+  /** Set once the outcome is decided (or the engine closes): later task results are ignored. */
+  ended: boolean;
+  /** Settles when the library run and its event log are finished. */
+  finished: Promise<void>;
+  done: ReturnType<typeof deferred<ExecutionRecord>>;
+}
+
+/** One invocation of a Task state's handler (each retry is a new attempt). */
+export interface Attempt {
+  spec: TaskSpec;
+  number: number;
+  token?: string;
+  /** Lambda returned; waiting for SendTaskSuccess / SendTaskFailure. */
+  waiting: boolean;
+  settled: boolean;
+  timer?: NodeJS.Timeout;
+  result: ReturnType<typeof deferred<Json>>;
+}
