@@ -1,31 +1,22 @@
 /**
- * The embedded stand-ins for DynamoDB and S3: dynalite and s3rver, both on disk and
- * speaking the real wire protocols, so handlers use their ordinary SDK clients.
- * Neither package ships types; the small interfaces below describe the parts we use.
+ * The local S3: s3rver on disk, speaking the real wire protocol, so handlers use their
+ * ordinary SDK clients; its object-created events start intakes as the EventBridge rule
+ * does on AWS. s3rver ships no types; the small interfaces below describe the parts we use.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { startsIntake } from '../../workflows/intake-trigger.ts';
+import { closeServer, endpointOf, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService, listen } from './ports.ts';
 
 const require = createRequire(import.meta.url);
-
-interface DynaliteOptions {
-  path?: string;
-  createTableMs?: number;
-  updateTableMs?: number;
-  deleteTableMs?: number;
-}
-type Dynalite = (options: DynaliteOptions) => Server;
 
 /** The parts of s3rver's FilesystemStore that writes go through. */
 interface S3rverObject {
@@ -48,10 +39,6 @@ interface S3rverApp {
 }
 type S3rverClass = new (options: { directory: string; silent: boolean; configureBuckets: { name: string }[] }) => S3rverApp;
 
-/** Local credentials: s3rver accepts only its built-in key pair; the other local services accept any. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
-export const LOCAL_REGION = 'ap-southeast-3';
-
 /** s3rver needs path-style addressing, and checksums only when required (streaming uploads fail otherwise). */
 export function localS3Client(endpoint: string): S3Client {
   return new S3Client({
@@ -61,122 +48,6 @@ export function localS3Client(endpoint: string): S3Client {
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
-}
-
-export interface LocalService {
-  endpoint: string;
-  close(): Promise<void>;
-}
-
-function endpointOf(address: AddressInfo | string | null): string {
-  if (!address || typeof address === 'string') throw new Error('local service did not report a TCP address');
-  return `http://127.0.0.1:${address.port}`;
-}
-
-/**
- * Closes a server without waiting forever for keep-alive sockets that SDK clients in
- * this process still hold: idle ones go at once, busy ones get a short grace period.
- */
-function closeServer(server: Server, close: (cb: (err?: Error) => void) => void, graceMs = 2_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    close((err) => {
-      clearTimeout(timer);
-      // "Not running" is the only error a second close gives; stopping twice is fine.
-      if (err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING') reject(err);
-      else resolve();
-    });
-    server.closeIdleConnections();
-  });
-}
-
-/** Listens on 127.0.0.1; a port in use rejects (code EADDRINUSE) instead of crashing. */
-export function listen(server: Server, port = 0): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-/** Whether a port on 127.0.0.1 can be listened on right now. */
-export async function isPortFree(port: number): Promise<boolean> {
-  const probe = createServer();
-  try {
-    await listen(probe, port);
-  } catch {
-    return false;
-  }
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return true;
-}
-
-export async function startDynamo(opts: { dir: string; port?: number }): Promise<LocalService> {
-  // Tables and indexes go ACTIVE after these delays; the real service takes seconds,
-  // which a local start-up has no reason to imitate.
-  // Required when used: the CLI's light commands load this module and need neither server.
-  const dynalite = require('dynalite') as Dynalite;
-  const server = dynalite({ path: opts.dir, createTableMs: 5, updateTableMs: 5, deleteTableMs: 5 });
-  await listen(server, opts.port);
-  const endpoint = endpointOf(server.address());
-  return { endpoint, close: () => closeServer(server, (cb) => server.close(cb)) };
-}
-
-/** The table as the CDK stack defines it (see infra/): pk/sk, on demand, GSI byDistrictStage. */
-export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  try {
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-            { AttributeName: 'gsi1pk', AttributeType: 'S' },
-            { AttributeName: 'gsi1sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: 'byDistrictStage',
-              KeySchema: [
-                { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-                { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'ALL' },
-            },
-          ],
-        }),
-      );
-    } catch (e) {
-      if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
-    }
-    await waitActive(client, tableName);
-  } finally {
-    client.destroy();
-  }
-}
-
-async function waitActive(client: DynamoDBClient, tableName: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-      const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
-      if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
-    } catch (e) {
-      if (!(e instanceof ResourceNotFoundException)) throw e;
-    }
-    if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** An object written to the bucket, as s3rver reports it (its stand-in for bucket notifications). */

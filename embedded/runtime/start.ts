@@ -19,20 +19,10 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { journeyName } from '#domain/case';
 import { WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../../workflows/functions.ts';
+import { ensureTable, startDynamo } from '../local/dynamodb.ts';
 import { lambdaContext, type PagesHandler, type PagesServer, startPagesServer } from '../local/pages-server.ts';
-import {
-  ensureTable,
-  intakeExecutionName,
-  isPortFree,
-  isProposalUpload,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type LocalService,
-  localS3Client,
-  type ObjectCreated,
-  startDynamo,
-  startS3,
-} from '../local/s3.ts';
+import { isPortFree, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from '../local/ports.ts';
+import { intakeExecutionName, isProposalUpload, localS3Client, type ObjectCreated, startS3 } from '../local/s3.ts';
 import type { Engine, ExecutionRecord, LambdaHandler } from '../stepfunctions/engine.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';

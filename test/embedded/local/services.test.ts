@@ -4,17 +4,14 @@ import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureTable, startDynamo } from '../../../embedded/local/dynamodb.ts';
+import { isPortFree, LOCAL_CREDENTIALS, type LocalService } from '../../../embedded/local/ports.ts';
 import {
-  ensureTable,
   intakeExecutionName,
-  isPortFree,
   isProposalUpload,
-  LOCAL_CREDENTIALS,
-  type LocalService,
   localS3Client,
   type ObjectCreated,
   objectsCreated,
-  startDynamo,
   startS3,
 } from '../../../embedded/local/s3.ts';
 

@@ -10,7 +10,8 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { intakeExecutionName, LOCAL_CREDENTIALS, localS3Client } from '../../../embedded/local/s3.ts';
+import { LOCAL_CREDENTIALS } from '../../../embedded/local/ports.ts';
+import { intakeExecutionName, localS3Client } from '../../../embedded/local/s3.ts';
 import { EndpointsFile, listAllExecutions, RESTART_CAUSE, type Runtime, startRuntime } from '../../../embedded/runtime/start.ts';
 
 let dir: string;
