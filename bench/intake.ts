@@ -13,7 +13,7 @@ import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { proposalRows, ROW_DAMAGES, registryCsv, synthesizeFamilies, writeProposalCsv } from '../cli/synthetic.ts';
-import { listAllExecutions, startRuntime } from '../embedded/runtime/start.ts';
+import { listAllExecutions, startRuntime } from '../embedded/runtime/index.ts';
 import { type BenchResult, intArg, ownPeakRssMiB, reportResults, seconds } from './common.ts';
 
 const DISTRICT = '3210';

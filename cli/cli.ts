@@ -17,7 +17,7 @@ import {
   setEnvironment,
   startRuntime,
   UploadError,
-} from '../embedded/runtime/start.ts';
+} from '../embedded/runtime/index.ts';
 
 const DEFAULT_DATA = '.prokus';
 

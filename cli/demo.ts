@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { simpleParser } from 'mailparser';
-import { listAllExecutions, type Runtime, startRuntime } from '../embedded/runtime/start.ts';
+import { listAllExecutions, type Runtime, startRuntime } from '../embedded/runtime/index.ts';
 import { Outcome } from '../functions/domain/case.ts';
 import { generateFamilies, PILOT_DISTRICTS, proposalCsv, registryCsv, type SyntheticFamily } from './synthetic.ts';
 

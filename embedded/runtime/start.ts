@@ -8,38 +8,32 @@
  * services start first, then the environment is set, then the handler modules are
  * imported. It follows that one process holds one runtime at a time, and that a
  * runtime restarted in the same process must come back on the same ports.
+ *
+ * This file starts and stops a runtime in that order; index.ts lists what others use.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
-import { z } from 'zod';
-import { journeyName } from '#domain/case';
-import { WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS, type WorkflowFunctionId } from '../../workflows/functions.ts';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, startDynamo } from '../local/dynamodb.ts';
-import { lambdaContext, type PagesHandler, type PagesServer, startPagesServer } from '../local/pages-server.ts';
-import { isPortFree, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from '../local/ports.ts';
+import { type PagesHandler, type PagesServer, startPagesServer } from '../local/pages-server.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from '../local/ports.ts';
 import { intakeExecutionName, isProposalUpload, localS3Client, type ObjectCreated, startS3 } from '../local/s3.ts';
-import type { Engine, ExecutionRecord, LambdaHandler } from '../stepfunctions/engine.ts';
-
-export const LOCAL_ACCOUNT = '000000000000';
-export const LOCAL_NAME = 'prokus-local';
-export const SECRET_ID = 'prokus-local/secret';
-export const JOURNEY_MACHINE = 'prokus-journey';
-export const INTAKE_MACHINE = 'prokus-intake';
-/** The cause the engine records on executions a previous process left RUNNING. */
-export const RESTART_CAUSE = 'embedded runtime restarted';
-
-export type FunctionId = WorkflowFunctionId;
-const moduleName = (id: FunctionId) => WORKFLOW_FUNCTIONS[id].file.replace(/\.ts$/, '');
-
-export const functionArn = (id: FunctionId) =>
-  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:prokus-${moduleName(id)}`;
-
-const root = new URL('../..', import.meta.url);
+import type { Engine, LambdaHandler } from '../stepfunctions/engine.ts';
+import { dataPaths, type EndpointsFile, loadOrCreateSecret, onPreferredPort, type Ports, portOf, readPorts } from './data-dir.ts';
+import {
+  type Endpoints,
+  INTAKE_MACHINE,
+  JOURNEY_MACHINE,
+  LOCAL_ACCOUNT,
+  LOCAL_NAME,
+  SECRET_ID,
+  setEnvironment,
+} from './environment.ts';
+import { openCaseIds, resumeIntakes, resumeJourneys, startIntake } from './executions.ts';
+import { type FunctionId, functionArn, importHandler, loadFunctions, root, substitutions } from './handlers.ts';
+import { putProposal, type UploadOptions } from './upload.ts';
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -53,36 +47,6 @@ export interface RuntimeOptions {
   /** Replace handler modules (tests). */
   handlers?: Partial<Record<FunctionId, LambdaHandler>>;
   pagesHandler?: PagesHandler;
-}
-
-export interface Endpoints {
-  dynamodb: string;
-  s3: string;
-  sfn: string;
-  pages: string;
-}
-
-/** What `<data>/endpoints.json` holds while a runtime runs; `prokus upload` and `prokus registry import` read it. */
-export const EndpointsFile = z.object({
-  pid: z.number().int(),
-  dataDir: z.string(),
-  region: z.string(),
-  bucket: z.string(),
-  table: z.string(),
-  secretId: z.string(),
-  endpoints: z.object({ dynamodb: z.string(), s3: z.string(), sfn: z.string(), pages: z.string() }),
-  journeyArn: z.string(),
-  intakeArn: z.string(),
-  startedAt: z.string(),
-});
-export type EndpointsFile = z.infer<typeof EndpointsFile>;
-
-export interface UploadOptions {
-  district: string;
-  programYear?: number;
-  uploader?: string;
-  /** Object name under `proposals/<district>/`; the file's own name by default. */
-  name?: string;
 }
 
 export interface Runtime {
@@ -102,308 +66,9 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-// ---- files in the data dir ----
-
-export const dataPaths = (dataDir: string) => ({
-  secret: join(dataDir, 'secret'),
-  endpoints: join(dataDir, 'endpoints.json'),
-  ports: join(dataDir, 'ports.json'),
-  dynamodb: join(dataDir, 'dynamodb'),
-  s3: join(dataDir, 's3'),
-  sfn: join(dataDir, 'sfn'),
-  outbox: join(dataDir, 'outbox'),
-  log: join(dataDir, 'logs', 'prokus.log'),
-});
-
-/**
- * The program secret signs links and keys the NIK hashes: it must outlive restarts,
- * or every link already emailed stops working and known families look new.
- */
-export async function loadOrCreateSecret(file: string): Promise<string> {
-  try {
-    const secret = (await readFile(file, 'utf8')).trim();
-    if (secret.length >= 32) return secret;
-    throw new Error(`${file} holds a secret shorter than 32 characters; restore the original file`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  const secret = randomBytes(48).toString('base64url');
-  await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  await chmod(file, 0o600);
-  return secret;
-}
-
-const Ports = z.object({ dynamodb: z.number(), s3: z.number(), sfn: z.number(), pages: z.number() }).partial();
-type Ports = z.infer<typeof Ports>;
-
-async function readPorts(file: string): Promise<Ports> {
-  try {
-    return Ports.parse(JSON.parse(await readFile(file, 'utf8')));
-  } catch {
-    return {};
-  }
-}
-
-const portOf = (url: string) => Number(new URL(url).port);
-
-/**
- * Listens on the preferred port when it is free, else on any free port. dynalite opens
- * its store before it listens, so a port is probed first rather than tried.
- */
-async function onPreferredPort<T>(preferred: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
-  if (preferred && (await isPortFree(preferred))) {
-    try {
-      return await start(preferred);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-    }
-  }
-  return start(0);
-}
-
 /** Ports of the runtime this process ran last: its handler modules' SDK clients still point there. */
 let processPorts: Ports | undefined;
 let running = false;
-
-// ---- environment ----
-
-export function setEnvironment(opts: { endpoints: Endpoints; log: string; programsDir?: string }): void {
-  const env = process.env;
-  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  env.AWS_REGION = LOCAL_REGION;
-  env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
-  env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
-  // A session token or profile from the operator's shell must not leak into local calls.
-  delete env.AWS_SESSION_TOKEN;
-  delete env.AWS_PROFILE;
-  delete env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
-  env.AWS_ENDPOINT_URL_DYNAMODB = opts.endpoints.dynamodb;
-  env.AWS_ENDPOINT_URL_S3 = opts.endpoints.s3;
-  env.AWS_ENDPOINT_URL_SFN = opts.endpoints.sfn;
-  env.AWS_ENDPOINT_URL_SESV2 = opts.endpoints.sfn;
-  env.AWS_ENDPOINT_URL_SECRETS_MANAGER = opts.endpoints.sfn;
-  env.TABLE_NAME = LOCAL_NAME;
-  env.BUCKET_NAME = LOCAL_NAME;
-  env.SECRET_ID = SECRET_ID;
-  env.MAIL_FROM = 'prokus@kemensos.example';
-  env.APPROVER_EMAIL = 'approver@dinsos.example';
-  env.PAGES_URL = opts.endpoints.pages;
-  env.LOG_LEVEL ??= 'info';
-  env.PROKUS_LOG_FILE = opts.log;
-  if (opts.programsDir) env.PROKUS_PROGRAMS_DIR = resolve(opts.programsDir);
-}
-
-// ---- handler modules ----
-
-const HandlerModule = z.object({
-  handler: z.custom<(event: unknown, context: Context) => Promise<unknown>>((v) => typeof v === 'function', {
-    message: 'exports no `handler` function',
-  }),
-});
-
-async function importHandler(file: string): Promise<(event: unknown, context: Context) => Promise<unknown>> {
-  let mod: unknown;
-  try {
-    mod = await import(new URL(file, root).href);
-  } catch (e) {
-    throw new Error(`embedded runtime: cannot load handler module ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  const parsed = HandlerModule.safeParse(mod);
-  if (!parsed.success) throw new Error(`embedded runtime: handler module ${file} exports no \`handler\` function`);
-  return parsed.data.handler;
-}
-
-async function loadFunctions(overrides: RuntimeOptions['handlers'] = {}): Promise<Map<FunctionId, LambdaHandler>> {
-  const loaded = new Map<FunctionId, LambdaHandler>();
-  for (const id of WORKFLOW_FUNCTION_IDS) {
-    const override = overrides[id];
-    if (override) {
-      loaded.set(id, override);
-      continue;
-    }
-    const handler = await importHandler(`functions/${WORKFLOW_FUNCTIONS[id].file}`);
-    // The engine's context has what its tasks need; handlers are typed for the full Lambda one.
-    loaded.set(id, (event, ctx) =>
-      handler(event, lambdaContext(ctx.functionName, ctx.getRemainingTimeInMillis(), ctx.awsRequestId)),
-    );
-  }
-  return loaded;
-}
-
-function substitutions(journeyArn?: string): Record<string, string> {
-  const subs: Record<string, string> = {};
-  for (const id of WORKFLOW_FUNCTION_IDS) subs[`${id}FunctionArn`] = functionArn(id);
-  if (journeyArn) subs.JourneyStateMachineArn = journeyArn;
-  return subs;
-}
-
-// ---- executions ----
-
-export function listAllExecutions(engine: Engine, stateMachineArn: string, statusFilter?: string): ExecutionRecord[] {
-  const all: ExecutionRecord[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = engine.listExecutions({ stateMachineArn, statusFilter, maxResults: 1000, nextToken });
-    all.push(...page.executions);
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return all;
-}
-
-const isAlreadyExists = (e: unknown) => (e as { name?: string })?.name === 'ExecutionAlreadyExists';
-
-/** `<base>` is run 1, `<base>-r<n>` run n. */
-function runOf(name: string, base: string): number | undefined {
-  if (name === base) return 1;
-  const m = /^-r(\d+)$/.exec(name.slice(base.length));
-  return name.startsWith(base) && m ? Number(m[1]) : undefined;
-}
-
-const baseOf = (name: string) => name.replace(/-r\d+$/, '');
-
-async function openCaseIds(dynamo: DynamoDBDocumentClient, table: string): Promise<string[]> {
-  const ids: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamo.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: '#sk = :case AND #stage <> :closed',
-        ProjectionExpression: 'caseId',
-        ExpressionAttributeNames: { '#sk': 'sk', '#stage': 'stage' },
-        ExpressionAttributeValues: { ':case': 'CASE', ':closed': 'closed' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const caseId = (item as { caseId?: unknown }).caseId;
-      if (typeof caseId === 'string') ids.push(caseId);
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return ids;
-}
-
-/**
- * Principle 1: the case is the truth. Every case not closed that no journey is running
- * for gets a new run; it continues from the case's stage. Names already used (by any
- * status) are skipped, as Step Functions refuses them.
- */
-async function resumeJourneys(engine: Engine, journeyArn: string, caseIds: string[]): Promise<number> {
-  const names = new Set<string>();
-  const running = new Set<string>();
-  for (const e of listAllExecutions(engine, journeyArn)) {
-    names.add(e.name);
-    if (e.status === 'RUNNING') running.add(baseOf(e.name));
-  }
-  let started = 0;
-  for (const caseId of caseIds) {
-    if (running.has(caseId)) continue;
-    let run = 1;
-    while (names.has(journeyName(caseId, run))) run += 1;
-    try {
-      await engine.startExecution({
-        stateMachineArn: journeyArn,
-        name: journeyName(caseId, run),
-        input: JSON.stringify({ caseId }),
-      });
-      started += 1;
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e;
-    }
-  }
-  return started;
-}
-
-/**
- * Starts the intake of one write of a file (its name comes from the key and the write's
- * ETag, unique per write as in the KMS-encrypted bucket on AWS). The same write delivered
- * again finds its name taken and starts nothing, unless that intake ended without
- * success: then the repeated delivery runs it again, under the next run's name. An
- * officer's new upload of the same file is a new write, hence a new intake.
- */
-export async function startIntake(engine: Engine, intakeArn: string, name: string, input: { bucket: string; key: string }) {
-  try {
-    await engine.startExecution({ stateMachineArn: intakeArn, name, input: JSON.stringify(input) });
-    return;
-  } catch (e) {
-    if (!isAlreadyExists(e)) throw e;
-  }
-  let latest: { run: number; status: string } = { run: 1, status: 'RUNNING' };
-  for (const e of listAllExecutions(engine, intakeArn)) {
-    const run = runOf(e.name, name);
-    if (run !== undefined && run >= latest.run) latest = { run, status: e.status };
-  }
-  if (latest.status === 'RUNNING' || latest.status === 'SUCCEEDED') return;
-  try {
-    await engine.startExecution({ stateMachineArn: intakeArn, name: `${name}-r${latest.run + 1}`, input: JSON.stringify(input) });
-  } catch (e) {
-    if (!isAlreadyExists(e)) throw e;
-  }
-}
-
-/**
- * Intake is idempotent per row, so an intake the previous process left unfinished is
- * simply run again, under the next run's name, with the same input.
- */
-export async function resumeIntakes(engine: Engine, intakeArn: string): Promise<number> {
-  const latest = new Map<string, { run: number; record: ExecutionRecord }>();
-  for (const e of listAllExecutions(engine, intakeArn)) {
-    const base = baseOf(e.name);
-    const run = runOf(e.name, base) ?? 1;
-    const seen = latest.get(base);
-    if (!seen || run > seen.run) latest.set(base, { run, record: e });
-  }
-  let started = 0;
-  for (const [base, { run, record }] of latest) {
-    if (record.status !== 'ABORTED' || record.cause !== RESTART_CAUSE) continue;
-    try {
-      await engine.startExecution({ stateMachineArn: intakeArn, name: `${base}-r${run + 1}`, input: record.input });
-      started += 1;
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e;
-    }
-  }
-  return started;
-}
-
-// ---- uploads ----
-
-export class UploadError extends Error {
-  override readonly name = 'UploadError';
-  constructor(readonly text: { id: string; en: string }) {
-    super(text.en);
-  }
-}
-
-/** PUT a proposal file where the intake trigger looks: `proposals/<district>/<name>`, uploader and year as metadata. */
-export async function putProposal(s3: S3Client, bucket: string, file: string, opts: UploadOptions): Promise<{ key: string }> {
-  if (!/^\d{4}$/.test(opts.district)) {
-    throw new UploadError({
-      id: `Kode kabupaten/kota harus 4 angka (kode BPS), bukan "${opts.district}"`,
-      en: `The district code must be 4 digits (BPS code), not "${opts.district}"`,
-    });
-  }
-  const name = opts.name ?? basename(file);
-  if (!name || name.includes('/') || /\.report\.(csv|json)$/.test(name)) {
-    throw new UploadError({ id: `Nama berkas tidak dapat dipakai: "${name}"`, en: `This file name cannot be used: "${name}"` });
-  }
-  let body: Buffer;
-  try {
-    if (!(await stat(file)).isFile()) throw new Error('not a file');
-    body = await readFile(file);
-  } catch {
-    throw new UploadError({ id: `Berkas tidak dapat dibaca: ${file}`, en: `The file cannot be read: ${file}` });
-  }
-  const key = `proposals/${opts.district}/${name}`;
-  const metadata: Record<string, string> = {};
-  if (opts.uploader) metadata.uploader = opts.uploader;
-  if (opts.programYear) metadata['program-year'] = String(opts.programYear);
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }));
-  return { key };
-}
-
-// ---- start / stop ----
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   if (running) throw new Error('embedded runtime: one runtime per process (handlers share process.env and SDK clients)');

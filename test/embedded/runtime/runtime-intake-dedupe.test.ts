@@ -18,7 +18,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proposalCsv, type SyntheticFamily, synthesizeFamilies } from '../../../cli/synthetic.ts';
 import { intakeExecutionName, localS3Client } from '../../../embedded/local/s3.ts';
-import { listAllExecutions, type Runtime, startIntake, startRuntime } from '../../../embedded/runtime/start.ts';
+import { listAllExecutions, type Runtime, startIntake, startRuntime } from '../../../embedded/runtime/index.ts';
 
 let dir: string;
 let rt: Runtime;

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { functionArn, listAllExecutions, RESTART_CAUSE, resumeIntakes, startIntake } from '../../../embedded/runtime/start.ts';
+import { functionArn, listAllExecutions, RESTART_CAUSE, resumeIntakes, startIntake } from '../../../embedded/runtime/index.ts';
 import { Engine } from '../../../embedded/stepfunctions/engine.ts';
 
 const readProposal = (resource: string, payload: Record<string, string>) =>

@@ -12,7 +12,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../../embedded/local/ports.ts';
 import { intakeExecutionName, localS3Client } from '../../../embedded/local/s3.ts';
-import { EndpointsFile, listAllExecutions, RESTART_CAUSE, type Runtime, startRuntime } from '../../../embedded/runtime/start.ts';
+import { EndpointsFile, listAllExecutions, RESTART_CAUSE, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
 
 let dir: string;
 let rt: Runtime | undefined;
