@@ -277,7 +277,7 @@ function validateCommand(): Command {
     .option('--json', 'print every row as JSON on stdout')
     .action(async (file: string, opts: { district: string; year?: number; json?: boolean }) => {
       // Loaded here so other subcommands do not pay for the sheet readers.
-      const { runValidate } = await import('./validate.ts');
+      const { runValidate } = await import('./validate-command.ts');
       process.exitCode = await runValidate(file, opts, { stdout: process.stdout, stderr: process.stderr });
     });
 }

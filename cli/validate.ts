@@ -10,14 +10,15 @@
  * unreadable at row 90,000 (a broken quote, the size limit) must print one error, not
  * 90,000 rows and then an error. So memory stays flat and stdout gets either a complete
  * report or a file error.
+ *
+ * This file is the check; validate-report.ts writes its result, validate-command.ts is the command.
  */
-import { once } from 'node:events';
 import { closeSync, createReadStream, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Transform, type Writable } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { Bilingual } from '#domain/errors';
 import { programFor, programYears } from '#domain/program';
 import { fileProblems, type RowResult, type RowStatus, scanProposal } from '#domain/proposal';
@@ -182,7 +183,7 @@ function districtOf(district: string, programYear: number | undefined): { name: 
 }
 
 /** A rejected row as the text report keeps it: findings with their severity. */
-interface TextRow {
+export interface TextRow {
   row: number;
   errors: (JsonFinding & { severity: 'error' | 'warning' })[];
 }
@@ -279,202 +280,4 @@ export async function validateProposal(req: ValidateRequest, report: 'json' | 't
   } finally {
     source.destroy();
   }
-}
-
-// ---- output ----
-
-/**
- * Writes pieces in chunks of about 64 KiB, waiting whenever the stream asks to. A reader
- * that goes away (`| head`) ends the writing quietly, as it would for any Unix tool.
- */
-async function writeChunked(out: Writable, pieces: AsyncIterable<string> | Iterable<string>): Promise<void> {
-  let failure: Error | undefined;
-  const onError = (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') failure ??= e;
-  };
-  out.on('error', onError);
-  const gone = () => out.destroyed || out.writableEnded || failure !== undefined;
-  let chunk = '';
-  const flush = async () => {
-    if (chunk === '' || gone()) return;
-    const more = out.write(chunk);
-    chunk = '';
-    if (!more && !gone()) await Promise.race([once(out, 'drain'), once(out, 'close')]).catch(() => undefined);
-  };
-  try {
-    for await (const piece of pieces) {
-      if (gone()) break;
-      chunk += piece;
-      if (chunk.length >= 64 * 1024) await flush();
-    }
-    await flush();
-  } finally {
-    out.off('error', onError);
-  }
-  if (failure) throw failure;
-}
-
-const problemJson = (p: FileProblem) => ({ code: p.code, ...(p.field ? { field: p.field } : {}), message: p.message });
-
-/**
- * `{"file", "district", "rows": [...], "summary": {...}}` and, after them, the additive
- * `programYear`, `format` (`csv` | `xlsx`), `sheetName` (XLSX), `fileWarnings` and `notChecked`. One row per line, so the output is
- * both JSON and greppable.
- */
-export async function writeValidationJson(v: Validation, out: Writable): Promise<void> {
-  async function* pieces(): AsyncGenerator<string> {
-    yield `{"file":${JSON.stringify(v.file)},"district":${JSON.stringify(v.district)},"rows":[`;
-    let first = true;
-    for await (const line of v.rows.lines()) {
-      yield first ? `\n${line}` : `,\n${line}`;
-      first = false;
-    }
-    const tail = {
-      summary: v.summary,
-      programYear: v.programYear,
-      format: v.format,
-      ...(v.sheetName ? { sheetName: v.sheetName } : {}),
-      fileWarnings: v.fileWarnings.map(problemJson),
-      notChecked: v.notChecked.map(problemJson),
-    };
-    yield `\n],${JSON.stringify(tail).slice(1)}\n`;
-  }
-  try {
-    await writeChunked(out, pieces());
-  } finally {
-    await v.rows.dispose();
-  }
-}
-
-export function writeValidationErrorJson(problem: FileProblem, out: Writable): void {
-  out.write(`${JSON.stringify({ error: { code: problem.code, message: problem.message } })}\n`);
-}
-
-const n = (x: number) => x.toLocaleString('id-ID');
-
-/** The officer's report: summary, every rejected row (Indonesian, then English), notes, what to do next. */
-export async function writeValidationText(v: Validation, out: Writable): Promise<void> {
-  const s = v.summary;
-  const total = s.accepted + s.warning + s.rejected;
-  const head = [
-    `Berkas / file: ${v.file} (${v.format.toUpperCase()}${v.sheetName ? `, lembar/sheet ${v.sheetName}` : ''})`,
-    `Kabupaten/kota / district: ${v.districtName} (${v.district}), tahun program / program year ${v.programYear}`,
-    '',
-    `Baris usulan / proposal rows: ${n(total)}`,
-    `  Diterima / accepted:                               ${n(s.accepted)}`,
-    `  Diterima dengan catatan / accepted with a note:    ${n(s.warning)}`,
-    `  Ditolak / rejected:                                ${n(s.rejected)}`,
-    '',
-  ];
-  async function* pieces(): AsyncGenerator<string> {
-    yield `${head.join('\n')}\n`;
-    if (s.rejected > 0) {
-      yield 'Baris yang ditolak (nomor baris seperti di spreadsheet, baris judul = 1) /\n';
-      yield 'Rejected rows (row numbers as in the spreadsheet, header = row 1):\n\n';
-      for await (const line of v.rows.lines()) {
-        const row = JSON.parse(line) as TextRow;
-        for (const f of row.errors) {
-          // A note on a rejected row (the NIK's birth date differs, say) is not why it was rejected.
-          const note = f.severity === 'warning' ? '  (catatan / note)' : '';
-          yield `  baris/row ${row.row}  kolom/column ${f.field}  ${f.code}${note}\n      ${f.message.id}\n      ${f.message.en}\n`;
-        }
-      }
-      yield '\n';
-    }
-    if (v.notes.length > 0) {
-      yield 'Catatan pada baris yang diterima (verifikasi akan memeriksanya) /\n';
-      yield 'Notes on accepted rows (verification will check them):\n';
-      for (const t of v.notes) {
-        const more = t.rows > t.firstRows.length ? ', …' : '';
-        yield `  ${t.code} (kolom/column ${t.field}): ${n(t.rows)} baris/rows: ${t.firstRows.join(', ')}${more}\n      ${t.message.id}\n      ${t.message.en}\n`;
-      }
-      yield '\n';
-    }
-    for (const w of v.fileWarnings) yield `Peringatan berkas / file warning ${w.code}:\n  ${w.message.id}\n  ${w.message.en}\n\n`;
-    for (const c of v.notChecked) yield `${c.message.id}\n${c.message.en}\n\n`;
-    const upload = `npx prokus upload ${v.file} --district ${v.district} --year ${v.programYear}`;
-    if (s.rejected > 0) {
-      yield 'Perbaiki baris yang ditolak, lalu periksa lagi dengan `prokus validate`. Bila diunggah apa adanya, baris yang diterima diproses dan baris yang ditolak harus diunggah lagi dalam berkas baru setelah diperbaiki.\n';
-      yield 'Fix the rejected rows and check again with `prokus validate`. Uploaded as it is, the accepted rows are processed and the rejected rows must be fixed and uploaded again in a new file.\n';
-    } else {
-      yield `Berkas siap diunggah / the file is ready to upload: ${upload}\n`;
-    }
-  }
-  try {
-    await writeChunked(out, pieces());
-  } finally {
-    await v.rows.dispose();
-  }
-}
-
-export function describeValidationError(problem: FileProblem): string {
-  return `Berkas tidak dapat diperiksa / the file cannot be checked (${problem.code}):\n${problem.message.id}\n${problem.message.en}\n`;
-}
-
-// ---- the command ----
-
-export interface ValidateIo {
-  stdout: Writable;
-  stderr: Writable & { isTTY?: boolean };
-}
-
-export interface ValidateCommandOptions {
-  district: string;
-  year?: number;
-  json?: boolean;
-}
-
-/** Files this large get a progress bar on a terminal; smaller ones finish before a bar would help. */
-export const PROGRESS_MIN_BYTES = 2 ** 20;
-export const PROGRESS_MIN_ROWS = 5000;
-
-/**
- * A progress bar on stderr, only when stderr is a terminal (never in a pipe or a log),
- * started once the file proves large. stdout is left alone, so `--json > out.json` on a
- * terminal shows progress and writes clean JSON.
- */
-async function progressBar(stderr: ValidateIo['stderr']): Promise<{
-  update: (p: { bytes: number; totalBytes: number; rows: number }) => void;
-  stop: () => void;
-}> {
-  if (!stderr.isTTY) return { update: () => undefined, stop: () => undefined };
-  const { SingleBar } = (await import('cli-progress')).default;
-  let bar: InstanceType<typeof SingleBar> | undefined;
-  return {
-    update: ({ bytes, totalBytes, rows }) => {
-      if (!bar && (totalBytes > PROGRESS_MIN_BYTES || rows > PROGRESS_MIN_ROWS)) {
-        bar = new SingleBar({
-          stream: stderr,
-          format: 'Memeriksa / checking {bar} {percentage}% | {rows} baris/rows | {eta_formatted}',
-          clearOnComplete: true,
-          hideCursor: true,
-        });
-        bar.start(totalBytes, 0, { rows: n(0) });
-      }
-      bar?.update(bytes, { rows: n(rows) });
-    },
-    stop: () => bar?.stop(),
-  };
-}
-
-/** Runs `prokus validate FILE`; returns the exit code (0: the file could be read, whatever its rows). */
-export async function runValidate(file: string, opts: ValidateCommandOptions, io: ValidateIo): Promise<number> {
-  const bar = await progressBar(io.stderr);
-  let v: Validation;
-  try {
-    v = await validateProposal(
-      { file, district: opts.district, programYear: opts.year, onProgress: bar.update },
-      opts.json ? 'json' : 'text',
-    );
-  } catch (e) {
-    bar.stop();
-    if (!(e instanceof ValidateError)) throw e;
-    if (opts.json) writeValidationErrorJson(e.problem, io.stdout);
-    else io.stderr.write(describeValidationError(e.problem));
-    return 1;
-  }
-  bar.stop();
-  if (opts.json) await writeValidationJson(v, io.stdout);
-  else await writeValidationText(v, io.stdout);
-  return 0;
 }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { proposalCsv, proposalRows, type SyntheticFamily, synthesizeFamilies, writeProposalXlsx } from '../../cli/synthetic.ts';
-import { LineSpool, runValidate } from '../../cli/validate.ts';
+import { LineSpool } from '../../cli/validate.ts';
+import { runValidate } from '../../cli/validate-command.ts';
 import { PROPOSAL_COLUMNS } from '../../functions/domain/proposal.ts';
 import { ValidateErrorJson, ValidateJson } from './validate-schema.ts';
 
