@@ -1,7 +1,6 @@
 /**
- * The error an AWS API answers with (its `__type` code and HTTP status), and request
- * validation that raises it. Shared by the server and each service's file, so none of
- * them imports another.
+ * The error an AWS API answers with (`__type`, HTTP status) and request validation that raises it.
+ * Its own file so the server and the service files share it without importing one another.
  */
 import type { z } from 'zod';
 

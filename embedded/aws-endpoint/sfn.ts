@@ -1,7 +1,6 @@
 /**
- * Step Functions, AWS JSON 1.0 (`X-Amz-Target: AWSStepFunctions.<Op>`), on the Engine:
- * each operation's request schema, the call, and the answer in the service's wire shape
- * (dates as epoch seconds). Its own file: the largest of the three APIs the endpoint speaks.
+ * Step Functions, AWS JSON 1.0 (`X-Amz-Target: AWSStepFunctions.<Op>`), on the Engine: schemas,
+ * calls, answers in the service's wire shape. Its own file, one per service the endpoint speaks.
  */
 import { z } from 'zod';
 import type { Engine, ExecutionRecord, HistoryEvent } from '../stepfunctions/engine.ts';

@@ -14,6 +14,8 @@
  *
  * Everything refused is refused at registration, with the state's name, so a
  * definition that cannot run locally never starts.
+ *
+ * Near 400 lines and one file: one pass over a definition, each adaptation beside the others.
  */
 import './polyfills.ts';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';

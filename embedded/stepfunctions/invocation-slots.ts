@@ -1,7 +1,6 @@
 /**
- * The engine's stand-in for Lambda's concurrency limit: at most N handlers run at once,
- * the rest wait in a queue ordered by execution. Its own file because it knows nothing
- * of executions or tasks beyond a number to order by.
+ * Lambda's concurrency limit, scaled to one process: at most N handlers at once, the rest queued
+ * by execution start. Its own file: it needs nothing of the engine but a number to order by.
  */
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Page sizes and `nextToken`s of ListExecutions and GetExecutionHistory, as the service
- * bounds them. Its own file: the token format is opaque to callers and to the engine alike.
+ * Page sizes and `nextToken`s of ListExecutions and GetExecutionHistory, bounded as the service
+ * bounds them. Its own file: the token format is opaque to the engine's API methods.
  */
 import { isObject } from './asl-rewrite.ts';
 import { awsError } from './task-tokens.ts';

@@ -1,7 +1,6 @@
 /**
- * The engine's run loop: one library run per execution, its events turned into the
- * history, its result into the execution's outcome; stop and close. Its own file because
- * it is where the library is driven, apart from the API the engine answers.
+ * The engine's run loop: one library run per execution, its events into the history, its result
+ * into the outcome; stop and close. Its own file: where the library is driven, apart from the API.
  */
 import './polyfills.ts';
 import { ExecutionError, ExecutionTimeoutError, type RunOptions, StateMachine } from 'aws-local-stepfunctions';

@@ -1,7 +1,6 @@
 /**
- * What the engine holds in memory for a registered state machine, an execution, its run
- * and each task attempt. Its own file so the engine, the run loop and the task runner
- * share these shapes without importing one another for them.
+ * The in-memory shapes of a state machine, an execution, its run and a task attempt. Its own
+ * file so engine.ts, run-loop.ts and tasks.ts share them without importing one another.
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
 import type { Json, PreparedMachine, TaskSpec } from './asl-rewrite.ts';

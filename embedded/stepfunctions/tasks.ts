@@ -1,8 +1,6 @@
 /**
- * The engine's Task states: each attempt calls the LambdaHandler registered for the
- * FunctionName (within the invocation slots), issues and waits on a task token, starts
- * a child execution, or reads Distributed Map items; and records its task events. Its
- * own file because it is the engine's one seam with the code it runs.
+ * The engine's Task states: Lambda calls within the invocation slots, task tokens, child executions,
+ * Distributed Map items, and their task events. Its own file: the seam with the code it runs.
  */
 import { randomUUID } from 'node:crypto';
 import {
