@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 export const repo = new URL('../..', import.meta.url).pathname;
-export const shim = join(repo, 'embedded', 'prokus.js');
+export const shim = join(repo, 'cli', 'prokus.js');
 
 /** The test's environment, minus what would change the command's own output. */
 export function cliEnv(): NodeJS.ProcessEnv {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { Engine, type ExecutionRecord, type HistoryEvent } from '../../embedded/engine.ts';
+import { Engine, type ExecutionRecord, type HistoryEvent } from '../../embedded/stepfunctions/engine.ts';
 import { WORKFLOW_FUNCTION_IDS, type WorkflowFunctionId } from '../../workflows/functions.ts';
 
 export const FUNCTIONS = WORKFLOW_FUNCTION_IDS;

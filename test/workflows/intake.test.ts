@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProposalFileError } from '#domain/errors';
 import { isProposalKey } from '#intake/bucket-layout';
-import { awsError } from '../../embedded/task-tokens.ts';
+import { awsError } from '../../embedded/stepfunctions/task-tokens.ts';
 import { caseIdFor, expectInOrder, WorkflowHarness } from './harness.ts';
 
 let h: WorkflowHarness;

@@ -1,0 +1,414 @@
+/**
+ * `prokus demo`: the whole journey, end to end, on the embedded runtime.
+ *
+ * It generates a synthetic PKH registry and a proposal file for each 2020 pilot
+ * district, imports and uploads them like a district officer would, then plays the
+ * people: approvers, mentors and lenders read the `.eml` files in the outbox and follow
+ * the links in them with real HTTP requests (GET the page, POST the form). Nothing is
+ * called behind the pages' back, so the demo exercises what a person would.
+ *
+ * At the end it counts outcomes per district from the case records, and checks that no
+ * NIK appears in any execution name, execution history, log line, link or email.
+ *
+ * About 400 lines and one file: one run read top to bottom (set-up, the people, the tally).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import { simpleParser } from 'mailparser';
+import { Outcome } from '#domain/case';
+import { listAllExecutions, type Runtime, startRuntime } from '../embedded/runtime/index.ts';
+import { generateFamilies, PILOT_DISTRICTS, proposalCsv, registryCsv, type SyntheticFamily } from './synthetic.ts';
+
+export interface DemoOptions {
+  families: number;
+  /** Keep the data here (and leave it) instead of a temporary folder. */
+  dataDir?: string;
+  seed?: number;
+  /** Give up on journeys still open after this long (they count as unfinished). */
+  timeoutMs?: number;
+  /** Progress lines (stderr by default in the CLI). */
+  progress?: (line: string) => void;
+}
+
+/** The ways a case ends, plus the two the demo must never see: an unexpected error, a journey that never ended. */
+export const OUTCOME_KEYS = [...Outcome.options, 'failed', 'unfinished'] as const;
+export type DemoOutcome = (typeof OUTCOME_KEYS)[number];
+
+export interface DemoResult {
+  families: number;
+  outcomes: Record<DemoOutcome, number>;
+  byDistrict: Record<string, Record<DemoOutcome, number> & { name: string }>;
+  grades: Record<string, number>;
+  financing: Record<string, number>;
+  intake: { rowsAccepted: number; rowsRejected: number };
+  /** Families planned to fail verification, and how many of them did. */
+  plannedIneligible: { planned: number; endedIneligible: number };
+  people: {
+    approvals: number;
+    rejections: number;
+    milestoneReports: number;
+    lenderOutcomes: number;
+    reminders: number;
+    otherEmails: number;
+  };
+  privacy: {
+    nikLeaks: number;
+    checked: { executions: number; historyEvents: number; logBytes: number; links: number; emails: number };
+  };
+  seconds: number;
+  dataDir: string;
+  /** The Node.js version the demo ran on, e.g. `v24.21.0`. */
+  node: string;
+}
+
+const emptyOutcomes = (): Record<DemoOutcome, number> =>
+  Object.fromEntries(OUTCOME_KEYS.map((k) => [k, 0])) as Record<DemoOutcome, number>;
+
+/** A stable number in [0, 1) from a case id, so each person decides the same way every run. */
+function fraction(caseId: string, salt: string): number {
+  return createHash('sha256').update(`${salt}:${caseId}`).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+// ---- reading a page's form: the demo fills what the page offers, by field name ----
+
+interface PageForm {
+  radios: Record<string, string[]>;
+  checkboxes: Record<string, string[]>;
+}
+
+function readForm(html: string): PageForm {
+  const form: PageForm = { radios: {}, checkboxes: {} };
+  for (const m of html.matchAll(/<input\b[^>]*>/g)) {
+    const tag = m[0];
+    const type = /type="([^"]+)"/.exec(tag)?.[1];
+    const name = /name="([^"]+)"/.exec(tag)?.[1];
+    const value = /value="([^"]*)"/.exec(tag)?.[1];
+    if (!name || value === undefined) continue;
+    const group = type === 'radio' ? form.radios : type === 'checkbox' ? form.checkboxes : undefined;
+    if (group) group[name] = [...(group[name] ?? []), value];
+  }
+  return form;
+}
+
+function choose(options: string[] | undefined, pattern: RegExp, field: string): string {
+  const found = options?.find((o) => pattern.test(o));
+  if (!found) throw new Error(`the page offers no ${pattern} for ${field} (options: ${options?.join(', ') ?? 'none'})`);
+  return found;
+}
+
+/** What each person does with a link. Deterministic per case; returns the form to POST. */
+function decide(kind: string, caseId: string, form: PageForm, counts: DemoResult['people']): URLSearchParams {
+  const body = new URLSearchParams();
+  switch (kind) {
+    case 'grant-approval': {
+      // About one in eight eligible families is rejected at the approval stage, with a reason.
+      if (fraction(caseId, 'approver') < 0.12) {
+        body.set('decision', choose(form.radios.decision, /^reject/, 'decision'));
+        body.set('reasonCode', 'USAHA_TIDAK_ADA');
+        body.set('reason', 'Saat kunjungan lapangan usaha tidak ditemukan / no business found at the field visit');
+        counts.rejections += 1;
+      } else {
+        body.set('decision', choose(form.radios.decision, /^approve/, 'decision'));
+        counts.approvals += 1;
+      }
+      return body;
+    }
+    case 'milestone-report': {
+      // Three kinds of business progress, so grading and referral take every branch.
+      const profile = fraction(caseId, 'mentor');
+      const practices = form.checkboxes.practices ?? [];
+      const adopted = profile < 0.35 ? practices : profile < 0.75 ? practices.slice(0, 3) : practices.slice(0, 1);
+      body.set('businessRunning', choose(form.radios.businessRunning, /^(yes|ya|true)$/i, 'businessRunning'));
+      body.set('monthlyRevenue', profile < 0.35 ? 'Rp 4.500.000' : profile < 0.75 ? '1.500.000' : '600000');
+      for (const p of adopted) body.append('practices', p);
+      body.set('notes', 'Pendampingan berjalan baik / mentoring on track');
+      counts.milestoneReports += 1;
+      return body;
+    }
+    case 'financing-outcome': {
+      if (fraction(caseId, 'lender') < 0.75) {
+        body.set('status', choose(form.radios.status, /^financed$/, 'status'));
+        body.set('amountRupiah', '2000000');
+      } else {
+        body.set('status', choose(form.radios.status, /^declined$/, 'status'));
+        body.set('reason', 'Kapasitas bayar belum cukup / repayment capacity not yet sufficient');
+      }
+      counts.lenderOutcomes += 1;
+      return body;
+    }
+    default:
+      throw new Error(`unknown request kind ${kind}`);
+  }
+}
+
+/** Plays the person who received one email. Returns the link followed, if any. */
+async function actOnEmail(file: string, counts: DemoResult['people']): Promise<string | undefined> {
+  const mail = await simpleParser(await readFile(file));
+  const kind = mail.headers.get('x-prokus-kind');
+  const caseId = mail.headers.get('x-prokus-case');
+  if (typeof kind !== 'string' || typeof caseId !== 'string') {
+    counts.otherEmails += 1;
+    return undefined;
+  }
+  if (mail.subject?.startsWith('Pengingat')) {
+    // The demo answers the first email; a reminder means it has not yet, which the first email's handling will do.
+    counts.reminders += 1;
+    return undefined;
+  }
+  const link = /(https?:\/\/\S+\/r\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail.text ?? '')?.[1];
+  if (!link) throw new Error(`email ${file} (${kind}) has no link`);
+  const page = await fetch(link);
+  const html = await page.text();
+  if (page.status !== 200) throw new Error(`GET ${kind} page answered ${page.status}`);
+  const body = decide(kind, caseId, readForm(html), counts);
+  const posted = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+    redirect: 'manual',
+  });
+  if (posted.status >= 400) {
+    throw new Error(
+      `POST ${kind} answered ${posted.status}: ${(await posted.text())
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 300)}`,
+    );
+  }
+  await posted.arrayBuffer();
+  return link;
+}
+
+async function writeInputs(dir: string, families: SyntheticFamily[], seed: number) {
+  await mkdir(dir, { recursive: true });
+  const registry = join(dir, 'registry-pkh-graduasi.csv');
+  await writeFile(registry, registryCsv(families, seed));
+  const proposals: { district: string; file: string }[] = [];
+  for (const district of PILOT_DISTRICTS) {
+    const file = join(dir, `usulan-${district}.csv`);
+    // One damaged row per file shows the intake report at work.
+    await writeFile(
+      file,
+      proposalCsv(
+        families.filter((f) => f.district === district),
+        1,
+      ),
+    );
+    proposals.push({ district, file });
+  }
+  return { registry, proposals };
+}
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Follows the outbox until every journey has ended, or nothing can move any more
+ * (every execution waits for a person and no unanswered email is left), or the timeout.
+ */
+async function playPeople(
+  runtime: Runtime,
+  opts: { timeoutMs: number; progress: (l: string) => void },
+  counts: DemoResult['people'],
+) {
+  const seen = new Set<string>();
+  const links: string[] = [];
+  const started = Date.now();
+  let lastReport = 0;
+  let quietRounds = 0;
+  while (Date.now() - started < opts.timeoutMs) {
+    const files = (await readdir(runtime.outboxDir)).filter((f) => f.endsWith('.eml') && !seen.has(f)).sort();
+    for (const f of files) seen.add(f);
+    // People work in parallel, a few at a time, like a district office would.
+    for (let i = 0; i < files.length; i += 8) {
+      const batch = files.slice(i, i + 8).map((f) => actOnEmail(join(runtime.outboxDir, f), counts));
+      for (const link of await Promise.all(batch)) if (link) links.push(link);
+    }
+    const intakesRunning = listAllExecutions(runtime.engine, runtime.intakeArn, 'RUNNING').length;
+    const journeysRunning = listAllExecutions(runtime.engine, runtime.journeyArn, 'RUNNING').length;
+    if (Date.now() - lastReport > 5000) {
+      opts.progress(
+        `  ${Math.round((Date.now() - started) / 1000)}s: ${journeysRunning} journeys running, ${seen.size} emails handled`,
+      );
+      lastReport = Date.now();
+    }
+    if (files.length === 0 && intakesRunning === 0 && journeysRunning === 0) break;
+    if (files.length === 0) {
+      const { running, waitingForTask } = runtime.engine.activity();
+      // Everything waits for a person and no email is left to answer: nothing will move.
+      quietRounds = running > 0 && running === waitingForTask ? quietRounds + 1 : 0;
+      if (quietRounds > 40) break;
+      await sleep(50);
+    }
+  }
+  return links;
+}
+
+async function tally(runtime: Runtime, families: SyntheticFamily[], result: DemoResult) {
+  const { listCases } = await import('#store/cases');
+  const { programFor } = await import('#domain/program');
+  const { hashId } = await import('#lib/secrets');
+  const { caseIdFor } = await import('#domain/case');
+  const config = programFor(2020);
+  const planned = new Map(families.map((f) => [caseIdFor(f.district, 2020, hashId('nik', f.nik)), f.planned]));
+  const failedCases = new Set(
+    listAllExecutions(runtime.engine, runtime.journeyArn, 'FAILED').map(
+      (e) => (JSON.parse(e.input) as { caseId: string }).caseId,
+    ),
+  );
+  for (const district of PILOT_DISTRICTS) {
+    const row = { name: config.districts[district]?.name ?? district, ...emptyOutcomes() };
+    for (const c of await listCases(district, 2020)) {
+      let outcome: DemoOutcome;
+      if (c.stage === 'closed' && c.outcome) outcome = c.outcome;
+      else if (failedCases.has(c.caseId) || c.failure) outcome = 'failed';
+      else outcome = 'unfinished';
+      row[outcome] += 1;
+      result.outcomes[outcome] += 1;
+      if (c.grade && outcome === 'graduated') result.grades[c.grade.grade] = (result.grades[c.grade.grade] ?? 0) + 1;
+      if (c.referral && outcome === 'graduated') {
+        const key = `${c.referral.scheme}:${c.referral.outcome?.status ?? 'none'}`;
+        result.financing[key] = (result.financing[key] ?? 0) + 1;
+      }
+      if (planned.get(c.caseId) && outcome === 'ineligible') result.plannedIneligible.endedIneligible += 1;
+    }
+    result.byDistrict[district] = row;
+  }
+}
+
+/** Every place a NIK must never be: execution names and histories, the log, the links, the emails. */
+async function privacyCheck(runtime: Runtime, families: SyntheticFamily[], links: string[], result: DemoResult) {
+  const niks = families.map((f) => f.nik);
+  const leaks = (text: string) => niks.reduce((n, nik) => (text.includes(nik) ? n + 1 : n), 0);
+  const checked = result.privacy.checked;
+  let found = 0;
+  for (const arn of [runtime.journeyArn, runtime.intakeArn]) {
+    for (const e of listAllExecutions(runtime.engine, arn)) {
+      checked.executions += 1;
+      let nextToken: string | undefined;
+      const parts = [e.name, e.input, e.output ?? '', e.cause ?? ''];
+      do {
+        const page = runtime.engine.getExecutionHistory({ executionArn: e.executionArn, nextToken, maxResults: 1000 });
+        checked.historyEvents += page.events.length;
+        parts.push(JSON.stringify(page.events));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      found += leaks(parts.join('\n'));
+    }
+  }
+  const logDir = join(runtime.dataDir, 'logs');
+  for (const f of await readdir(logDir).catch(() => [] as string[])) {
+    const log = await readFile(join(logDir, f), 'utf8');
+    checked.logBytes += log.length;
+    found += leaks(log);
+  }
+  checked.links = links.length;
+  found += leaks(links.join('\n'));
+  for (const f of await readdir(runtime.outboxDir)) {
+    const mail = await simpleParser(await readFile(join(runtime.outboxDir, f)));
+    checked.emails += 1;
+    // Summary emails to officers attach the intake report, which names rows, not NIKs.
+    found += leaks(`${mail.subject}\n${mail.text}\n${mail.attachments.map((a) => a.content.toString('utf8')).join('\n')}`);
+  }
+  result.privacy.nikLeaks = found;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const progress = opts.progress ?? (() => undefined);
+  const seed = opts.seed ?? 2020;
+  const started = Date.now();
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'prokus-demo-')));
+  const result: DemoResult = {
+    families: opts.families,
+    outcomes: emptyOutcomes(),
+    byDistrict: {},
+    grades: {},
+    financing: {},
+    intake: { rowsAccepted: 0, rowsRejected: 0 },
+    plannedIneligible: { planned: 0, endedIneligible: 0 },
+    people: { approvals: 0, rejections: 0, milestoneReports: 0, lenderOutcomes: 0, reminders: 0, otherEmails: 0 },
+    privacy: { nikLeaks: 0, checked: { executions: 0, historyEvents: 0, logBytes: 0, links: 0, emails: 0 } },
+    seconds: 0,
+    dataDir,
+    node: process.version,
+  };
+  progress(`Data: ${dataDir}`);
+  if (!opts.dataDir) {
+    // Case ids are keyed hashes, and the people decide by case id: a secret from the seed
+    // makes a throw-away demo repeatable. A kept data dir keeps its own random secret.
+    const secret = createHash('sha256').update(`prokus-demo-${seed}`).digest('hex');
+    await writeFile(join(dataDir, 'secret'), `${secret}\n`, { mode: 0o600 });
+  }
+  const runtime = await startRuntime({ dataDir, port: 0, quiet: true });
+  try {
+    const families = generateFamilies(opts.families, seed);
+    result.plannedIneligible.planned = families.filter((f) => f.planned).length;
+    const inputs = await writeInputs(join(dataDir, 'demo-input'), families, seed);
+
+    const { loadKeys } = await import('#lib/secrets');
+    const { importRegistry } = await import('#intake/registry-import');
+    await loadKeys();
+    const imported = await importRegistry(await readFile(inputs.registry, 'utf8'));
+    progress(`Registry: ${imported.imported} PKH graduation records imported`);
+
+    for (const { district, file } of inputs.proposals) {
+      await runtime.upload(file, { district, programYear: 2020, uploader: `operator.${district}@dinsos.example` });
+    }
+    progress(
+      `Uploaded ${inputs.proposals.length} proposal files for ${opts.families} families; playing approvers, mentors and lenders…`,
+    );
+
+    const links = await playPeople(runtime, { timeoutMs: opts.timeoutMs ?? 10 * 60_000, progress }, result.people);
+    for (const e of listAllExecutions(runtime.engine, runtime.intakeArn)) {
+      const out = e.output ? (JSON.parse(e.output) as { intake?: { accepted?: number; rejected?: number } }) : {};
+      result.intake.rowsAccepted += out.intake?.accepted ?? 0;
+      result.intake.rowsRejected += out.intake?.rejected ?? 0;
+    }
+    await tally(runtime, families, result);
+    await privacyCheck(runtime, families, links, result);
+  } finally {
+    await runtime.stop();
+    if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
+  result.seconds = Math.round((Date.now() - started) / 100) / 10;
+  return result;
+}
+
+/** Exit code: anything that ended in an unexpected error, never ended, or leaked a NIK is a failure. */
+export function demoExitCode(r: DemoResult): number {
+  return r.outcomes.failed > 0 || r.outcomes.unfinished > 0 || r.privacy.nikLeaks > 0 ? 1 : 0;
+}
+
+/** The human-readable report: outcomes per district, then what became of the graduates. */
+export function formatDemoReport(r: DemoResult): string {
+  const shown = OUTCOME_KEYS.filter((k) => r.outcomes[k] > 0 || ['graduated', 'ineligible', 'rejected', 'failed'].includes(k));
+  const outcomes = new Table({ head: ['Wilayah / District', ...shown], style: { head: [], border: [] } });
+  for (const [code, row] of Object.entries(r.byDistrict)) outcomes.push([`${code} ${row.name}`, ...shown.map((k) => row[k])]);
+  outcomes.push(['Total', ...shown.map((k) => r.outcomes[k])]);
+  const grades = new Table({ head: ['Tingkat / Grade', 'Keluarga / Families'], style: { head: [], border: [] } });
+  for (const g of ['maju', 'berkembang', 'pemula']) grades.push([g, r.grades[g] ?? 0]);
+  const financing = new Table({
+    head: ['Skema / Scheme : hasil / outcome', 'Keluarga / Families'],
+    style: { head: [], border: [] },
+  });
+  for (const [k, n] of Object.entries(r.financing).sort()) financing.push([k, n]);
+  const p = r.people;
+  return [
+    `Prokus demo: ${r.families} families in ${Object.keys(r.byDistrict).length} pilot districts, ${r.seconds}s`,
+    `Node.js ${r.node}`,
+    `Intake: ${r.intake.rowsAccepted} rows accepted, ${r.intake.rowsRejected} rejected with reasons (see the reports next to the uploads)`,
+    '',
+    outcomes.toString(),
+    '',
+    grades.toString(),
+    financing.toString(),
+    '',
+    `People (by following emailed links): ${p.approvals} approvals, ${p.rejections} rejections, ${p.milestoneReports} milestone reports, ${p.lenderOutcomes} lender outcomes; ${p.reminders} reminders, ${p.otherEmails} other emails`,
+    `Planned ineligible families: ${r.plannedIneligible.planned}, ended ineligible: ${r.plannedIneligible.endedIneligible}`,
+    `Privacy check: ${r.privacy.nikLeaks === 0 ? 'no NIK' : `${r.privacy.nikLeaks} NIK LEAKS`} in ${r.privacy.checked.executions} execution names/inputs, ${r.privacy.checked.historyEvents} history events, ${r.privacy.checked.logBytes} log bytes, ${r.privacy.checked.links} links, ${r.privacy.checked.emails} emails`,
+  ].join('\n');
+}

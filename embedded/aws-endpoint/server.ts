@@ -1,0 +1,153 @@
+/**
+ * One local HTTP endpoint that speaks just enough of three AWS APIs for the handlers'
+ * own SDK clients (pointed here with AWS_ENDPOINT_URL_SFN / _SECRETS_MANAGER / _SESV2)
+ * and for the AWS CLI (`--endpoint-url`). This file is the server: it routes each request
+ * by its `X-Amz-Target` or path to the service's file and writes the answer or the error:
+ *
+ * - sfn.ts: Step Functions, AWS JSON 1.0 (`X-Amz-Target: AWSStepFunctions.<Op>`), on the Engine;
+ * - secrets-manager.ts: Secrets Manager, AWS JSON 1.1 (`X-Amz-Target: secretsmanager.GetSecretValue`);
+ * - sesv2.ts: SES v2, REST JSON (`POST /v2/email/outbound-emails`): raw MIME messages land
+ *   in the outbox folder as `.eml` files.
+ *
+ * Signatures are not checked (any credentials work: this listens on 127.0.0.1 only).
+ * Bodies are parsed with zod; a malformed request gets ValidationException, like the
+ * service. Dates are epoch seconds, as the service sends them.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Engine } from '../stepfunctions/engine.ts';
+import { ApiError } from './api-error.ts';
+import { getSecretValue } from './secrets-manager.ts';
+import { sendEmail } from './sesv2.ts';
+import { isSfnOperation, stepFunctions } from './sfn.ts';
+
+export interface AwsEndpointOptions {
+  engine: Engine;
+  outboxDir: string;
+  /** Secret id → SecretString. */
+  secrets: Record<string, string>;
+  /** 0 or omitted = a free port. */
+  port?: number;
+}
+
+export interface AwsEndpoint {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The largest request body accepted (SES allows 40 MB messages). */
+const MAX_BODY = 40 * 1024 * 1024;
+
+export async function startAwsEndpoint(opts: AwsEndpointOptions): Promise<AwsEndpoint> {
+  await mkdir(opts.outboxDir, { recursive: true });
+  const server = createServer((req, res) => {
+    handle(opts, req, res).catch((e: unknown) => {
+      const error = e instanceof ApiError ? e : new ApiError('InternalFailure', (e as Error).message ?? 'internal error', 500);
+      if (!res.headersSent) sendError(res, protocolOf(req), error);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+type Protocol = 'json1.0' | 'json1.1' | 'rest';
+
+function protocolOf(req: IncomingMessage): Protocol {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  if (target.startsWith('AWSStepFunctions.')) return 'json1.0';
+  if (target.startsWith('secretsmanager.')) return 'json1.1';
+  return 'rest';
+}
+
+async function handle(opts: AwsEndpointOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const body = await readBody(req);
+  if (target.startsWith('AWSStepFunctions.')) {
+    const operation = target.slice('AWSStepFunctions.'.length);
+    if (!isSfnOperation(operation)) throw new ApiError('UnknownOperationException', `Unsupported operation ${operation}`);
+    const result = await stepFunctions(opts.engine, operation, parseJson(body));
+    return sendJson(res, 'json1.0', result);
+  }
+  if (target === 'secretsmanager.GetSecretValue') {
+    return sendJson(res, 'json1.1', getSecretValue(opts, parseJson(body)));
+  }
+  if (target) throw new ApiError('UnknownOperationException', `Unsupported operation ${target}`);
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'POST' && path === '/v2/email/outbound-emails') {
+    return sendJson(res, 'rest', await sendEmail(opts.outboxDir, parseJson(body)));
+  }
+  throw new ApiError('NotFoundException', `No API at ${req.method} ${path}`, 404);
+}
+
+// --- wire helpers ----------------------------------------------------------------------
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new ApiError('ValidationException', `Request body over ${MAX_BODY} bytes`, 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(body: string): unknown {
+  if (body.trim() === '') return {};
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new ApiError('ValidationException', 'The request body is not valid JSON');
+  }
+}
+
+function sendJson(res: ServerResponse, protocol: Protocol, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, {
+    'content-type': contentType(protocol),
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, protocol: Protocol, error: ApiError): void {
+  const text = JSON.stringify({ __type: error.code, message: error.message });
+  res.writeHead(error.status, {
+    'content-type': contentType(protocol),
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    'x-amzn-errortype': error.code,
+  });
+  res.end(text);
+}
+
+function contentType(protocol: Protocol): string {
+  if (protocol === 'json1.0') return 'application/x-amz-json-1.0';
+  if (protocol === 'json1.1') return 'application/x-amz-json-1.1';
+  return 'application/json';
+}

@@ -1,0 +1,37 @@
+/**
+ * SES v2, REST JSON (`POST /v2/email/outbound-emails`): raw MIME messages land in the
+ * outbox folder as `.eml` files. Its own file, one per service.
+ */
+import { randomUUID } from 'node:crypto';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ApiError, validate } from './api-error.ts';
+
+const SendEmail = z.object({
+  FromEmailAddress: z.string().optional(),
+  Destination: z.unknown().optional(),
+  Content: z.object({
+    Raw: z.object({ Data: z.string().min(1).base64() }).optional(),
+    Simple: z.unknown().optional(),
+    Template: z.unknown().optional(),
+  }),
+});
+
+export async function sendEmail(outboxDir: string, body: unknown): Promise<unknown> {
+  const request = validate(SendEmail, body);
+  const raw = request.Content.Raw;
+  if (!raw) {
+    throw new ApiError(
+      'BadRequestException',
+      'The embedded outbox accepts raw MIME messages only (Content.Raw); build the message and send it raw.',
+    );
+  }
+  const messageId = `0100${Date.now().toString(16)}-${randomUUID()}-000000`;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = join(outboxDir, `${stamp}-${messageId}.eml`);
+  // Written aside and renamed, so whoever watches the outbox never reads half a message.
+  await writeFile(`${file}.part`, Buffer.from(raw.Data, 'base64'));
+  await rename(`${file}.part`, file);
+  return { MessageId: messageId };
+}

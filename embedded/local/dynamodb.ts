@@ -1,0 +1,84 @@
+/**
+ * The local DynamoDB: dynalite on disk, speaking the real wire protocol, and the table as
+ * the CDK stack defines it. dynalite ships no types; the interface below is the part we use.
+ */
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { closeServer, endpointOf, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService, listen } from './ports.ts';
+
+const require = createRequire(import.meta.url);
+
+interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  updateTableMs?: number;
+  deleteTableMs?: number;
+}
+type Dynalite = (options: DynaliteOptions) => Server;
+
+export async function startDynamo(opts: { dir: string; port?: number }): Promise<LocalService> {
+  // Tables and indexes go ACTIVE after these delays; the real service takes seconds,
+  // which a local start-up has no reason to imitate.
+  // Required when used: the CLI's light commands load this module and need neither server.
+  const dynalite = require('dynalite') as Dynalite;
+  const server = dynalite({ path: opts.dir, createTableMs: 5, updateTableMs: 5, deleteTableMs: 5 });
+  await listen(server, opts.port);
+  const endpoint = endpointOf(server.address());
+  return { endpoint, close: () => closeServer(server, (cb) => server.close(cb)) };
+}
+
+/** The table as the CDK stack defines it (see infra/): pk/sk, on demand, GSI byDistrictStage. */
+export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  try {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+            { AttributeName: 'gsi1pk', AttributeType: 'S' },
+            { AttributeName: 'gsi1sk', AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: 'byDistrictStage',
+              KeySchema: [
+                { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+                { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          ],
+        }),
+      );
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
+    }
+    await waitActive(client, tableName);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function waitActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
+      if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundException)) throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

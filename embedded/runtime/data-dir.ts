@@ -1,0 +1,81 @@
+/**
+ * The runtime's files in its data dir (secret, ports, endpoints.json, the services' stores)
+ * and the ports it comes back on. Its own file: `prokus upload` and `registry import` read it too.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { isPortFree } from '../local/ports.ts';
+
+export const dataPaths = (dataDir: string) => ({
+  secret: join(dataDir, 'secret'),
+  endpoints: join(dataDir, 'endpoints.json'),
+  ports: join(dataDir, 'ports.json'),
+  dynamodb: join(dataDir, 'dynamodb'),
+  s3: join(dataDir, 's3'),
+  sfn: join(dataDir, 'sfn'),
+  outbox: join(dataDir, 'outbox'),
+  log: join(dataDir, 'logs', 'prokus.log'),
+});
+
+/** What `<data>/endpoints.json` holds while a runtime runs; `prokus upload` and `prokus registry import` read it. */
+export const EndpointsFile = z.object({
+  pid: z.number().int(),
+  dataDir: z.string(),
+  region: z.string(),
+  bucket: z.string(),
+  table: z.string(),
+  secretId: z.string(),
+  endpoints: z.object({ dynamodb: z.string(), s3: z.string(), sfn: z.string(), pages: z.string() }),
+  journeyArn: z.string(),
+  intakeArn: z.string(),
+  startedAt: z.string(),
+});
+export type EndpointsFile = z.infer<typeof EndpointsFile>;
+
+/**
+ * The program secret signs links and keys the NIK hashes: it must outlive restarts,
+ * or every link already emailed stops working and known families look new.
+ */
+export async function loadOrCreateSecret(file: string): Promise<string> {
+  try {
+    const secret = (await readFile(file, 'utf8')).trim();
+    if (secret.length >= 32) return secret;
+    throw new Error(`${file} holds a secret shorter than 32 characters; restore the original file`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const secret = randomBytes(48).toString('base64url');
+  await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  await chmod(file, 0o600);
+  return secret;
+}
+
+const Ports = z.object({ dynamodb: z.number(), s3: z.number(), sfn: z.number(), pages: z.number() }).partial();
+export type Ports = z.infer<typeof Ports>;
+
+export async function readPorts(file: string): Promise<Ports> {
+  try {
+    return Ports.parse(JSON.parse(await readFile(file, 'utf8')));
+  } catch {
+    return {};
+  }
+}
+
+export const portOf = (url: string) => Number(new URL(url).port);
+
+/**
+ * Listens on the preferred port when it is free, else on any free port. dynalite opens
+ * its store before it listens, so a port is probed first rather than tried.
+ */
+export async function onPreferredPort<T>(preferred: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
+  if (preferred && (await isPortFree(preferred))) {
+    try {
+      return await start(preferred);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    }
+  }
+  return start(0);
+}

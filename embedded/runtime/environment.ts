@@ -1,0 +1,44 @@
+/**
+ * The local account, the names of the runtime's resources, and the environment the handlers
+ * read them from (AWS_ENDPOINT_URL_*, TABLE_NAME, ...). Its own file: the CLI sets it without a runtime.
+ */
+import { resolve } from 'node:path';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/ports.ts';
+
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_NAME = 'prokus-local';
+export const SECRET_ID = 'prokus-local/secret';
+export const JOURNEY_MACHINE = 'prokus-journey';
+export const INTAKE_MACHINE = 'prokus-intake';
+
+export interface Endpoints {
+  dynamodb: string;
+  s3: string;
+  sfn: string;
+  pages: string;
+}
+
+export function setEnvironment(opts: { endpoints: Endpoints; log: string; programsDir?: string }): void {
+  const env = process.env;
+  env.AWS_REGION = LOCAL_REGION;
+  env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
+  // A session token or profile from the operator's shell must not leak into local calls.
+  delete env.AWS_SESSION_TOKEN;
+  delete env.AWS_PROFILE;
+  delete env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
+  env.AWS_ENDPOINT_URL_DYNAMODB = opts.endpoints.dynamodb;
+  env.AWS_ENDPOINT_URL_S3 = opts.endpoints.s3;
+  env.AWS_ENDPOINT_URL_SFN = opts.endpoints.sfn;
+  env.AWS_ENDPOINT_URL_SESV2 = opts.endpoints.sfn;
+  env.AWS_ENDPOINT_URL_SECRETS_MANAGER = opts.endpoints.sfn;
+  env.TABLE_NAME = LOCAL_NAME;
+  env.BUCKET_NAME = LOCAL_NAME;
+  env.SECRET_ID = SECRET_ID;
+  env.MAIL_FROM = 'prokus@kemensos.example';
+  env.APPROVER_EMAIL = 'approver@dinsos.example';
+  env.PAGES_URL = opts.endpoints.pages;
+  env.LOG_LEVEL ??= 'info';
+  env.PROKUS_LOG_FILE = opts.log;
+  if (opts.programsDir) env.PROKUS_PROGRAMS_DIR = resolve(opts.programsDir);
+}

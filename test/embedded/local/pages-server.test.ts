@@ -1,0 +1,146 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type PagesHandler, type PagesServer, startPagesServer } from '../../../embedded/local/pages-server.ts';
+
+let server: PagesServer | undefined;
+const events: APIGatewayProxyEventV2[] = [];
+
+async function start(handler: PagesHandler, onError?: (e: unknown) => void): Promise<PagesServer> {
+  server = await startPagesServer({ handler, port: 0, onError });
+  return server;
+}
+
+const echo: PagesHandler = async (event) => {
+  events.push(event);
+  return {
+    statusCode: 200,
+    headers: { 'Content-Type': 'text/html; charset=utf-8', 'X-Route': event.routeKey },
+    body: `<p>${event.pathParameters?.token ?? ''}</p>`,
+  };
+};
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  events.length = 0;
+});
+
+describe('pages server', () => {
+  it('turns a link visit into an HTTP API 2.0 event and returns the page', async () => {
+    const { url } = await start(echo);
+    const res = await fetch(`${url}/r/abc123.sig456?lang=id`, { headers: { 'X-Custom': 'Yes', Cookie: 'a=1; b=2' } });
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('x-route')).toBe('GET /r/{token}');
+    expect(await res.text()).toBe('<p>abc123.sig456</p>');
+
+    const event = events[0]!;
+    expect(event.version).toBe('2.0');
+    expect(event.routeKey).toBe('GET /r/{token}');
+    expect(event.rawPath).toBe('/r/abc123.sig456');
+    expect(event.rawQueryString).toBe('lang=id');
+    expect(event.queryStringParameters).toEqual({ lang: 'id' });
+    expect(event.pathParameters).toEqual({ token: 'abc123.sig456' });
+    expect(event.headers['x-custom']).toBe('Yes');
+    expect(event.cookies).toEqual(['a=1', 'b=2']);
+    expect(event.requestContext.http).toMatchObject({ method: 'GET', path: '/r/abc123.sig456', sourceIp: '127.0.0.1' });
+    expect(event.requestContext.requestId).toMatch(/[0-9a-f-]{36}/);
+    expect(event.isBase64Encoded).toBe(false);
+    expect(event.body).toBeUndefined();
+  });
+
+  it('passes a submitted form as text and other bodies base64-encoded', async () => {
+    const { url } = await start(echo);
+    await fetch(`${url}/r/tok`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'decision=rejected&reason=Data+tidak+lengkap',
+    });
+    await fetch(`${url}/r/tok`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array([0, 255, 1]),
+    });
+
+    expect(events[0]).toMatchObject({
+      routeKey: 'POST /r/{token}',
+      body: 'decision=rejected&reason=Data+tidak+lengkap',
+      isBase64Encoded: false,
+    });
+    expect(events[1]).toMatchObject({ body: Buffer.from([0, 255, 1]).toString('base64'), isBase64Encoded: true });
+  });
+
+  it('answers the health route and maps base64 bodies and cookies back', async () => {
+    const { url } = await start(async (event) => {
+      events.push(event);
+      return {
+        statusCode: 201,
+        cookies: ['seen=1; HttpOnly'],
+        body: Buffer.from('ok-bytes').toString('base64'),
+        isBase64Encoded: true,
+      };
+    });
+    const res = await fetch(`${url}/health`);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('set-cookie')).toBe('seen=1; HttpOnly');
+    expect(await res.text()).toBe('ok-bytes');
+    expect(events[0]?.routeKey).toBe('GET /health');
+    expect(events[0]?.pathParameters).toBeUndefined();
+  });
+
+  it('treats a result without statusCode as a 200 JSON body, like HTTP API does', async () => {
+    const { url } = await start(async () => ({ status: 'ok' }));
+    const res = await fetch(`${url}/health`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers unknown paths and methods with a plain 404 without calling the handler', async () => {
+    const { url } = await start(echo);
+    const paths: [string, string][] = [
+      ['GET', '/'],
+      ['GET', '/r/'],
+      ['GET', '/r/a/b'],
+      ['DELETE', '/r/tok'],
+      ['POST', '/health'],
+    ];
+    for (const [method, path] of paths) {
+      const res = await fetch(`${url}${path}`, { method });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(await res.json()).toEqual({ message: 'Not Found' });
+    }
+    expect(events).toHaveLength(0);
+  });
+
+  it('answers 500 when the handler crashes and reports the error', async () => {
+    const reported: unknown[] = [];
+    const { url } = await start(
+      async () => {
+        throw new Error('boom');
+      },
+      (e) => reported.push(e),
+    );
+    const res = await fetch(`${url}/r/tok`);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ message: 'Internal Server Error' });
+    expect(reported).toHaveLength(1);
+  });
+
+  it('refuses bodies over 1 MB', async () => {
+    const { url } = await start(echo);
+    const res = await fetch(`${url}/r/tok`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) }).catch(() => undefined);
+    // Node may reset the socket before the 413 is read; either way the handler never runs.
+    if (res) expect(res.status).toBe(413);
+    expect(events).toHaveLength(0);
+  });
+
+  it('stops listening on close', async () => {
+    const { url } = await start(echo);
+    await fetch(`${url}/health`);
+    await server?.close();
+    server = undefined;
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+});
