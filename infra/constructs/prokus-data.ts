@@ -15,10 +15,15 @@ import { Construct } from 'constructs';
 /** The operators' query (functions/domain/store.ts `listCases`): cases of a district and year, by stage. */
 export const DISTRICT_STAGE_INDEX = 'byDistrictStage';
 
+/** How long the files bucket's server access logs are kept: long enough for a yearly audit of who read the uploads. */
+export const ACCESS_LOG_RETENTION = Duration.days(365);
+
 export class ProkusData extends Construct {
   readonly key: Key;
   readonly table: Table;
   readonly bucket: Bucket;
+  /** Server access logs of `bucket`: who read or wrote which upload, and when. */
+  readonly accessLogs: Bucket;
   readonly secret: Secret;
 
   constructor(scope: Construct, id: string) {
@@ -48,6 +53,17 @@ export class ProkusData extends Construct {
       projectionType: ProjectionType.ALL,
     });
 
+    // Access logs name objects and requesters, not contents: S3-managed keys (the only
+    // encryption server access logging delivers to), and gone after a year.
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: ACCESS_LOG_RETENTION }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     this.bucket = new Bucket(this, 'Files', {
       encryption: BucketEncryption.KMS,
       encryptionKey: this.key,
@@ -58,6 +74,9 @@ export class ProkusData extends Construct {
       enforceSSL: true,
       versioned: true,
       eventBridgeEnabled: true,
+      // The uploads hold raw NIKs: every read and write of them is logged.
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'files/',
       // Versions replaced by a re-upload stay recoverable for a while, not forever.
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(90) }],
       removalPolicy: RemovalPolicy.RETAIN,

@@ -220,7 +220,8 @@ describe('mail', () => {
     const identity = logicalId(stack, stack.node.findChild('Sender'));
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: SENDER });
     const senderArn = arn('ses', `identity/{${identity}}`);
-    const senders: FunctionId[] = ['OpenRequest', 'ReadProposal', 'Pages'];
+    // The pages only record decisions; the links they serve were mailed by OpenRequest.
+    const senders: FunctionId[] = ['OpenRequest', 'ReadProposal'];
     for (const id of ids) {
       const ses = permissionsOf(json, roleOf(id)).filter((p) => p.action.startsWith('ses:'));
       if (senders.includes(id)) {
@@ -282,9 +283,13 @@ describe('permissions', () => {
         { action: 'states:StartExecution', resource: arn('states', 'stateMachine:ProkusTest-Intake') },
         { action: 'states:DescribeExecution', resource: arn('states', 'execution:ProkusTest-Intake/*') },
         { action: 'states:StopExecution', resource: arn('states', 'execution:ProkusTest-Intake/*') },
-        { action: 's3:GetObject*', resource: `{${bucketId}.Arn}/*` },
+        { action: 's3:GetObject', resource: `{${bucketId}.Arn}/intake/*/journeys.json` },
+        { action: 's3:PutObject', resource: `{${bucketId}.Arn}/intake/start-journeys/*` },
       ]),
     );
+    // Nothing of the bucket beyond the journeys lists and the Map Run results.
+    const s3 = intake.filter((p) => p.action.startsWith('s3:'));
+    expect(s3.every((p) => p.resource.endsWith('/journeys.json') || p.resource.includes('/intake/start-journeys/'))).toBe(true);
   });
 
   it('the approval pages and AwaitRequest may answer the journey’s waiting tasks, and no other function may', () => {
@@ -292,11 +297,8 @@ describe('permissions', () => {
     for (const id of ids) {
       const responses = permissionsOf(json, roleOf(id)).filter((p) => /^states:SendTask/.test(p.action));
       if (id === 'Pages' || id === 'AwaitRequest') {
-        expect(responses.map((p) => p.action).sort()).toEqual([
-          'states:SendTaskFailure',
-          'states:SendTaskHeartbeat',
-          'states:SendTaskSuccess',
-        ]);
+        // settleTask reports success or failure; nothing sends heartbeats.
+        expect(responses.map((p) => p.action).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
         expect(responses.every((p) => p.resource === journeyArn)).toBe(true);
       } else {
         expect(responses).toEqual([]);
