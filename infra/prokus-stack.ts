@@ -5,34 +5,48 @@
  * those links. The state machines are the ASL files the embedded runtime also runs.
  */
 
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { functionsOf, WORKFLOW_FUNCTIONS } from '../workflows/functions.ts';
+import { JOURNEYS_LISTS, PROPOSALS_PREFIX, START_JOURNEYS_RESULTS } from '#intake/bucket-layout';
+import type { LambdaEnvironment } from '#lib/env';
+import { functionsOf } from '../workflows/functions.ts';
 import { INTAKE_KEY_PATTERN } from '../workflows/intake-trigger.ts';
 import { AslStateMachine } from './constructs/asl-state-machine.ts';
+import { grantObjectAccess, grantTableAccess } from './constructs/data-access.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
 import { ProkusData } from './constructs/prokus-data.ts';
 import { ProkusFunction } from './constructs/prokus-function.ts';
+import { FUNCTIONS, type FunctionId } from './functions.ts';
+import { suppressAcceptedFindings } from './nag-suppressions.ts';
+import { FUNCTION_PERMISSIONS } from './permissions.ts';
 
-/** Where district offices upload proposal files (workflows/intake-trigger.ts says which writes start an intake). */
-export const PROPOSALS_PREFIX = 'proposals/';
-/** Where the intake's Distributed Map writes its results (ResultWriter in workflows/intake.asl.json). */
-export const START_JOURNEYS_RESULTS = 'intake/start-journeys/';
-
-/** One Lambda function per entry file in functions/: the state machines' tasks, and the pages. */
-export const FUNCTIONS = {
-  ...WORKFLOW_FUNCTIONS,
-  Pages: { file: 'pages.ts', description: 'Approval, report and referral pages behind the HTTP API' },
+/**
+ * One line per request to the pages. The path carries the link token
+ * (`/r/<requestId>.<signature>`), so only the route template is logged, never the path or
+ * a query string; the source IP and user agent stay out too, since they can identify the
+ * person who opened the link (personal data under UU PDP No. 27/2022, to be safe).
+ */
+export const PAGES_ACCESS_LOG_FORMAT = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationLatency: '$context.integrationLatency',
 } as const;
-export type FunctionId = keyof typeof FUNCTIONS;
 
 export interface ProkusStackProps extends StackProps {
   /** The From address of every email; SES must verify it before mail goes out. */
@@ -46,11 +60,14 @@ export class ProkusStack extends Stack {
   readonly functions: Record<FunctionId, ProkusFunction>;
   readonly journey: StateMachine;
   readonly intake: StateMachine;
+  readonly data: ProkusData;
+  readonly pagesApi: HttpApi;
 
   constructor(scope: Construct, id: string, props: ProkusStackProps) {
     super(scope, id, props);
 
     const data = new ProkusData(this, 'Data');
+    this.data = data;
     const sender = new EmailIdentity(this, 'Sender', { identity: Identity.email(props.senderEmail) });
 
     // The API exists before its routes so every function (OpenRequest builds the links)
@@ -59,16 +76,24 @@ export class ProkusStack extends Stack {
       description: 'Prokus approval, report and referral pages',
       createDefaultStage: false,
     });
+    this.pagesApi = pagesApi;
+    const pagesAccessLogs = new LogGroup(this, 'PagesAccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     pagesApi.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       // Each link serves one person; the limit only keeps a misbehaving client from using up Lambda concurrency.
       throttle: { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(pagesAccessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(PAGES_ACCESS_LOG_FORMAT)),
+      },
     });
 
-    const environment = {
+    const environment: LambdaEnvironment = {
       TABLE_NAME: data.table.tableName,
-      BUCKET_NAME: data.bucket.bucketName,
       SECRET_ID: data.secret.secretArn,
       MAIL_FROM: props.senderEmail,
       APPROVER_EMAIL: props.approverEmail,
@@ -100,14 +125,6 @@ export class ProkusStack extends Stack {
       Pages: fn('Pages', { timeout: Duration.seconds(25) }),
     };
     const all = Object.values(this.functions);
-    for (const f of all) {
-      data.table.grantReadWriteData(f);
-      data.secret.grantRead(f);
-    }
-    data.bucket.grantReadWrite(this.functions.ReadProposal);
-    for (const f of [this.functions.OpenRequest, this.functions.ReadProposal, this.functions.Pages]) {
-      sender.grantSendEmail(f);
-    }
 
     const journeyName = `${this.stackName}-Journey`;
     const intakeName = `${this.stackName}-Intake`;
@@ -133,41 +150,54 @@ export class ProkusStack extends Stack {
 
     for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
       if (id === 'Pages') continue;
-      this.functions[id].grantInvoke(id === 'ReadProposal' ? this.intake : this.journey);
+      allowInvoke(id === 'ReadProposal' ? this.intake : this.journey, this.functions[id]);
     }
 
     // The journey's definition names these functions, and a function waits for its role's
     // policies: granting on the journey construct itself would be a cycle. The same state
     // machine, referenced by its name, breaks it.
     const journeyByName = StateMachine.fromStateMachineName(this, 'JourneyByName', journeyName);
-    journeyByName.grantTaskResponse(this.functions.AwaitRequest);
-    journeyByName.grantTaskResponse(this.functions.Pages);
+    // What each function may do: the calls its handler makes, and no others (infra/permissions.ts).
+    for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
+      const fn = this.functions[id];
+      const permissions = FUNCTION_PERMISSIONS[id];
+      for (const access of permissions.table) grantTableAccess(fn, data.table, access);
+      if (permissions.bucket) {
+        grantObjectAccess(fn, data.bucket, ['s3:GetObject'], permissions.bucket.read);
+        grantObjectAccess(fn, data.bucket, ['s3:PutObject'], permissions.bucket.write);
+      }
+      if (permissions.sendsMail) sender.grantSendEmail(fn);
+      if (permissions.answersTasks) {
+        // settleTask reports success or failure; nothing sends heartbeats.
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+            resources: [journeyByName.stateMachineArn],
+          }),
+        );
+      }
+      // loadKeys at cold start: GetSecretValue only (the secret is encrypted with Secrets Manager's own key).
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [data.secret.secretArn] }));
+    }
 
     this.journey.grantStartExecution(this.intake);
     // StartJourneys is a Distributed Map: ItemReader reads the journeys list ReadProposal
     // wrote, ResultWriter leaves the Map Run's results for operators, and the map runs its
     // child executions as executions of the intake itself.
-    data.bucket.grantRead(this.intake);
-    data.bucket.grantPut(this.intake, `${START_JOURNEYS_RESULTS}*`);
-    this.intake.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
-        resources: [data.bucket.arnForObjects(`${START_JOURNEYS_RESULTS}*`)],
-      }),
+    grantObjectAccess(this.intake, data.bucket, ['s3:GetObject'], [JOURNEYS_LISTS]);
+    // What Step Functions documents (and CDK's own ResultWriter grants) for writing Map Run results.
+    grantObjectAccess(
+      this.intake,
+      data.bucket,
+      ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+      [`${START_JOURNEYS_RESULTS}*`],
     );
     const intakeByName = StateMachine.fromStateMachineName(this, 'IntakeByName', intakeName);
     intakeByName.grantStartExecution(this.intake);
     this.intake.addToRolePolicy(
       new PolicyStatement({
         actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: [
-          this.formatArn({
-            service: 'states',
-            resource: 'execution',
-            resourceName: `${intakeName}/*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
+        resources: [this.intakeExecutionsArn],
       }),
     );
 
@@ -219,9 +249,31 @@ export class ProkusStack extends Stack {
     new CfnOutput(this, 'IntakeStateMachineArn', { value: this.intake.stateMachineArn });
     new CfnOutput(this, 'PagesUrl', { value: pagesApi.apiEndpoint });
     new CfnOutput(this, 'UndeliveredUploadsQueueUrl', { value: undelivered.queueUrl });
+
+    suppressAcceptedFindings(this);
+  }
+
+  /** Every execution of the intake, the Distributed Map's child executions among them. */
+  get intakeExecutionsArn(): string {
+    return this.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stackName}-Intake/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   private arnSubstitutions(ids: FunctionId[]): Record<string, string> {
     return Object.fromEntries(ids.map((id) => [`${id}FunctionArn`, this.functions[id].functionArn]));
   }
+}
+
+/**
+ * The state machine calls the function by its unqualified ARN (ASL `lambda:invoke`), so
+ * that ARN alone; `grantInvoke` would add every version and alias (`<arn>:*`) as well.
+ */
+function allowInvoke(machine: IGrantable, fn: IFunction): void {
+  machine.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }),
+  );
 }

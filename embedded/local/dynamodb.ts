@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { BY_DISTRICT_STAGE, KEY_ATTRIBUTES, TABLE_KEY } from '#lib/table-schema';
 import { closeServer, endpointOf, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService, listen } from './ports.ts';
 
 const require = createRequire(import.meta.url);
@@ -28,7 +29,7 @@ export async function startDynamo(opts: { dir: string; port?: number }): Promise
   return { endpoint, close: () => closeServer(server, (cb) => server.close(cb)) };
 }
 
-/** The table as the CDK stack defines it (see infra/): pk/sk, on demand, GSI byDistrictStage. */
+/** The table as the CDK stack defines it (functions/lib/table-schema.ts): on demand, with the district-stage index. */
 export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
@@ -37,22 +38,17 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
         new CreateTableCommand({
           TableName: tableName,
           BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-            { AttributeName: 'gsi1pk', AttributeType: 'S' },
-            { AttributeName: 'gsi1sk', AttributeType: 'S' },
-          ],
+          AttributeDefinitions: KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
           KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
+            { AttributeName: TABLE_KEY.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE_KEY.sortKey, KeyType: 'RANGE' },
           ],
           GlobalSecondaryIndexes: [
             {
-              IndexName: 'byDistrictStage',
+              IndexName: BY_DISTRICT_STAGE.indexName,
               KeySchema: [
-                { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-                { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+                { AttributeName: BY_DISTRICT_STAGE.partitionKey, KeyType: 'HASH' },
+                { AttributeName: BY_DISTRICT_STAGE.sortKey, KeyType: 'RANGE' },
               ],
               Projection: { ProjectionType: 'ALL' },
             },

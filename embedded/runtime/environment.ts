@@ -3,6 +3,7 @@
  * read them from (AWS_ENDPOINT_URL_*, TABLE_NAME, ...). Its own file: the CLI sets it without a runtime.
  */
 import { resolve } from 'node:path';
+import type { LambdaEnvironment } from '#lib/env';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/ports.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -32,13 +33,16 @@ export function setEnvironment(opts: { endpoints: Endpoints; log: string; progra
   env.AWS_ENDPOINT_URL_SFN = opts.endpoints.sfn;
   env.AWS_ENDPOINT_URL_SESV2 = opts.endpoints.sfn;
   env.AWS_ENDPOINT_URL_SECRETS_MANAGER = opts.endpoints.sfn;
-  env.TABLE_NAME = LOCAL_NAME;
-  env.BUCKET_NAME = LOCAL_NAME;
-  env.SECRET_ID = SECRET_ID;
-  env.MAIL_FROM = 'prokus@kemensos.example';
-  env.APPROVER_EMAIL = 'approver@dinsos.example';
-  env.PAGES_URL = opts.endpoints.pages;
-  env.LOG_LEVEL ??= 'info';
+  // The same names the CDK app sets on every Lambda (functions/lib/env.ts).
+  const lambda: LambdaEnvironment = {
+    TABLE_NAME: LOCAL_NAME,
+    SECRET_ID,
+    MAIL_FROM: 'prokus@kemensos.example',
+    APPROVER_EMAIL: 'approver@dinsos.example',
+    PAGES_URL: opts.endpoints.pages,
+    LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+  };
+  Object.assign(env, lambda);
   env.PROKUS_LOG_FILE = opts.log;
   if (opts.programsDir) env.PROKUS_PROGRAMS_DIR = resolve(opts.programsDir);
 }

@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isUploadName, proposalKey } from '#intake/bucket-layout';
 
 export interface UploadOptions {
   district: string;
@@ -30,7 +31,7 @@ export async function putProposal(s3: S3Client, bucket: string, file: string, op
     });
   }
   const name = opts.name ?? basename(file);
-  if (!name || name.includes('/') || /\.report\.(csv|json)$/.test(name)) {
+  if (!isUploadName(name)) {
     throw new UploadError({ id: `Nama berkas tidak dapat dipakai: "${name}"`, en: `This file name cannot be used: "${name}"` });
   }
   let body: Buffer;
@@ -40,7 +41,7 @@ export async function putProposal(s3: S3Client, bucket: string, file: string, op
   } catch {
     throw new UploadError({ id: `Berkas tidak dapat dibaca: ${file}`, en: `The file cannot be read: ${file}` });
   }
-  const key = `proposals/${opts.district}/${name}`;
+  const key = proposalKey(opts.district, name);
   const metadata: Record<string, string> = {};
   if (opts.uploader) metadata.uploader = opts.uploader;
   if (opts.programYear) metadata['program-year'] = String(opts.programYear);

@@ -15,7 +15,7 @@ export const INTAKE_PREFIX = 'intake/';
 export const REPORT_SUFFIXES = ['.report.csv', '.report.json'] as const;
 
 /** Where StartJourneys' ResultWriter leaves the Map Run's results. */
-export const START_JOURNEYS_RESULTS_PREFIX = `${INTAKE_PREFIX}start-journeys`;
+export const START_JOURNEYS_RESULTS = `${INTAKE_PREFIX}start-journeys/`;
 
 /**
  * Keys intake writes itself, and folder markers, as wildcards (`*` is any run of
@@ -32,6 +32,12 @@ export const proposalKey = (district: string, fileName: string) => `${PROPOSALS_
 export const reportKeys = (uploadKey: string) => ({ csv: `${uploadKey}.report.csv`, json: `${uploadKey}.report.json` });
 
 export const journeysKey = (uploadId: string) => `${INTAKE_PREFIX}${uploadId}/journeys.json`;
+
+/** Every upload's journeys list, as an IAM resource wildcard. */
+export const JOURNEYS_LISTS = journeysKey('*');
+
+/** The files ReadProposal writes, as IAM resource wildcards: the reports next to each upload and the journeys lists. */
+export const INTAKE_OUTPUTS = [...REPORT_SUFFIXES.map((s) => `${PROPOSAL_WILDCARD}${s}`), JOURNEYS_LISTS] as const;
 
 /** A file name an officer may give an upload: one path segment, and not one intake would take for its own report. */
 export function isUploadName(name: string): boolean {

@@ -11,14 +11,20 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { BY_DISTRICT_STAGE, TABLE_KEY } from '#lib/table-schema';
 
-/** The operators' query (functions/domain/store.ts `listCases`): cases of a district and year, by stage. */
-export const DISTRICT_STAGE_INDEX = 'byDistrictStage';
+/** The operators' query (functions/store/cases.ts `listCases`): cases of a district and year, by stage. */
+export const DISTRICT_STAGE_INDEX = BY_DISTRICT_STAGE.indexName;
+
+/** How long the files bucket's server access logs are kept: long enough for a yearly audit of who read the uploads. */
+export const ACCESS_LOG_RETENTION = Duration.days(365);
 
 export class ProkusData extends Construct {
   readonly key: Key;
   readonly table: Table;
   readonly bucket: Bucket;
+  /** Server access logs of `bucket`: who read or wrote which upload, and when. */
+  readonly accessLogs: Bucket;
   readonly secret: Secret;
 
   constructor(scope: Construct, id: string) {
@@ -31,8 +37,8 @@ export class ProkusData extends Construct {
     });
 
     this.table = new Table(this, 'Cases', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: TABLE_KEY.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEY.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.CUSTOMER_MANAGED,
@@ -42,10 +48,21 @@ export class ProkusData extends Construct {
     });
     this.table.addGlobalSecondaryIndex({
       indexName: DISTRICT_STAGE_INDEX,
-      partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+      partitionKey: { name: BY_DISTRICT_STAGE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: BY_DISTRICT_STAGE.sortKey, type: AttributeType.STRING },
       // listCases parses whole case records from the index.
       projectionType: ProjectionType.ALL,
+    });
+
+    // Access logs name objects and requesters, not contents: S3-managed keys (the only
+    // encryption server access logging delivers to), and gone after a year.
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: ACCESS_LOG_RETENTION }],
+      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     this.bucket = new Bucket(this, 'Files', {
@@ -58,6 +75,9 @@ export class ProkusData extends Construct {
       enforceSSL: true,
       versioned: true,
       eventBridgeEnabled: true,
+      // The uploads hold raw NIKs: every read and write of them is logged.
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'files/',
       // Versions replaced by a re-upload stay recoverable for a while, not forever.
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(90) }],
       removalPolicy: RemovalPolicy.RETAIN,

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -34,6 +35,12 @@ export class ProkusFunction extends NodejsFunction {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // A role of our own instead of CDK's default with AWSLambdaBasicExecutionRole, which may
+    // create and write any log group in the account: this one writes its own group only.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Prokus ${id} function`,
+    });
     super(scope, id, {
       entry: `${repoRoot}functions/${props.entryFile}`,
       handler: 'handler',
@@ -48,6 +55,7 @@ export class ProkusFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(30),
       tracing: Tracing.ACTIVE,
       logGroup,
+      role,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         format: OutputFormat.ESM,
@@ -65,5 +73,6 @@ export class ProkusFunction extends NodejsFunction {
         forceDockerBundling: false,
       },
     });
+    logGroup.grantWrite(role);
   }
 }

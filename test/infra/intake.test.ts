@@ -4,7 +4,7 @@
  */
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { START_JOURNEYS_RESULTS } from '../../infra/prokus-stack.ts';
+import { START_JOURNEYS_RESULTS } from '#intake/bucket-layout';
 import { INTAKE_KEY_PATTERN, matchesWildcard, NOT_PROPOSALS, startsIntake } from '../../workflows/intake-trigger.ts';
 import { logicalId, permissionsOf, stagedDefinition, synthProkus } from './synth.ts';
 

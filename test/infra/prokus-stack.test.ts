@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { aslPlaceholders } from '../../infra/constructs/asl-state-machine.ts';
-import { FUNCTIONS, type FunctionId } from '../../infra/prokus-stack.ts';
+import { FUNCTIONS, type FunctionId } from '../../infra/functions.ts';
 import { APPROVER, allStatements, logicalId, permissionsOf, render, SENDER, stagedDefinition, synthProkus } from './synth.ts';
 
 const { app, stack, template, json } = synthProkus();
@@ -36,7 +36,6 @@ describe('Lambda functions', () => {
   it('every function gets the table, bucket, secret, mail addresses, pages URL and log level', () => {
     const data = stack.node.findChild('Data');
     const tableId = logicalId(stack, data.node.findChild('Cases'));
-    const bucketId = logicalId(stack, data.node.findChild('Files'));
     const secretId = logicalId(stack, data.node.findChild('ProgramSecret'));
     const apiId = logicalId(stack, stack.node.findChild('PagesApi'));
     for (const id of ids) {
@@ -44,7 +43,6 @@ describe('Lambda functions', () => {
         .Variables;
       expect(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, render(v)]))).toEqual({
         TABLE_NAME: `{${tableId}}`,
-        BUCKET_NAME: `{${bucketId}}`,
         SECRET_ID: `{${secretId}}`,
         MAIL_FROM: SENDER,
         APPROVER_EMAIL: APPROVER,
@@ -220,7 +218,8 @@ describe('mail', () => {
     const identity = logicalId(stack, stack.node.findChild('Sender'));
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: SENDER });
     const senderArn = arn('ses', `identity/{${identity}}`);
-    const senders: FunctionId[] = ['OpenRequest', 'ReadProposal', 'Pages'];
+    // The pages only record decisions; the links they serve were mailed by OpenRequest.
+    const senders: FunctionId[] = ['OpenRequest', 'ReadProposal'];
     for (const id of ids) {
       const ses = permissionsOf(json, roleOf(id)).filter((p) => p.action.startsWith('ses:'));
       if (senders.includes(id)) {
@@ -282,9 +281,13 @@ describe('permissions', () => {
         { action: 'states:StartExecution', resource: arn('states', 'stateMachine:ProkusTest-Intake') },
         { action: 'states:DescribeExecution', resource: arn('states', 'execution:ProkusTest-Intake/*') },
         { action: 'states:StopExecution', resource: arn('states', 'execution:ProkusTest-Intake/*') },
-        { action: 's3:GetObject*', resource: `{${bucketId}.Arn}/*` },
+        { action: 's3:GetObject', resource: `{${bucketId}.Arn}/intake/*/journeys.json` },
+        { action: 's3:PutObject', resource: `{${bucketId}.Arn}/intake/start-journeys/*` },
       ]),
     );
+    // Nothing of the bucket beyond the journeys lists and the Map Run results.
+    const s3 = intake.filter((p) => p.action.startsWith('s3:'));
+    expect(s3.every((p) => p.resource.endsWith('/journeys.json') || p.resource.includes('/intake/start-journeys/'))).toBe(true);
   });
 
   it('the approval pages and AwaitRequest may answer the journey’s waiting tasks, and no other function may', () => {
@@ -292,11 +295,8 @@ describe('permissions', () => {
     for (const id of ids) {
       const responses = permissionsOf(json, roleOf(id)).filter((p) => /^states:SendTask/.test(p.action));
       if (id === 'Pages' || id === 'AwaitRequest') {
-        expect(responses.map((p) => p.action).sort()).toEqual([
-          'states:SendTaskFailure',
-          'states:SendTaskHeartbeat',
-          'states:SendTaskSuccess',
-        ]);
+        // settleTask reports success or failure; nothing sends heartbeats.
+        expect(responses.map((p) => p.action).sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
         expect(responses.every((p) => p.resource === journeyArn)).toBe(true);
       } else {
         expect(responses).toEqual([]);

@@ -95,15 +95,40 @@ export function permissionsOf(template: CfnTemplate, roleLogicalId: string): Per
   return out;
 }
 
+export interface Statement {
+  /** The policy's logical id and the roles it is attached to (`{RoleLogicalId}`). */
+  policy: string;
+  roles: string[];
+  actions: string[];
+  resources: string[];
+  /** The Condition block, values rendered (`{AWS::Region}`). */
+  condition: Record<string, Record<string, unknown>>;
+}
+
 /** Every IAM policy statement in the template, with the policy's logical id. */
-export function allStatements(template: CfnTemplate): { policy: string; actions: string[]; resources: string[] }[] {
+export function allStatements(template: CfnTemplate): Statement[] {
   return Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
-    .flatMap(([policy, r]) =>
-      (r.Properties as { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } }).PolicyDocument.Statement.map(
-        (s) => ({ policy, actions: asList(s.Action).map(render), resources: asList(s.Resource).map(render) }),
-      ),
-    );
+    .flatMap(([policy, r]) => {
+      const props = r.Properties as {
+        Roles?: unknown[];
+        PolicyDocument: {
+          Statement: { Action: unknown; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }[];
+        };
+      };
+      return props.PolicyDocument.Statement.map((s) => ({
+        policy,
+        roles: (props.Roles ?? []).map(render),
+        actions: asList(s.Action).map(render),
+        resources: asList(s.Resource).map(render),
+        condition: Object.fromEntries(
+          Object.entries(s.Condition ?? {}).map(([op, keys]) => [
+            op,
+            Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, Array.isArray(v) ? v.map(render) : render(v)])),
+          ]),
+        ),
+      }));
+    });
 }
 
 /** The state machine definition CDK staged as an asset (DefinitionBody.fromFile), as text. */

@@ -1,0 +1,148 @@
+/**
+ * The cdk-nag (AwsSolutions) findings Prokus accepts, each on the one resource it concerns
+ * and with the reason it is accepted. Everything else the checks report is fixed, and
+ * test/infra/nag.test.ts fails on any finding not suppressed here. IAM5 (wildcards) is
+ * suppressed only for the exact wildcard strings listed (`appliesTo`), never for a whole
+ * policy, so a new wildcard in the same policy is reported again.
+ */
+import { Stack } from 'aws-cdk-lib';
+import { type HttpApi, HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { Role } from 'aws-cdk-lib/aws-iam';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { NagSuppressions } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { INTAKE_OUTPUTS, JOURNEYS_LISTS, START_JOURNEYS_RESULTS } from '#intake/bucket-layout';
+import type { ProkusData } from './constructs/prokus-data.ts';
+import type { ProkusFunction } from './constructs/prokus-function.ts';
+import type { FunctionId } from './functions.ts';
+import { UPLOADS } from './permissions.ts';
+
+const XRAY = 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions: "*" is the only resource they take';
+const LOG_DELIVERY =
+  'Step Functions log delivery (logs:CreateLogDelivery and the rest) and X-Ray accept only "*" as resource (Step Functions docs)';
+
+/**
+ * The IAM5 finding for a resource ARN, flattened the way cdk-nag flattens it: `Ref` → `<Id>`,
+ * `Fn::GetAtt` → `<Id.Attr>`, `Fn::Join` concatenated (`Resource::<DataFiles….Arn>/proposals/*`).
+ */
+function resourceFinding(scope: IConstruct, arn: string): string {
+  const flatten = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const o = v as Record<string, unknown>;
+    if (o && 'Ref' in o) return `<${flatten(o.Ref)}>`;
+    if (o && 'Fn::GetAtt' in o) return `<${(o['Fn::GetAtt'] as unknown[]).map(flatten).join('.')}>`;
+    if (o && 'Fn::Join' in o) {
+      const [separator, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(flatten).join(separator);
+    }
+    return JSON.stringify(v);
+  };
+  return `Resource::${flatten(Stack.of(scope).resolve(arn))}`;
+}
+
+function iam5(role: IConstruct, reason: string, appliesTo: string[]): void {
+  // applyToChildren: the wildcards sit in the role's DefaultPolicy.
+  NagSuppressions.addResourceSuppressions(role, [{ id: 'AwsSolutions-IAM5', reason, appliesTo }], true);
+}
+
+/** What of the stack the suppressions name (the ProkusStack itself; a shape, so this module need not import it). */
+export interface SuppressedStack extends IConstruct {
+  readonly functions: Record<FunctionId, ProkusFunction>;
+  readonly journey: StateMachine;
+  readonly intake: StateMachine;
+  readonly data: ProkusData;
+  readonly pagesApi: HttpApi;
+  readonly intakeExecutionsArn: string;
+}
+
+export function suppressAcceptedFindings(stack: SuppressedStack): void {
+  const bucket = stack.data.bucket;
+  const object = (pattern: string) => resourceFinding(bucket, bucket.arnForObjects(pattern));
+
+  for (const [id, fn] of Object.entries(stack.functions)) {
+    const role = fn.role as Role;
+    iam5(role, XRAY, ['Resource::*']);
+    if (id === 'ReadProposal') {
+      iam5(
+        role,
+        'Uploads are named by district office and file, reports after their upload, journeys lists by upload id: the grant names the prefix and suffix',
+        [object(UPLOADS), ...INTAKE_OUTPUTS.map(object)],
+      );
+    }
+    // Only while the runtime is Node.js 22: once it moves on, a newer runtime CDK knows is reported again.
+    if (fn.runtime.name === Runtime.NODEJS_22_X.name) {
+      NagSuppressions.addResourceSuppressions(fn, [
+        {
+          id: 'AwsSolutions-L1',
+          reason:
+            'Node.js 22 until the separate runtime change to NODEJS_24_X (another branch) lands; this suppression then stops applying',
+        },
+      ]);
+    }
+  }
+
+  iam5(stack.journey.role, LOG_DELIVERY, ['Resource::*']);
+  iam5(stack.intake.role, LOG_DELIVERY, ['Resource::*']);
+  iam5(stack.intake.role, 'The Distributed Map reads the journeys list of whichever upload it runs for (intake/<uploadId>/)', [
+    object(JOURNEYS_LISTS),
+  ]);
+  iam5(stack.intake.role, 'Map Run result files are named by Step Functions under the ResultWriter prefix', [
+    object(`${START_JOURNEYS_RESULTS}*`),
+  ]);
+  iam5(
+    stack.intake.role,
+    "The Distributed Map's child executions are named by Step Functions; DescribeExecution/StopExecution need them",
+    [resourceFinding(stack.intake, stack.intakeExecutionsArn)],
+  );
+
+  for (const machine of [stack.journey, stack.intake]) {
+    NagSuppressions.addResourceSuppressions(machine, [
+      {
+        id: 'AwsSolutions-SF1',
+        reason:
+          'Logs ERROR level without execution data on purpose: the logs outlive the case and reach more readers (privacy, UU PDP)',
+      },
+    ]);
+  }
+
+  for (const route of stack.pagesApi.node.children.filter((c): c is HttpRoute => c instanceof HttpRoute)) {
+    const health = route.node.id.endsWith('--health');
+    NagSuppressions.addResourceSuppressions(route, [
+      {
+        id: 'AwsSolutions-APIG4',
+        reason: health
+          ? 'Health check for monitoring: returns {"ok":true} and touches no data'
+          : 'Pages are authorised by the signed, single-use, expiring link itself; sign-in with a Cognito authorizer comes in a later issue',
+      },
+    ]);
+  }
+
+  NagSuppressions.addResourceSuppressions(stack.data.secret, [
+    {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The program secret derives NIK hashes, sealing keys and link signatures: rotating it would orphan every claim and sealed field',
+    },
+  ]);
+
+  NagSuppressions.addResourceSuppressions(stack.node.findChild('UndeliveredUploads'), [
+    { id: 'AwsSolutions-SQS3', reason: "This queue is itself the dead-letter queue of the upload rule's intake target" },
+  ]);
+
+  // CDK's own handler that configures the bucket's EventBridge notifications at deploy time: its role is not ours to shape.
+  for (const handler of stack.node.children.filter((c) => c.node.id.startsWith('BucketNotificationsHandler'))) {
+    NagSuppressions.addResourceSuppressions(
+      handler,
+      [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            'CDK-internal deploy-time handler (bucket notifications); CDK creates its role and offers no way to replace the policy',
+          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+        },
+      ],
+      true,
+    );
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * What each Lambda function may do, read from its handler: the entry file in functions/
+ * and the domain modules it calls (store/ for cases, claims, registry and quota;
+ * requests/ for requests and decisions; lib/mail.ts for SES; lib/secrets.ts for the
+ * program secret). A call a function does not make is not granted; adding one to a handler means
+ * adding it here, and the README's permission table says the same in prose.
+ *
+ * Item kinds (partition keys, functions/lib/table.ts header): CASE#, NIK# / KK# (identity
+ * claims), REGISTRY#, REQUEST#, QUOTA#. No function queries the `byDistrictStage` index
+ * (operators do, with their own credentials) and none writes UPLOAD# items.
+ */
+
+import { INTAKE_OUTPUTS, PROPOSAL_WILDCARD } from '#intake/bucket-layout';
+import type { TableAccess } from './constructs/data-access.ts';
+import type { FunctionId } from './functions.ts';
+
+export const CASE = 'CASE#*';
+export const NIK_CLAIM = 'NIK#*';
+export const KK_CLAIM = 'KK#*';
+export const REGISTRY = 'REGISTRY#*';
+export const REQUEST = 'REQUEST#*';
+export const QUOTA = 'QUOTA#*';
+
+/** Objects ReadProposal reads: the uploads (the intake only runs it for keys under proposals/). */
+export const UPLOADS = PROPOSAL_WILDCARD;
+
+export interface FunctionPermissions {
+  /** DynamoDB item access, by action and item kind. */
+  readonly table: readonly TableAccess[];
+  /** S3 objects, by key pattern. */
+  readonly bucket?: { readonly read: readonly string[]; readonly write: readonly string[] };
+  /** SES: send as the sender identity. */
+  readonly sendsMail?: boolean;
+  /** Step Functions: SendTaskSuccess / SendTaskFailure to the journey's waiting tasks. */
+  readonly answersTasks?: boolean;
+}
+
+/** getCase, then one conditional updateCase (which reads the case again when it lost a race). */
+const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE] };
+
+// Every function also reads the program secret (secretsmanager:GetSecretValue): the task
+// handler and the pages load the keys at cold start. That grant is in the stack.
+export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
+  LoadCase: { table: [readAndUpdateCase] },
+  Verification: {
+    table: [
+      { actions: ['GetItem'], leadingKeys: [CASE, REGISTRY] },
+      { actions: ['UpdateItem'], leadingKeys: [CASE] },
+    ],
+  },
+  OpenRequest: {
+    table: [
+      // getCase, findRequest; updateCase (missed deadline), markExpired, markReminded
+      { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST] },
+      // openRequest: conditional put of a new request
+      { actions: ['PutItem'], leadingKeys: [REQUEST] },
+    ],
+    sendsMail: true,
+  },
+  AwaitRequest: {
+    table: [
+      // attachTaskToken; completeDecision: updateCase (and getCase for milestones and financing)
+      { actions: ['UpdateItem'], leadingKeys: [CASE, REQUEST] },
+      { actions: ['GetItem'], leadingKeys: [CASE] },
+    ],
+    answersTasks: true,
+  },
+  Disbursement: {
+    // getCase, takeQuota (an UpdateItem, re-read on a lost race), updateCase
+    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, QUOTA] }],
+  },
+  PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }] },
+  Grading: { table: [readAndUpdateCase] },
+  FinancingReferral: { table: [readAndUpdateCase] },
+  Close: { table: [readAndUpdateCase] },
+  RecordFailure: { table: [readAndUpdateCase] },
+  ReadProposal: {
+    table: [
+      // claimIdentity: conditional put, read of the earlier claim when it lost
+      { actions: ['PutItem', 'GetItem'], leadingKeys: [NIK_CLAIM, KK_CLAIM] },
+      // releaseClaim: only the NIK claim is ever given back (when the KK was taken)
+      { actions: ['DeleteItem'], leadingKeys: [NIK_CLAIM] },
+      // createCase: conditional put
+      { actions: ['PutItem'], leadingKeys: [CASE] },
+    ],
+    bucket: { read: [UPLOADS], write: [...INTAKE_OUTPUTS] },
+    sendsMail: true,
+  },
+  Pages: {
+    // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase
+    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST] }],
+    answersTasks: true,
+  },
+};
