@@ -8,7 +8,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { type HttpApi, HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Role } from 'aws-cdk-lib/aws-iam';
-import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -69,16 +68,6 @@ export function suppressAcceptedFindings(stack: SuppressedStack): void {
         'Uploads are named by district office and file, reports after their upload, journeys lists by upload id: the grant names the prefix and suffix',
         [object(UPLOADS), ...INTAKE_OUTPUTS.map(object)],
       );
-    }
-    // Only while the runtime is Node.js 22: once it moves on, a newer runtime CDK knows is reported again.
-    if (fn.runtime.name === Runtime.NODEJS_22_X.name) {
-      NagSuppressions.addResourceSuppressions(fn, [
-        {
-          id: 'AwsSolutions-L1',
-          reason:
-            'Node.js 22 until the separate runtime change to NODEJS_24_X (another branch) lands; this suppression then stops applying',
-        },
-      ]);
     }
   }
 
