@@ -145,7 +145,7 @@ export function generateFamilies(count: number, seed = 2020, ineligibleShare = 0
   return [...synthesizeFamilies(count, { seed, ineligibleShare, today })];
 }
 
-/** The PKH graduation registry rows for these families (columns: see functions/domain/registry.ts). */
+/** The PKH graduation registry rows for these families (columns: see functions/intake/registry-import.ts). */
 export function registryCsv(families: SyntheticFamily[], seed = 2020): string {
   const rnd = random(seed + 1);
   const rows = families
@@ -159,7 +159,7 @@ export function registryCsv(families: SyntheticFamily[], seed = 2020): string {
   return stringify(rows, { header: true, columns: ['nik', 'tanggal_graduasi', 'desil', 'tahun_penerima_prokus'] });
 }
 
-/** The template's columns, in order: one source, functions/domain/proposal.ts. */
+/** The template's columns, in order: one source, functions/intake/proposal-template.ts. */
 const COLUMNS: ProposalColumn[] = PROPOSAL_COLUMNS.map((c) => c.name);
 
 const ddmmyyyy = (iso: string) => iso.split('-').reverse().join('/');

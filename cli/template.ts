@@ -31,7 +31,7 @@ export const GUIDE_SHEET = 'petunjuk';
 /** Rows the L/P list and formats reach: a national upload file has at most 100,000 families. */
 const FORMATTED_ROWS = 100_001;
 
-/** The columns, in template order: one source, functions/domain/proposal.ts. */
+/** The columns, in template order: one source, functions/intake/proposal-template.ts. */
 export const TEMPLATE_COLUMNS: readonly ProposalColumn[] = PROPOSAL_COLUMNS.map((c) => c.name);
 
 /** Columns Excel must never read as numbers. */

@@ -11,7 +11,7 @@ import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 
-/** The single-item calls Prokus makes (store.ts: no Scan, no batches, no transactions), and Query. */
+/** The single-item calls Prokus makes (functions/store/: no Scan, no batches, no transactions), and Query. */
 export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 export interface TableAccess {

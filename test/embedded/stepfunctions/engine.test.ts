@@ -2,6 +2,8 @@
  * The embedded engine's Step Functions semantics, on small definitions: execution names
  * and idempotent starts, the context object, Lambda results and errors, task tokens,
  * timeouts, stops, child executions, history and paging, and that nothing dangles.
+ * Over 400 lines on purpose: one engine's API contract, read top to bottom over one set of
+ * small definitions.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Engine, type LambdaHandler } from '../../../embedded/stepfunctions/engine.ts';
