@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -200,6 +201,8 @@ export function setEnvironment(opts: { endpoints: Endpoints; log: string; progra
   env.PAGES_URL = opts.endpoints.pages;
   env.LOG_LEVEL ??= 'info';
   env.PROKUS_LOG_FILE = opts.log;
+  // No X-Ray daemon here (Powertools Tracer is off outside Lambda anyway).
+  env.POWERTOOLS_TRACE_ENABLED = 'false';
   if (opts.programsDir) env.PROKUS_PROGRAMS_DIR = resolve(opts.programsDir);
 }
 
@@ -223,18 +226,40 @@ async function importHandler(file: string): Promise<(event: unknown, context: Co
   return parsed.data.handler;
 }
 
-async function loadFunctions(overrides: RuntimeOptions['handlers'] = {}): Promise<Map<FunctionId, LambdaHandler>> {
+/**
+ * Lambda, when one execution environment runs invocations concurrently (managed
+ * instances), runs each inside its own InvokeStore context, and Powertools keeps there
+ * what belongs to one invocation: the keys on its log lines (the case id), its Lambda
+ * context, the metrics it counted. The engine runs many handlers at once in this
+ * process, so it does the same; otherwise one family's case id lands on another's lines.
+ * Called before this process makes any SDK call (the SDK creates the store on its first).
+ */
+async function invocationScope() {
+  // Only its presence is read: it selects the concurrent store.
+  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '32';
+  const store = await InvokeStore.getInstanceAsync(true);
+  return <E, C extends { awsRequestId: string }, R>(handler: (event: E, ctx: C) => Promise<R>) =>
+    (event: E, ctx: C): Promise<R> =>
+      store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: ctx.awsRequestId }, () => handler(event, ctx));
+}
+type InvocationScope = Awaited<ReturnType<typeof invocationScope>>;
+
+async function loadFunctions(
+  scoped: InvocationScope,
+  overrides: RuntimeOptions['handlers'] = {},
+): Promise<Map<FunctionId, LambdaHandler>> {
   const loaded = new Map<FunctionId, LambdaHandler>();
   for (const id of WORKFLOW_FUNCTION_IDS) {
     const override = overrides[id];
     if (override) {
-      loaded.set(id, override);
+      loaded.set(id, scoped(override));
       continue;
     }
     const handler = await importHandler(`functions/${WORKFLOW_FUNCTIONS[id].file}`);
     // The engine's context has what its tasks need; handlers are typed for the full Lambda one.
-    loaded.set(id, (event, ctx) =>
-      handler(event, lambdaContext(ctx.functionName, ctx.getRemainingTimeInMillis(), ctx.awsRequestId)),
+    loaded.set(
+      id,
+      scoped((event, ctx) => handler(event, lambdaContext(ctx.functionName, ctx.getRemainingTimeInMillis(), ctx.awsRequestId))),
     );
   }
   return loaded;
@@ -432,6 +457,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // Awaited below; a start-up that fails before then must not leave it unhandled.
   engineModules.catch(() => undefined);
   try {
+    const scoped = await invocationScope();
     for (const dir of [dataDir, paths.dynamodb, paths.s3, paths.sfn, paths.outbox]) await mkdir(dir, { recursive: true });
     const secret = await loadOrCreateSecret(paths.secret);
     const previous = processPorts ?? (await readPorts(paths.ports));
@@ -518,16 +544,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await writeFile(paths.ports, `${JSON.stringify(ports)}\n`);
     setEnvironment({ endpoints, log: opts.logFile ? resolve(opts.logFile) : paths.log, programsDir: opts.programsDir });
 
-    const { logger } = await import('#lib/logger');
+    const { flushLogs, logger } = await import('#lib/logger');
     // Program files are cached per process; a runtime started again may name another folder.
     (await import('#domain/program')).resetProgramCache();
-    report = (e, what) => logger.error({ err: e }, what);
+    report = (e, what) => logger.error(what, { error: e });
     // First in, so it runs last: every other closer may still log.
-    closers.unshift(async () => {
-      logger.flush();
-    });
-    pagesHandler = opts.pagesHandler ?? (await importHandler('functions/pages.ts'));
-    const functions = await loadFunctions(opts.handlers);
+    closers.unshift(flushLogs);
+    pagesHandler = scoped(opts.pagesHandler ?? (await importHandler('functions/pages.ts')));
+    const functions = await loadFunctions(scoped, opts.handlers);
 
     const journeyArn = engine.registerStateMachine(
       JOURNEY_MACHINE,
@@ -547,7 +571,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       intakes: await resumeIntakes(engine, intakeArn),
       journeys: await resumeJourneys(engine, journeyArn, await openCaseIds(documents, LOCAL_NAME)),
     };
-    if (resumed.intakes + resumed.journeys > 0) logger.info(resumed, 'resumed after restart');
+    if (resumed.intakes + resumed.journeys > 0) logger.info('resumed after restart', resumed);
     engineReady(engine, intakeArn);
 
     const endpointsFile: EndpointsFile = {

@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-// The bundle is ESM (middy and our own code are ESM); some dependencies (pino,
+// The bundle is ESM (middy and our own code are ESM); some dependencies (aws-xray-sdk-core,
 // nodemailer) still call require(), which ESM lacks unless we provide it.
 const requireBanner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
