@@ -33,7 +33,7 @@ describe('Lambda functions', () => {
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs22.x' }, ids.length);
   });
 
-  it('every function gets the table, bucket, secret, mail addresses, pages URL and log level', () => {
+  it('every function gets the table, bucket, secret, mail addresses, pages URL, log level and the Powertools names', () => {
     const data = stack.node.findChild('Data');
     const tableId = logicalId(stack, data.node.findChild('Cases'));
     const bucketId = logicalId(stack, data.node.findChild('Files'));
@@ -51,6 +51,8 @@ describe('Lambda functions', () => {
         PAGES_URL: `{${apiId}.ApiEndpoint}`,
         LOG_LEVEL: 'info',
         NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'prokus',
+        POWERTOOLS_METRICS_NAMESPACE: 'Prokus',
       });
     }
   });
