@@ -91,7 +91,7 @@ export const handler = taskHandler('open-request', Input, async ({ caseId, kind,
   if (request.status !== 'decided' && (request.status === 'expired' || now.getTime() >= deadline)) {
     await markExpired(requestId);
     await recordDeadlinePassed(request, c, now.toISOString());
-    logger.info({ caseId, kind, milestoneId }, 'request deadline passed');
+    logger.info('request deadline passed', { kind, milestoneId });
     throw new DeadlinePassedError(kind);
   }
   const reminderEvery = config.deadlines.reminderEvery * 1000;

@@ -3,6 +3,7 @@
  * financing-outcome emails (API Gateway HTTP API, payload v2.0; the embedded runtime
  * serves the same handler). The link itself is the capability, so responses carry
  * headers that keep it from leaking and every failure is a page, never a stack trace.
+ * Traces, log context and metrics as for the tasks (lib/handler.ts `observed`).
  */
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
@@ -12,6 +13,7 @@ import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { LinkError } from '#domain/errors';
+import { observed } from '#lib/handler';
 import { logger } from '#lib/logger';
 import { loadKeys } from '#lib/secrets';
 import { failurePage, httpErrorPage, linkErrorPage, type PageResponse, showRequest, submitDecision } from '#requests/pages/flow';
@@ -76,6 +78,7 @@ const health = async (): Promise<Result> => ({
 });
 
 export const handler = middy<Event, Result>()
+  .use(observed<Event, Result>())
   .use(httpHeaderNormalizer())
   .onError(async (request) => {
     const error = request.error;
@@ -86,7 +89,7 @@ export const handler = middy<Event, Result>()
       return;
     }
     const reference = randomUUID();
-    logger.error({ reference, error: error?.name, message: error?.message, stack: error?.stack }, 'page failed');
+    logger.error('page failed', { reference, error: error?.name, errorMessage: error?.message, stack: error?.stack });
     request.response = toResult(failurePage(reference));
   })
   .handler(

@@ -36,6 +36,7 @@ import { s3 } from '#lib/clients/s3';
 import { taskHandler } from '#lib/handler';
 import { logger } from '#lib/logger';
 import { sendMail } from '#lib/mail';
+import { countProposalRows } from '#lib/metrics';
 import { Pool } from '#lib/pool';
 import { hashId, opaqueId, seal } from '#lib/secrets';
 import { createCase } from '#store/cases';
@@ -113,7 +114,7 @@ async function rejectFile(upload: Upload, problem: FileProblem): Promise<never> 
     error: problem,
   };
   await publishReport(upload, report, ',');
-  logger.info({ handler: 'read-proposal', uploadId: upload.uploadId, code: problem.code }, 'proposal file rejected');
+  logger.info('proposal file rejected', { code: problem.code });
   throw new ProposalFileError(problem.code, problem.message);
 }
 
@@ -248,6 +249,8 @@ export async function readProposal({ bucket, key }: z.infer<typeof Event>): Prom
 
   const first = await readObject(bucket, key);
   const { upload, problem } = placeUpload(bucket, key, (first.ETag ?? '').replaceAll('"', ''), first.Metadata ?? {});
+  // On every line from here on, "task failed" included; taskHandler clears it when the invocation ends.
+  logger.appendKeys({ uploadId: upload.uploadId });
   const ctx: CheckContext = { district: upload.district, today: new Date() };
   if (problem) {
     bodyOf(first).destroy();
@@ -300,16 +303,8 @@ export async function readProposal({ bucket, key }: z.infer<typeof Event>): Prom
     source: { format: file.format, ...(file.sheetName !== undefined ? { sheetName: file.sheetName } : {}) },
   };
   await publishReport(upload, report, file.separator);
-  logger.info(
-    {
-      handler: 'read-proposal',
-      uploadId: upload.uploadId,
-      district: upload.district,
-      programYear: upload.programYear,
-      ...summary,
-    },
-    'proposal read',
-  );
+  countProposalRows(upload, summary.accepted + summary.warning, summary.rejected);
+  logger.info('proposal read', { district: upload.district, programYear: upload.programYear, ...summary });
   return {
     uploadId: upload.uploadId,
     accepted: summary.accepted + summary.warning,

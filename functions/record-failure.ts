@@ -12,7 +12,7 @@ import { updateCase } from '#store/cases';
 const Input = z.object({ caseId: z.string().min(1), error: z.string().default('Unknown'), cause: z.string().default('') });
 
 export const handler = taskHandler('record-failure', Input, async ({ caseId, error, cause }) => {
-  logger.error({ caseId, error }, 'journey failed');
+  logger.error('journey failed', { error });
   // Causes come from our own error messages, which carry no personal data; cap their size anyway.
   const failure = { error, cause: cause.slice(0, 1000), at: new Date().toISOString() };
   await updateCase(caseId, { expectStage: Stage.options.filter((s) => s !== 'closed'), set: { failure } });

@@ -17,6 +17,7 @@ new ProkusStack(app, context.stackName, {
   senderEmail: context.senderEmail,
   approverEmail: context.approverEmail,
   logLevel: context.logLevel,
+  ...(context.alarmTopicArn ? { alarmTopicArn: context.alarmTopicArn } : {}),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 app.synth();

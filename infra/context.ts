@@ -14,7 +14,13 @@ export const ProkusContext = z.object({
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'letters, digits and dashes, at most 41')
     .default('Prokus'),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // Powertools Logger's levels.
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'critical', 'silent']).default('info'),
+  /** An existing SNS topic for the alarms (`-c alarmTopicArn=arn:aws:sns:…`); without it the stack creates one. */
+  alarmTopicArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'the ARN of a standard SNS topic')
+    .optional(),
 });
 export type ProkusContext = z.infer<typeof ProkusContext>;
 
@@ -25,6 +31,7 @@ export function readContext(app: App): ProkusContext {
     approverEmail: read('approverEmail'),
     stackName: read('stackName'),
     logLevel: read('logLevel'),
+    alarmTopicArn: read('alarmTopicArn'),
   });
   if (!parsed.success) throw new Error(`CDK context is not valid:\n${z.prettifyError(parsed.error)}`);
   return parsed.data;

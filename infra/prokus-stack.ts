@@ -54,6 +54,8 @@ export interface ProkusStackProps extends StackProps {
   /** Who approves grants (OpenRequest sends the grant-approval links there). */
   readonly approverEmail: string;
   readonly logLevel?: string;
+  /** The SNS topic the alarms notify; without one the stack creates a topic. */
+  readonly alarmTopicArn?: string;
 }
 
 export class ProkusStack extends Stack {
@@ -234,10 +236,12 @@ export class ProkusStack extends Stack {
     pagesApi.addRoutes({ path: '/r/{token}', methods: [HttpMethod.GET, HttpMethod.POST], integration: pages });
     pagesApi.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: pages });
 
-    new OperationsDashboard(this, 'Dashboard', {
+    const operations = new OperationsDashboard(this, 'Dashboard', {
       dashboardName: `${this.stackName}-operations`,
       stateMachines: { Journey: this.journey, Intake: this.intake },
       functions: all,
+      undeliveredUploads: undelivered,
+      ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),
     });
 
     new CfnOutput(this, 'BucketName', {
@@ -249,6 +253,10 @@ export class ProkusStack extends Stack {
     new CfnOutput(this, 'IntakeStateMachineArn', { value: this.intake.stateMachineArn });
     new CfnOutput(this, 'PagesUrl', { value: pagesApi.apiEndpoint });
     new CfnOutput(this, 'UndeliveredUploadsQueueUrl', { value: undelivered.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: operations.alarmTopic.topicArn,
+      description: 'Subscribe to hear about alarms',
+    });
 
     suppressAcceptedFindings(this);
   }

@@ -44,5 +44,7 @@ export function setEnvironment(opts: { endpoints: Endpoints; log: string; progra
   };
   Object.assign(env, lambda);
   env.PROKUS_LOG_FILE = opts.log;
+  // No X-Ray daemon here (Powertools Tracer is off outside Lambda anyway).
+  env.POWERTOOLS_TRACE_ENABLED = 'false';
   if (opts.programsDir) env.PROKUS_PROGRAMS_DIR = resolve(opts.programsDir);
 }

@@ -32,7 +32,7 @@ import {
   setEnvironment,
 } from './environment.ts';
 import { openCaseIds, resumeIntakes, resumeJourneys, startIntake } from './executions.ts';
-import { type FunctionId, functionArn, importHandler, loadFunctions, root, substitutions } from './handlers.ts';
+import { type FunctionId, functionArn, importHandler, invocationScope, loadFunctions, root, substitutions } from './handlers.ts';
 import { putProposal, type UploadOptions } from './upload.ts';
 
 export interface RuntimeOptions {
@@ -86,6 +86,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // Awaited below; a start-up that fails before then must not leave it unhandled.
   engineModules.catch(() => undefined);
   try {
+    const scoped = await invocationScope();
     for (const dir of [dataDir, paths.dynamodb, paths.s3, paths.sfn, paths.outbox]) await mkdir(dir, { recursive: true });
     const secret = await loadOrCreateSecret(paths.secret);
     const previous = processPorts ?? (await readPorts(paths.ports));
@@ -172,16 +173,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await writeFile(paths.ports, `${JSON.stringify(ports)}\n`);
     setEnvironment({ endpoints, log: opts.logFile ? resolve(opts.logFile) : paths.log, programsDir: opts.programsDir });
 
-    const { logger } = await import('#lib/logger');
+    const { flushLogs, logger } = await import('#lib/logger');
     // Program files are cached per process; a runtime started again may name another folder.
     (await import('#domain/program')).resetProgramCache();
-    report = (e, what) => logger.error({ err: e }, what);
+    report = (e, what) => logger.error(what, { error: e });
     // First in, so it runs last: every other closer may still log.
-    closers.unshift(async () => {
-      logger.flush();
-    });
-    pagesHandler = opts.pagesHandler ?? (await importHandler('functions/pages.ts'));
-    const functions = await loadFunctions(opts.handlers);
+    closers.unshift(flushLogs);
+    pagesHandler = scoped(opts.pagesHandler ?? (await importHandler('functions/pages.ts')));
+    const functions = await loadFunctions(scoped, opts.handlers);
 
     const journeyArn = engine.registerStateMachine(
       JOURNEY_MACHINE,
@@ -201,7 +200,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       intakes: await resumeIntakes(engine, intakeArn),
       journeys: await resumeJourneys(engine, journeyArn, await openCaseIds(documents, LOCAL_NAME)),
     };
-    if (resumed.intakes + resumed.journeys > 0) logger.info(resumed, 'resumed after restart');
+    if (resumed.intakes + resumed.journeys > 0) logger.info('resumed after restart', resumed);
     engineReady(engine, intakeArn);
 
     const endpointsFile: EndpointsFile = {

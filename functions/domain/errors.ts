@@ -15,6 +15,12 @@ export interface Bilingual {
 
 export abstract class ProkusError extends Error {
   abstract override readonly name: string;
+  /**
+   * Thrown by design to send the state machine down the path its name is caught on
+   * (the family is not eligible, a deadline passed, …), not because something broke.
+   * Lambda still counts it as an error; the alarms do not (lib/metrics.ts, ExpectedTaskErrors).
+   */
+  readonly expected: boolean = false;
   constructor(
     readonly code: string,
     readonly text: Bilingual,
@@ -28,6 +34,7 @@ export abstract class ProkusError extends Error {
 /** The family does not meet the program rules. The reasons are recorded on the case. */
 export class IneligibleError extends ProkusError {
   readonly name = 'IneligibleError';
+  override readonly expected = true;
   constructor(readonly reasons: string[]) {
     super('INELIGIBLE', {
       id: `Keluarga tidak memenuhi syarat: ${reasons.join(', ')}`,
@@ -39,6 +46,7 @@ export class IneligibleError extends ProkusError {
 /** The deadline of a request (approval, milestone report, financing outcome) has passed. */
 export class DeadlinePassedError extends ProkusError {
   readonly name = 'DeadlinePassedError';
+  override readonly expected = true;
   constructor(kind: string) {
     super('DEADLINE_PASSED', {
       id: `Batas waktu ${kind} telah lewat`,
@@ -50,6 +58,7 @@ export class DeadlinePassedError extends ProkusError {
 /** The district's grant quota for the program year is used up. */
 export class QuotaExhaustedError extends ProkusError {
   readonly name = 'QuotaExhaustedError';
+  override readonly expected = true;
   constructor(district: string, programYear: number) {
     super('QUOTA_EXHAUSTED', {
       id: `Kuota bantuan ${district} tahun ${programYear} sudah habis`,
@@ -61,6 +70,7 @@ export class QuotaExhaustedError extends ProkusError {
 /** Every milestone of the mentoring plan was missed: there is nothing to grade. */
 export class MentoringIncompleteError extends ProkusError {
   readonly name = 'MentoringIncompleteError';
+  override readonly expected = true;
   constructor() {
     super('MENTORING_INCOMPLETE', {
       id: 'Tidak ada laporan pendampingan yang masuk sampai batas waktu',
@@ -150,4 +160,5 @@ export class FormInvalidError extends ProkusError {
 /** A proposal file that cannot be read at all: nothing in it starts. */
 export class ProposalFileError extends ProkusError {
   readonly name = 'ProposalFileError';
+  override readonly expected = true;
 }

@@ -189,7 +189,7 @@ export async function settleTask(request: Request): Promise<void> {
   } catch (e) {
     const name = (e as { name?: string }).name ?? '';
     if (['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken'].includes(name)) {
-      logger.warn({ requestId: request.requestId, error: name }, 'task token no longer valid; the next run replays the decision');
+      logger.warn('task token no longer valid; the next run replays the decision', { requestId: request.requestId, error: name });
       return;
     }
     throw e;

@@ -1,11 +1,14 @@
 /**
  * Case records and the operators' index over them. Every stage change is one
  * conditional UpdateItem, so a duplicate or stale run fails instead of overwriting.
+ * This is the one place stages change, so it is where the funnel is counted
+ * (lib/metrics.ts): a stage entered when the write lands, an outcome when a case closes.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Case, type Stage } from '#domain/case';
 import { CaseNotFoundError, StageConflictError } from '#domain/errors';
 import { dynamo } from '#lib/clients/dynamodb';
+import { countCaseClosed, countCaseEnteredStage } from '#lib/metrics';
 import { isConditionFailed, tableName as table } from '#lib/table';
 import { BY_DISTRICT_STAGE } from '#lib/table-schema';
 
@@ -37,6 +40,7 @@ export async function createCase(c: Case): Promise<boolean> {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+    countCaseEnteredStage(c, c.stage);
     return true;
   } catch (e) {
     if (isConditionFailed(e)) return false;
@@ -100,7 +104,10 @@ export async function updateCase(caseId: string, update: CaseUpdate): Promise<Ca
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return Case.parse(out.Attributes);
+    const updated = Case.parse(out.Attributes);
+    if (update.stage) countCaseEnteredStage(updated, update.stage);
+    if (update.stage === 'closed' && updated.outcome) countCaseClosed(updated, updated.outcome);
+    return updated;
   } catch (e) {
     if (!isConditionFailed(e)) throw e;
     const current = await getCase(caseId);

@@ -9,10 +9,11 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/lib/metric-names.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-// The bundle is ESM (middy and our own code are ESM); some dependencies (pino,
+// The bundle is ESM (middy and our own code are ESM); some dependencies (aws-xray-sdk-core,
 // nodemailer) still call require(), which ESM lacks unless we provide it.
 const requireBanner = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
@@ -56,7 +57,13 @@ export class ProkusFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       role,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        // Powertools reads these too; lib/logger.ts and lib/metrics.ts name the same values.
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...props.environment,
+      },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',

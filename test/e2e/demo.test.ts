@@ -21,7 +21,7 @@ const DemoJson = z.object({
 describe('prokus demo', () => {
   it('takes 30 families through every stage: graduated, ineligible and rejected, none failed, no NIK leaked', async () => {
     const { stdout } = await run('node', ['cli/prokus.js', 'demo', '--families', '30', '--json'], {
-      env: { ...process.env, LOG_LEVEL: 'info' },
+      env: { ...process.env, LOG_LEVEL: 'info', POWERTOOLS_METRICS_DISABLED: 'false' },
       timeout: 240_000,
       maxBuffer: 10 * 2 ** 20,
     });

@@ -7,7 +7,7 @@ export const shim = join(repo, 'cli', 'prokus.js');
 
 /** The test's environment, minus what would change the command's own output. */
 export function cliEnv(): NodeJS.ProcessEnv {
-  const { LOG_LEVEL: _level, ...rest } = process.env;
+  const { LOG_LEVEL: _level, POWERTOOLS_METRICS_DISABLED: _metrics, ...rest } = process.env;
   return { ...rest, NODE_OPTIONS: '' };
 }
 

@@ -22,4 +22,16 @@ describe('CDK context', () => {
   it('a stack name that cannot prefix a state machine name is refused', () => {
     expect(() => readContext(testApp({ stackName: 'prokus journey' }))).toThrow(/stackName/);
   });
+
+  it('an alarm topic is optional, and when given must be the ARN of a standard SNS topic', () => {
+    expect(readContext(testApp()).alarmTopicArn).toBeUndefined();
+    const arn = 'arn:aws:sns:ap-southeast-3:123456789012:prokus-operations';
+    expect(readContext(testApp({ alarmTopicArn: arn })).alarmTopicArn).toBe(arn);
+    expect(() => readContext(testApp({ alarmTopicArn: 'prokus-operations' }))).toThrow(/alarmTopicArn/);
+  });
+
+  it('log levels are the ones Powertools Logger knows', () => {
+    expect(readContext(testApp({ logLevel: 'critical' })).logLevel).toBe('critical');
+    expect(() => readContext(testApp({ logLevel: 'fatal' }))).toThrow(/logLevel/);
+  });
 });

@@ -33,7 +33,7 @@ describe('Lambda functions', () => {
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x' }, ids.length);
   });
 
-  it('every function gets the table, bucket, secret, mail addresses, pages URL and log level', () => {
+  it('every function gets the table, bucket, secret, mail addresses, pages URL, log level and the Powertools names', () => {
     const data = stack.node.findChild('Data');
     const tableId = logicalId(stack, data.node.findChild('Cases'));
     const secretId = logicalId(stack, data.node.findChild('ProgramSecret'));
@@ -49,6 +49,8 @@ describe('Lambda functions', () => {
         PAGES_URL: `{${apiId}.ApiEndpoint}`,
         LOG_LEVEL: 'info',
         NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'prokus',
+        POWERTOOLS_METRICS_NAMESPACE: 'Prokus',
       });
     }
   });

@@ -1,4 +1,5 @@
 /** The Secrets Manager client, created once per process: every Lambda loads the program secret at cold start. */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { tracer } from '../tracer.ts';
 
-export const secretsManager = new SecretsManagerClient({});
+export const secretsManager = tracer.captureAWSv3Client(new SecretsManagerClient({}));

@@ -1,4 +1,5 @@
 /** The SES v2 client, created once per process; its own module so only the Lambdas that send mail bundle it. */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { tracer } from '../tracer.ts';
 
-export const ses = new SESv2Client({});
+export const ses = tracer.captureAWSv3Client(new SESv2Client({}));

@@ -1,4 +1,5 @@
 /** The Step Functions client, created once per process; its own module so only the Lambdas that settle tasks bundle it. */
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { tracer } from '../tracer.ts';
 
-export const sfn = new SFNClient({});
+export const sfn = tracer.captureAWSv3Client(new SFNClient({}));

@@ -142,7 +142,7 @@ export async function submitDecision(token: string, values: FormValues, now = ne
     if (e instanceof LinkError) return linkErrorPage(e, await findRequest(ctx.request.requestId));
     throw e;
   }
-  logger.info({ requestId: decided.requestId, caseId: decided.caseId, kind: decided.kind }, 'decision recorded');
+  logger.info('decision recorded', { requestId: decided.requestId, caseId: decided.caseId, kind: decided.kind });
   const recorded = { ...ctx, request: decided };
   return {
     status: 200,
