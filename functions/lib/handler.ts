@@ -5,11 +5,26 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import { $ZodError } from 'zod/v4/core';
 import { logger } from './logger.ts';
 import { loadKeys } from './secrets.ts';
 
-export function taskHandler<S extends z.ZodType, R>(name: string, input: S, fn: (event: z.infer<S>) => Promise<R>) {
+/**
+ * The event, parsed. A bad event throws an Error named `ZodError`, as zod's classic
+ * `.parse()` did: that is the error type the state machine records (the same rule as
+ * `z.parse` in functions/domain/zod.ts, which lib/ does not import).
+ */
+function parseEvent<S extends z.ZodMiniType>(input: S, event: unknown): z.output<S> {
+  try {
+    return z.parse(input, event);
+  } catch (e) {
+    if (e instanceof $ZodError) e.name = 'ZodError';
+    throw e;
+  }
+}
+
+export function taskHandler<S extends z.ZodMiniType, R>(name: string, input: S, fn: (event: z.infer<S>) => Promise<R>) {
   return middy<unknown, R, Error, Context>()
     .before(async () => {
       await loadKeys();
@@ -18,5 +33,5 @@ export function taskHandler<S extends z.ZodType, R>(name: string, input: S, fn: 
       const error = request.error;
       logger.warn({ handler: name, error: error?.name, message: error?.message }, 'task failed');
     })
-    .handler(async (event) => fn(input.parse(event)));
+    .handler(async (event) => fn(parseEvent(input, event)));
 }

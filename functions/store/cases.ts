@@ -2,9 +2,11 @@
  * Case records and the operators' index over them. Every stage change is one
  * conditional UpdateItem, so a duplicate or stale run fails instead of overwriting.
  */
+
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Case, type Stage } from '#domain/case';
 import { CaseNotFoundError, StageConflictError } from '#domain/errors';
+import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
 import { isConditionFailed, tableName as table } from '#lib/table';
 import { BY_DISTRICT_STAGE } from '#lib/table-schema';
@@ -24,7 +26,7 @@ function indexKeys(c: Pick<Case, 'district' | 'programYear' | 'stage' | 'caseId'
 export async function getCase(caseId: string): Promise<Case> {
   const out = await dynamo.send(new GetCommand({ TableName: table(), Key: caseKey(caseId), ConsistentRead: true }));
   if (!out.Item) throw new CaseNotFoundError(caseId);
-  return Case.parse(out.Item);
+  return z.parse(Case, out.Item);
 }
 
 /** Creates the case unless it exists; returns false when it already did. */
@@ -100,7 +102,7 @@ export async function updateCase(caseId: string, update: CaseUpdate): Promise<Ca
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return Case.parse(out.Attributes);
+    return z.parse(Case, out.Attributes);
   } catch (e) {
     if (!isConditionFailed(e)) throw e;
     const current = await getCase(caseId);
@@ -124,7 +126,7 @@ export async function listCases(district: string, programYear: number, stage?: S
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of out.Items ?? []) cases.push(Case.parse(item));
+    for (const item of out.Items ?? []) cases.push(z.parse(Case, item));
     start = out.LastEvaluatedKey;
   } while (start);
   return cases;
