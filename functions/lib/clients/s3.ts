@@ -3,4 +3,4 @@ import { S3Client } from '@aws-sdk/client-s3';
 
 // Path-style addressing and checksums only when required work on AWS and on any
 // S3-compatible store (streaming uploads and presigned URLs fail otherwise on s3rver).
-export const s3 = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+export const s3 = /* @__PURE__ */ new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });

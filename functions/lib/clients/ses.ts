@@ -1,4 +1,4 @@
 /** The SES v2 client, created once per process; its own module so only the Lambdas that send mail bundle it. */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 
-export const ses = new SESv2Client({});
+export const ses = /* @__PURE__ */ new SESv2Client({});

@@ -1,4 +1,4 @@
 /** The Step Functions client, created once per process; its own module so only the Lambdas that settle tasks bundle it. */
 import { SFNClient } from '@aws-sdk/client-sfn';
 
-export const sfn = new SFNClient({});
+export const sfn = /* @__PURE__ */ new SFNClient({});
