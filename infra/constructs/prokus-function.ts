@@ -8,13 +8,9 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { NOT_IN_LAMBDA_BUNDLE } from './lambda-credential-links.ts';
+import { BUNDLE_ALIASES } from './bundle/aliases.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The SDK credential providers that cannot work in Lambda, bundled as stand-ins (lambda-credential-links.ts). */
-const credentialLinks = fileURLToPath(new URL('./lambda-credential-links.ts', import.meta.url));
-export const BUNDLE_ALIASES: Record<string, string> = Object.fromEntries(NOT_IN_LAMBDA_BUNDLE.map((p) => [p, credentialLinks]));
 
 // The bundle is ESM (middy and our own code are ESM); some dependencies (pino,
 // nodemailer) still call require(), which ESM lacks unless we provide it.
@@ -68,6 +64,7 @@ export class ProkusFunction extends NodejsFunction {
         externalModules: [],
         // Never Docker: esbuild is a local devDependency.
         forceDockerBundling: false,
+        // Stand-ins for code our functions never run in Lambda (bundle/aliases.ts).
         esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`) },
       },
     });

@@ -1,6 +1,5 @@
 /**
- * Bundled instead of four of the AWS SDK's credential providers (see `bundling.esbuildArgs`
- * in prokus-function.ts): the ones that read a shared config or credentials file, an SSO
+ * Bundled instead of four of the AWS SDK's credential providers (aliases.ts): the ones that read a shared config or credentials file, an SSO
  * token cache, a web identity token file or run a `credential_process`. None of those
  * exists in a Lambda function, where the runtime puts the role's credentials in the
  * environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and the default
@@ -27,11 +26,3 @@ export const fromIni = notBundled('a shared config or credentials file (AWS_PROF
 export const fromSSO = notBundled('AWS IAM Identity Center (SSO)');
 export const fromProcess = notBundled('a credential_process');
 export const fromTokenFile = notBundled('a web identity token file');
-
-/** The SDK packages bundled as this module. */
-export const NOT_IN_LAMBDA_BUNDLE = [
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-web-identity',
-] as const;
