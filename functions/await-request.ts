@@ -4,16 +4,16 @@
  * When the request was already decided (the person answered while the journey was
  * down, or before a restart), it completes the decision at once with the new token.
  */
-import { z } from 'zod';
+import * as z from '#domain/zod';
 import { taskHandler } from '#lib/handler';
 import { completeDecision } from '#requests/decisions';
 import { attachTaskToken, RequestKind, requestIdFor } from '#requests/requests';
 
 const Input = z.object({
-  caseId: z.string().min(1),
+  caseId: z.string().check(z.minLength(1)),
   kind: RequestKind,
-  milestoneId: z.string().optional(),
-  taskToken: z.string().min(1),
+  milestoneId: z.optional(z.string()),
+  taskToken: z.string().check(z.minLength(1)),
 });
 
 export const handler = taskHandler('await-request', Input, async ({ caseId, kind, milestoneId, taskToken }) => {

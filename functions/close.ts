@@ -1,7 +1,7 @@
 /** Close: the journey's end, with its outcome and a reason a person can read. */
-import { z } from 'zod';
 import { type Case, Outcome, Stage } from '#domain/case';
 import type { Bilingual } from '#domain/errors';
+import * as z from '#domain/zod';
 import { taskHandler } from '#lib/handler';
 import { getCase, updateCase } from '#store/cases';
 
@@ -41,7 +41,7 @@ function reasonFor(outcome: Outcome, c: Case): Bilingual {
 
 export const handler = taskHandler(
   'close',
-  z.object({ caseId: z.string().min(1), outcome: Outcome }),
+  z.object({ caseId: z.string().check(z.minLength(1)), outcome: Outcome }),
   async ({ caseId, outcome }) => {
     const c = await getCase(caseId);
     if (c.stage === 'closed') return { outcome: c.outcome ?? outcome };

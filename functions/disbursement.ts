@@ -3,14 +3,14 @@
  * quota and recorded on the case; mentoring starts counting from here. Safe to retry:
  * the quota remembers which cases it granted and the record is written once.
  */
-import { z } from 'zod';
 import { QuotaExhaustedError } from '#domain/errors';
 import { programFor } from '#domain/program';
+import * as z from '#domain/zod';
 import { taskHandler } from '#lib/handler';
 import { getCase, updateCase } from '#store/cases';
 import { takeQuota } from '#store/quota';
 
-export const handler = taskHandler('disbursement', z.object({ caseId: z.string().min(1) }), async ({ caseId }) => {
+export const handler = taskHandler('disbursement', z.object({ caseId: z.string().check(z.minLength(1)) }), async ({ caseId }) => {
   const c = await getCase(caseId);
   const config = programFor(c.programYear);
   const district = config.districts[c.district];

@@ -1,12 +1,12 @@
 /** LoadCase: registers this run on the case and returns where the case stands. */
-import { z } from 'zod';
 import { summarize } from '#domain/case';
+import * as z from '#domain/zod';
 import { taskHandler } from '#lib/handler';
 import { getCase, updateCase } from '#store/cases';
 
 export const handler = taskHandler(
   'load-case',
-  z.object({ caseId: z.string().min(1), executionName: z.string().min(1) }),
+  z.object({ caseId: z.string().check(z.minLength(1)), executionName: z.string().check(z.minLength(1)) }),
   async ({ caseId }) => {
     const c = await getCase(caseId);
     if (c.stage === 'closed') return summarize(c);

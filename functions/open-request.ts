@@ -6,10 +6,10 @@
  * or the deadline, whichever is first — so no single wait is ever longer than the
  * reminder interval, on AWS or on the embedded engine.
  */
-import { z } from 'zod';
 import type { Case } from '#domain/case';
 import { DeadlinePassedError } from '#domain/errors';
 import { type ProgramConfig, programFor } from '#domain/program';
+import * as z from '#domain/zod';
 import { requiredEnv } from '#lib/env';
 import { taskHandler } from '#lib/handler';
 import { logger } from '#lib/logger';
@@ -27,7 +27,7 @@ import {
 } from '#requests/requests';
 import { getCase, updateCase } from '#store/cases';
 
-const Input = z.object({ caseId: z.string().min(1), kind: RequestKind, milestoneId: z.string().optional() });
+const Input = z.object({ caseId: z.string().check(z.minLength(1)), kind: RequestKind, milestoneId: z.optional(z.string()) });
 
 function recipientAndDeadline(kind: RequestKind, c: Case, config: ProgramConfig, milestoneId: string | undefined, now: Date) {
   const from = (iso: string | undefined, seconds: number) =>

@@ -11,8 +11,8 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
 import { LinkError } from '#domain/errors';
+import * as z from '#domain/zod';
 import { observed } from '#lib/handler';
 import { logger } from '#lib/logger';
 import { loadKeys } from '#lib/secrets';
@@ -23,7 +23,7 @@ type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
 
 /** `<requestId>.<signature>`, both base64url; anything else is refused before any lookup. */
-const PathParameters = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,64}$/) });
+const PathParameters = z.object({ token: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{1,64}$/)) });
 
 /** What the urlencoded parser produces: repeated fields (checkboxes) arrive as lists. */
 const FormBody = z.record(z.string(), z.union([z.string(), z.array(z.string())]));

@@ -11,12 +11,12 @@
  */
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand } from '@aws-sdk/client-s3';
-import { z } from 'zod';
 import { type Case, caseIdFor, journeyName, Personal } from '#domain/case';
 import type { Claim } from '#domain/claim';
 import { ProposalFileError } from '#domain/errors';
 import { maskId } from '#domain/nik';
 import { programFor, programYears } from '#domain/program';
+import * as z from '#domain/zod';
 import { isProposalKey, journeysKey, reportKeys } from '#intake/bucket-layout';
 import {
   alreadyProposed,
@@ -42,7 +42,7 @@ import { hashId, opaqueId, seal } from '#lib/secrets';
 import { createCase } from '#store/cases';
 import { claimIdentity, releaseClaim } from '#store/claims';
 
-const Event = z.object({ bucket: z.string().min(1), key: z.string().min(1) });
+const Event = z.object({ bucket: z.string().check(z.minLength(1)), key: z.string().check(z.minLength(1)) });
 
 export interface IntakeResult {
   uploadId: string;
@@ -191,7 +191,7 @@ async function register(
     return rejected(alreadyProposed('no_kk', earlierProposal(kk.existing)));
   }
 
-  const personal: Personal = Personal.parse({
+  const personal: Personal = z.parse(Personal, {
     nik: family.nik,
     kk: family.kk,
     nama: family.nama,

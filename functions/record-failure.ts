@@ -3,13 +3,17 @@
  * noted on the case for operators; the stage stays, so restarting the journey continues
  * where it stopped.
  */
-import { z } from 'zod';
 import { Stage } from '#domain/case';
+import * as z from '#domain/zod';
 import { taskHandler } from '#lib/handler';
 import { logger } from '#lib/logger';
 import { updateCase } from '#store/cases';
 
-const Input = z.object({ caseId: z.string().min(1), error: z.string().default('Unknown'), cause: z.string().default('') });
+const Input = z.object({
+  caseId: z.string().check(z.minLength(1)),
+  error: z._default(z.string(), 'Unknown'),
+  cause: z._default(z.string(), ''),
+});
 
 export const handler = taskHandler('record-failure', Input, async ({ caseId, error, cause }) => {
   logger.error('journey failed', { error });

@@ -3,8 +3,8 @@
  * family stands; the journey execution only orchestrates. Personal fields live sealed
  * (encrypted) in `personal`; everything else here is safe to show an operator.
  */
-import { z } from 'zod';
 import { Grade, Practice } from './program.ts';
+import * as z from './zod.ts';
 
 export const Stage = z.enum(['verification', 'grant-approval', 'disbursement', 'mentoring', 'financing-referral', 'closed']);
 export type Stage = z.infer<typeof Stage>;
@@ -34,94 +34,92 @@ export const Personal = z.object({
   desa: z.string(),
   noHp: z.string(),
   /** The TKSK / facilitator the proposal names, when it names one. */
-  pendamping: z.string().optional(),
+  pendamping: z.optional(z.string()),
 });
 export type Personal = z.infer<typeof Personal>;
 
 export const Business = z.object({
   type: z.string(),
   description: z.string(),
-  months: z.number().int().nonnegative(),
-  monthlyRevenue: z.number().int().nonnegative(),
+  months: z.int().check(z.nonnegative()),
+  monthlyRevenue: z.int().check(z.nonnegative()),
 });
 export type Business = z.infer<typeof Business>;
 
 export const MilestoneReport = z.object({
   businessRunning: z.boolean(),
-  monthlyRevenue: z.number().int().nonnegative(),
+  monthlyRevenue: z.int().check(z.nonnegative()),
   practices: z.array(Practice),
-  notes: z.string().max(2000),
+  notes: z.string().check(z.maxLength(2000)),
 });
 export type MilestoneReport = z.infer<typeof MilestoneReport>;
 
 export const MilestoneRecord = z.object({
   status: z.enum(['reported', 'missed']),
   at: z.string(),
-  report: MilestoneReport.optional(),
+  report: z.optional(MilestoneReport),
 });
 
 export const FinancingOutcome = z.object({
   status: z.enum(['financed', 'declined', 'no-response']),
-  amountRupiah: z.number().int().nonnegative().optional(),
-  reason: z.string().optional(),
+  amountRupiah: z.optional(z.int().check(z.nonnegative())),
+  reason: z.optional(z.string()),
   at: z.string(),
 });
 
 export const Case = z.object({
   caseId: z.string(),
   district: z.string(),
-  programYear: z.number().int(),
+  programYear: z.int(),
   stage: Stage,
-  outcome: Outcome.optional(),
-  outcomeReason: Bilingual.optional(),
+  outcome: z.optional(Outcome),
+  outcomeReason: z.optional(Bilingual),
   nikHash: z.string(),
   kkHash: z.string(),
   nikMasked: z.string(),
   personal: z.string(),
   business: Business,
-  proposal: z.object({ uploadId: z.string(), key: z.string(), row: z.number().int(), proposedAt: z.string() }),
+  proposal: z.object({ uploadId: z.string(), key: z.string(), row: z.int(), proposedAt: z.string() }),
   /** Findings intake passed on (e.g. a birth date that disagrees with the NIK). */
-  intakeWarnings: z.array(z.string()).default([]),
-  journeyRuns: z.number().int().nonnegative().default(0),
-  verification: z
-    .object({
+  intakeWarnings: z._default(z.array(z.string()), []),
+  journeyRuns: z._default(z.int().check(z.nonnegative()), 0),
+  verification: z.optional(
+    z.object({
       eligible: z.boolean(),
       reasons: z.array(z.string()),
       explanation: z.array(Bilingual),
       ruleVersion: z.string(),
       at: z.string(),
-    })
-    .optional(),
-  grantApproval: z
-    .object({
+    }),
+  ),
+  grantApproval: z.optional(
+    z.object({
       decision: z.enum(['approved', 'rejected']),
-      reasonCode: z.string().optional(),
-      reason: z.string().optional(),
+      reasonCode: z.optional(z.string()),
+      reason: z.optional(z.string()),
       decidedBy: z.string(),
       at: z.string(),
-    })
-    .optional(),
-  disbursement: z
-    .object({ amountRupiah: z.number().int(), reference: z.string(), ruleVersion: z.string(), at: z.string() })
-    .optional(),
-  mentoringStartedAt: z.string().optional(),
-  milestones: z.record(z.string(), MilestoneRecord).default({}),
-  grade: z.object({ grade: Grade, reason: Bilingual, ruleVersion: z.string(), at: z.string() }).optional(),
-  referral: z
-    .object({
+    }),
+  ),
+  disbursement: z.optional(z.object({ amountRupiah: z.int(), reference: z.string(), ruleVersion: z.string(), at: z.string() })),
+  mentoringStartedAt: z.optional(z.string()),
+  milestones: z._default(z.record(z.string(), MilestoneRecord), {}),
+  grade: z.optional(z.object({ grade: Grade, reason: Bilingual, ruleVersion: z.string(), at: z.string() })),
+  referral: z.optional(
+    z.object({
       scheme: z.string(),
       schemeName: z.string(),
-      ceilingRupiah: z.number().int(),
+      ceilingRupiah: z.int(),
       reason: Bilingual,
       ruleVersion: z.string(),
       at: z.string(),
-      outcome: FinancingOutcome.optional(),
-    })
-    .optional(),
-  failure: z.object({ error: z.string(), cause: z.string(), at: z.string() }).optional(),
+      outcome: z.optional(FinancingOutcome),
+    }),
+  ),
+  failure: z.optional(z.object({ error: z.string(), cause: z.string(), at: z.string() })),
   createdAt: z.string(),
   updatedAt: z.string(),
-  closedAt: z.string().optional(),
+  closedAt: z.optional(z.string()),
 });
 export type Case = z.infer<typeof Case>;
 
@@ -129,7 +127,7 @@ export type Case = z.infer<typeof Case>;
 export const CaseSummary = z.object({
   caseId: z.string(),
   district: z.string(),
-  programYear: z.number().int(),
+  programYear: z.int(),
   stage: Stage,
 });
 export type CaseSummary = z.infer<typeof CaseSummary>;

@@ -2,7 +2,7 @@
  * An identity claim: which case first proposed a family (by NIK or by family card),
  * from which upload, district and program year.
  */
-import { z } from 'zod';
+import * as z from './zod.ts';
 
 export const Claim = z.object({
   caseId: z.string(),

@@ -5,20 +5,20 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import program2020 from '../../programs/2020.json' with { type: 'json' };
 import program2024 from '../../programs/2024.json' with { type: 'json' };
 import { ProgramConfigError } from './errors.ts';
+import * as z from './zod.ts';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 
 /** "14d", "12h", "30m", "45s" → seconds. Durations read better than second counts in config. */
-export const Duration = z
-  .string()
-  .regex(/^\d+[smhd]$/, 'duration like "14d", "12h", "30m" or "45s"')
-  .transform((s) => Number(s.slice(0, -1)) * UNIT_SECONDS[s.slice(-1) as keyof typeof UNIT_SECONDS]);
+export const Duration = z.pipe(
+  z.string().check(z.regex(/^\d+[smhd]$/, 'duration like "14d", "12h", "30m" or "45s"')),
+  z.transform((s: string) => Number(s.slice(0, -1)) * UNIT_SECONDS[s.slice(-1) as keyof typeof UNIT_SECONDS]),
+);
 
-const BilingualText = z.object({ id: z.string().min(1), en: z.string().min(1) });
+const BilingualText = z.object({ id: z.string().check(z.minLength(1)), en: z.string().check(z.minLength(1)) });
 
 export const Grade = z.enum(['pemula', 'berkembang', 'maju']);
 export type Grade = z.infer<typeof Grade>;
@@ -37,25 +37,25 @@ const FinancingScheme = z.object({
   name: z.string(),
   lenderEmail: z.email(),
   /** Grades the scheme accepts. */
-  grades: z.array(Grade).min(1),
+  grades: z.array(Grade).check(z.minLength(1)),
   /** Minimum monthly revenue (rupiah) in the latest mentoring report. */
-  minMonthlyRevenue: z.number().int().nonnegative().default(0),
+  minMonthlyRevenue: z._default(z.int().check(z.nonnegative()), 0),
   /** Only for women-led businesses (PNM Mekaar lends to women's groups). */
-  womenOnly: z.boolean().default(false),
-  ceilingRupiah: z.number().int().positive(),
+  womenOnly: z._default(z.boolean(), false),
+  ceilingRupiah: z.int().check(z.positive()),
 });
 
 export const ProgramConfig = z
   .object({
-    version: z.string().min(1),
-    programYear: z.number().int().min(2020).max(2100),
+    version: z.string().check(z.minLength(1)),
+    programYear: z.int().check(z.gte(2020), z.lte(2100)),
     eligibility: z.object({
       /** Age on the day of verification must be below this. */
-      ageLimit: z.number().int().positive(),
-      allowedDeciles: z.array(z.number().int().min(1).max(10)).min(1),
-      minBusinessMonths: z.number().int().nonnegative(),
+      ageLimit: z.int().check(z.positive()),
+      allowedDeciles: z.array(z.int().check(z.gte(1), z.lte(10))).check(z.minLength(1)),
+      minBusinessMonths: z.int().check(z.nonnegative()),
     }),
-    grant: z.object({ amountRupiah: z.number().int().positive() }),
+    grant: z.object({ amountRupiah: z.int().check(z.positive()) }),
     deadlines: z.object({
       grantApproval: Duration,
       financingOutcome: Duration,
@@ -63,21 +63,25 @@ export const ProgramConfig = z
       reminderEvery: Duration,
     }),
     /** Mentoring milestones, reported in this order. `due` is the report deadline, counted from disbursement. */
-    milestones: z.array(z.object({ id: z.string().regex(/^[a-z0-9-]+$/), theme: BilingualText, due: Duration })).min(1),
+    milestones: z
+      .array(z.object({ id: z.string().check(z.regex(/^[a-z0-9-]+$/)), theme: BilingualText, due: Duration }))
+      .check(z.minLength(1)),
     grading: z.object({
-      maju: z.object({ minPractices: z.number().int(), minRevenueGrowthPercent: z.number() }),
-      berkembang: z.object({ minPractices: z.number().int() }),
+      maju: z.object({ minPractices: z.int(), minRevenueGrowthPercent: z.number() }),
+      berkembang: z.object({ minPractices: z.int() }),
     }),
     /** First scheme whose rule matches wins; order from most to least demanding. */
-    financingSchemes: z.array(FinancingScheme).min(1),
+    financingSchemes: z.array(FinancingScheme).check(z.minLength(1)),
     districts: z.record(
-      z.string().regex(/^\d{4}$/),
-      z.object({ name: z.string(), quota: z.number().int().positive(), mentorEmail: z.email() }),
+      z.string().check(z.regex(/^\d{4}$/)),
+      z.object({ name: z.string(), quota: z.int().check(z.positive()), mentorEmail: z.email() }),
     ),
   })
-  .refine((c) => c.financingSchemes.some((s) => s.grades.length === 3 && s.minMonthlyRevenue === 0 && !s.womenOnly), {
-    message: 'one financing scheme must accept every family (the fallback)',
-  });
+  .check(
+    z.refine((c) => c.financingSchemes.some((s) => s.grades.length === 3 && s.minMonthlyRevenue === 0 && !s.womenOnly), {
+      message: 'one financing scheme must accept every family (the fallback)',
+    }),
+  );
 export type ProgramConfig = z.infer<typeof ProgramConfig>;
 
 function parseConfig(raw: unknown, source: string): ProgramConfig {

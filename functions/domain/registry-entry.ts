@@ -1,13 +1,13 @@
 /** What the PKH graduation registry says about one family, keyed by the NIK's keyed hash. */
-import { z } from 'zod';
+import * as z from './zod.ts';
 
 export const RegistryEntry = z.object({
   nikHash: z.string(),
   /** Date the family graduated from PKH, or absent when it has not. */
-  graduatedOn: z.string().optional(),
-  decile: z.number().int().min(1).max(10),
+  graduatedOn: z.optional(z.string()),
+  decile: z.int().check(z.gte(1), z.lte(10)),
   /** Program year of an earlier Prokus grant, if any. */
-  previousGrantYear: z.number().int().optional(),
+  previousGrantYear: z.optional(z.int()),
   importedAt: z.string(),
 });
 export type RegistryEntry = z.infer<typeof RegistryEntry>;

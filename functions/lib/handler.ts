@@ -13,7 +13,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import { $ZodError } from 'zod/v4/core';
 import { logger } from './logger.ts';
 import { allMetrics, countExpectedTaskError } from './metrics.ts';
 import { loadKeys } from './secrets.ts';
@@ -44,7 +45,21 @@ export function observed<E, R>() {
   ] as unknown as middy.MiddlewareObj<E, R, Error, Context>[];
 }
 
-export function taskHandler<S extends z.ZodType, R>(name: string, input: S, fn: (event: z.infer<S>) => Promise<R>) {
+/**
+ * The event, parsed. A bad event throws an Error named `ZodError`, as zod's classic
+ * `.parse()` did: that is the error type the state machine records (the same rule as
+ * `z.parse` in functions/domain/zod.ts, which lib/ does not import).
+ */
+function parseEvent<S extends z.ZodMiniType>(input: S, event: unknown): z.output<S> {
+  try {
+    return z.parse(input, event);
+  } catch (e) {
+    if (e instanceof $ZodError) e.name = 'ZodError';
+    throw e;
+  }
+}
+
+export function taskHandler<S extends z.ZodMiniType, R>(name: string, input: S, fn: (event: z.infer<S>) => Promise<R>) {
   return middy<unknown, R, Error, Context>()
     .use(observed<unknown, R>())
     .before(async () => {
@@ -62,7 +77,7 @@ export function taskHandler<S extends z.ZodType, R>(name: string, input: S, fn: 
       }
     })
     .handler(async (event) => {
-      const parsed = input.parse(event);
+      const parsed = parseEvent(input, event);
       const caseId = caseIdOf(parsed);
       if (caseId) logger.appendKeys({ caseId });
       return fn(parsed);

@@ -5,9 +5,9 @@
  * Step 2 is idempotent; AwaitRequest runs it again when it finds a decided request,
  * which is how a decision survives a crash or a restart between the steps.
  */
-import { z } from 'zod';
 import { type Case, MilestoneReport } from '#domain/case';
 import { type Bilingual, FormInvalidError, LinkError, StageConflictError } from '#domain/errors';
+import * as z from '#domain/zod';
 import { getCase, updateCase } from '#store/cases';
 import {
   type Decision,
@@ -51,7 +51,7 @@ export function parseDecision(kind: Request['kind'], input: unknown): Decision {
   const schema = { 'grant-approval': GrantDecision, 'milestone-report': MilestoneReport, 'financing-outcome': LenderDecision }[
     kind
   ];
-  const parsed = (schema as z.ZodType<Decision>).safeParse(input);
+  const parsed = z.safeParse(schema as z.ZodMiniType<Decision>, input);
   if (parsed.success) return parsed.data;
   const fields: Record<string, Bilingual> = {};
   for (const issue of parsed.error.issues) {
@@ -91,7 +91,7 @@ export async function completeDecision(request: Request): Promise<void> {
   const at = request.decidedAt ?? new Date().toISOString();
   switch (request.kind) {
     case 'grant-approval': {
-      const d = GrantDecision.parse(request.decision);
+      const d = z.parse(GrantDecision, request.decision);
       const grantApproval = { ...d, decidedBy: request.recipient, at };
       await tolerateMovedOn(() =>
         updateCase(request.caseId, {
@@ -103,9 +103,9 @@ export async function completeDecision(request: Request): Promise<void> {
       break;
     }
     case 'milestone-report': {
-      const report = MilestoneReport.parse(request.decision);
+      const report = z.parse(MilestoneReport, request.decision);
       const c = await getCase(request.caseId);
-      const milestoneId = z.string().parse(request.milestoneId);
+      const milestoneId = z.parse(z.string(), request.milestoneId);
       if (c.milestones[milestoneId]?.status !== 'reported') {
         await tolerateMovedOn(() =>
           updateCase(request.caseId, {
@@ -117,7 +117,7 @@ export async function completeDecision(request: Request): Promise<void> {
       break;
     }
     case 'financing-outcome': {
-      const d = LenderDecision.parse(request.decision);
+      const d = z.parse(LenderDecision, request.decision);
       const c = await getCase(request.caseId);
       if (c.referral && !c.referral.outcome) {
         await tolerateMovedOn(() =>

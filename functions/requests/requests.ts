@@ -10,9 +10,9 @@
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { FinancingOutcome, MilestoneReport } from '#domain/case';
 import { GRANT_REJECTED, LinkError } from '#domain/errors';
+import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
 import { sfn } from '#lib/clients/sfn';
 import { requiredEnv } from '#lib/env';
@@ -25,11 +25,15 @@ export type RequestKind = z.infer<typeof RequestKind>;
 
 export const GrantDecision = z.discriminatedUnion('decision', [
   z.object({ decision: z.literal('approved') }),
-  z.object({ decision: z.literal('rejected'), reasonCode: z.string().min(1), reason: z.string().min(1).max(1000) }),
+  z.object({
+    decision: z.literal('rejected'),
+    reasonCode: z.string().check(z.minLength(1)),
+    reason: z.string().check(z.minLength(1), z.maxLength(1000)),
+  }),
 ]);
 export type GrantDecision = z.infer<typeof GrantDecision>;
 
-export const LenderDecision = FinancingOutcome.pick({ status: true, amountRupiah: true, reason: true }).extend({
+export const LenderDecision = z.extend(z.pick(FinancingOutcome, { status: true, amountRupiah: true, reason: true }), {
   status: z.enum(['financed', 'declined']),
 });
 export type LenderDecision = z.infer<typeof LenderDecision>;
@@ -41,16 +45,16 @@ export const Request = z.object({
   requestId: z.string(),
   kind: RequestKind,
   caseId: z.string(),
-  milestoneId: z.string().optional(),
+  milestoneId: z.optional(z.string()),
   recipient: z.string(),
   status: z.enum(['open', 'decided', 'expired']),
   openedAt: z.string(),
   deadline: z.string(),
-  remindedAt: z.string().optional(),
-  reminders: z.number().int().default(0),
-  taskToken: z.string().optional(),
-  decision: z.unknown().optional(),
-  decidedAt: z.string().optional(),
+  remindedAt: z.optional(z.string()),
+  reminders: z._default(z.int(), 0),
+  taskToken: z.optional(z.string()),
+  decision: z.optional(z.unknown()),
+  decidedAt: z.optional(z.string()),
 });
 export type Request = z.infer<typeof Request>;
 
@@ -75,7 +79,7 @@ export function requestIdFromLink(token: string): string {
 
 export async function findRequest(requestId: string): Promise<Request | undefined> {
   const out = await dynamo.send(new GetCommand({ TableName: table(), Key: key(requestId), ConsistentRead: true }));
-  return out.Item ? Request.parse(out.Item) : undefined;
+  return out.Item ? z.parse(Request, out.Item) : undefined;
 }
 
 /** Creates the request unless it exists; returns the stored one either way. */
@@ -138,7 +142,7 @@ export async function attachTaskToken(requestId: string, taskToken: string): Pro
       ReturnValues: 'ALL_NEW',
     }),
   );
-  return Request.parse(out.Attributes);
+  return z.parse(Request, out.Attributes);
 }
 
 /**
@@ -158,7 +162,7 @@ export async function recordDecision(requestId: string, decision: Decision, at: 
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return Request.parse(out.Attributes);
+    return z.parse(Request, out.Attributes);
   } catch (e) {
     if (isConditionFailed(e)) return undefined;
     throw e;
@@ -174,7 +178,7 @@ export async function settleTask(request: Request): Promise<void> {
   if (request.status !== 'decided' || !request.taskToken) return;
   const output = JSON.stringify({ kind: request.kind, requestId: request.requestId });
   try {
-    const grant = request.kind === 'grant-approval' ? GrantDecision.parse(request.decision) : undefined;
+    const grant = request.kind === 'grant-approval' ? z.parse(GrantDecision, request.decision) : undefined;
     if (grant?.decision === 'rejected') {
       await sfn.send(
         new SendTaskFailureCommand({

@@ -4,9 +4,11 @@
  * This is the one place stages change, so it is where the funnel is counted
  * (lib/metrics.ts): a stage entered when the write lands, an outcome when a case closes.
  */
+
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Case, type Stage } from '#domain/case';
 import { CaseNotFoundError, StageConflictError } from '#domain/errors';
+import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
 import { countCaseClosed, countCaseEnteredStage } from '#lib/metrics';
 import { isConditionFailed, tableName as table } from '#lib/table';
@@ -27,7 +29,7 @@ function indexKeys(c: Pick<Case, 'district' | 'programYear' | 'stage' | 'caseId'
 export async function getCase(caseId: string): Promise<Case> {
   const out = await dynamo.send(new GetCommand({ TableName: table(), Key: caseKey(caseId), ConsistentRead: true }));
   if (!out.Item) throw new CaseNotFoundError(caseId);
-  return Case.parse(out.Item);
+  return z.parse(Case, out.Item);
 }
 
 /** Creates the case unless it exists; returns false when it already did. */
@@ -104,7 +106,7 @@ export async function updateCase(caseId: string, update: CaseUpdate): Promise<Ca
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const updated = Case.parse(out.Attributes);
+    const updated = z.parse(Case, out.Attributes);
     if (update.stage) countCaseEnteredStage(updated, update.stage);
     if (update.stage === 'closed' && updated.outcome) countCaseClosed(updated, updated.outcome);
     return updated;
@@ -131,7 +133,7 @@ export async function listCases(district: string, programYear: number, stage?: S
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of out.Items ?? []) cases.push(Case.parse(item));
+    for (const item of out.Items ?? []) cases.push(z.parse(Case, item));
     start = out.LastEvaluatedKey;
   } while (start);
   return cases;

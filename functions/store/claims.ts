@@ -1,6 +1,8 @@
 /** Identity claims: one family, one grant, across districts and years. */
+
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Claim } from '#domain/claim';
+import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
 import { isConditionFailed, tableName as table } from '#lib/table';
 
@@ -24,7 +26,7 @@ export async function claimIdentity(
     const out = await dynamo.send(
       new GetCommand({ TableName: table(), Key: { pk: `${kind}#${hash}`, sk: 'CLAIM' }, ConsistentRead: true }),
     );
-    return { won: false, existing: Claim.parse(out.Item) };
+    return { won: false, existing: z.parse(Claim, out.Item) };
   }
 }
 

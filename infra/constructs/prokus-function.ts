@@ -10,6 +10,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/lib/metric-names.ts';
+import { BUNDLE_ALIASES } from './bundle/aliases.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -78,6 +79,8 @@ export class ProkusFunction extends NodejsFunction {
         externalModules: [],
         // Never Docker: esbuild is a local devDependency.
         forceDockerBundling: false,
+        // Stand-ins for code our functions never run in Lambda (bundle/aliases.ts).
+        esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`) },
       },
     });
     logGroup.grantWrite(role);

@@ -20,7 +20,10 @@
  * its temporary files.
  */
 import { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+// The stream reader alone, not exceljs's index: that one also loads the workbook model and
+// writers, archiver, jszip and fast-csv, half a megabyte of the Lambda bundle never used here.
+import WorkbookReader from 'exceljs/lib/stream/xlsx/workbook-reader.js';
 import parseSax from 'exceljs/lib/utils/parse-sax.js';
 import { isDateFormat, serialToIsoDate } from './dates.ts';
 import { SheetError, sheetProblems } from './problems.ts';
@@ -50,7 +53,7 @@ interface ReaderInternals {
   [Symbol.asyncIterator](): AsyncGenerator<WorksheetSource>;
 }
 
-const Base = ExcelJS.stream.xlsx.WorkbookReader as unknown as new (
+const Base = WorkbookReader as unknown as new (
   input: Readable,
   options: Partial<ExcelJS.stream.xlsx.WorkbookStreamReaderOptions>,
 ) => ReaderInternals;

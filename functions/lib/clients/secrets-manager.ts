@@ -2,4 +2,4 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { tracer } from '../tracer.ts';
 
-export const secretsManager = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+export const secretsManager = /* @__PURE__ */ tracer.captureAWSv3Client(/* @__PURE__ */ new SecretsManagerClient({}));

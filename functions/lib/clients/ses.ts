@@ -2,4 +2,4 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { tracer } from '../tracer.ts';
 
-export const ses = tracer.captureAWSv3Client(new SESv2Client({}));
+export const ses = /* @__PURE__ */ tracer.captureAWSv3Client(/* @__PURE__ */ new SESv2Client({}));

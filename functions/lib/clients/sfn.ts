@@ -2,4 +2,4 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { tracer } from '../tracer.ts';
 
-export const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+export const sfn = /* @__PURE__ */ tracer.captureAWSv3Client(/* @__PURE__ */ new SFNClient({}));

@@ -4,8 +4,10 @@
  * The personal record is used for the name only; it never leaves this process except as
  * the name (and, for approvers, nothing more) rendered into the page.
  */
+
 import { type Case, Personal } from '#domain/case';
 import { type ProgramConfig, programFor } from '#domain/program';
+import * as z from '#domain/zod';
 import { unseal } from '#lib/secrets';
 import type { Request } from '#requests/requests';
 import { getCase } from '#store/cases';
@@ -19,7 +21,7 @@ export interface PageContext {
 
 export async function loadContext(request: Request): Promise<PageContext> {
   const c = await getCase(request.caseId);
-  return { request, case: c, program: programFor(c.programYear), personal: Personal.parse(unseal(c.personal)) };
+  return { request, case: c, program: programFor(c.programYear), personal: z.parse(Personal, unseal(c.personal)) };
 }
 
 export function districtName(ctx: PageContext): string {

@@ -2,7 +2,9 @@
  * The lender's page: the referral (scheme, ceiling, why this scheme), the family's
  * grade and its reason, and a form to record whether the family was financed.
  */
+
 import type { Bilingual } from '#domain/errors';
+import * as z from '#domain/zod';
 import { LenderDecision } from '#requests/requests';
 import { districtName, type FormValues, one, type PageContext } from './context.ts';
 import { choices, type FormState, fact, type KindPage, type Option, submit, textArea, textInput } from './fields.ts';
@@ -123,7 +125,7 @@ ${submit({ id: 'Kirim hasil', en: 'Send outcome' })}
   },
 
   recorded(_ctx, decision) {
-    const d = LenderDecision.parse(decision);
+    const d = z.parse(LenderDecision, decision);
     if (d.status === 'financed') {
       return html`<div class="notice">${bi({ id: 'Keluarga ini dibiayai.', en: 'The family is financed.' }, 'strong')}
 <dl>${fact({ id: 'Jumlah', en: 'Amount' }, formatRupiah(d.amountRupiah ?? 0))}</dl></div>`;

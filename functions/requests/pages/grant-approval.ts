@@ -3,7 +3,9 @@
  * verification (name, masked NIK, business, the verification's explanation), and a form
  * to approve or reject with a reason code and a reason.
  */
+
 import type { Bilingual } from '#domain/errors';
+import * as z from '#domain/zod';
 import { GrantDecision } from '#requests/requests';
 import { districtName, type FormValues, one, type PageContext } from './context.ts';
 import { choices, type FormState, fact, type KindPage, type Option, select, submit, textArea } from './fields.ts';
@@ -107,7 +109,7 @@ ${submit({ id: 'Kirim keputusan', en: 'Send decision' })}
   },
 
   recorded(ctx, decision) {
-    const d = GrantDecision.parse(decision);
+    const d = z.parse(GrantDecision, decision);
     if (d.decision === 'approved') {
       const amount = formatRupiah(ctx.program.grant.amountRupiah);
       return html`<div class="notice">${bi({ id: 'Bantuan disetujui.', en: 'The grant is approved.' }, 'strong')}

@@ -3,9 +3,11 @@
  * running, its monthly revenue, which practices the family has adopted, and notes.
  * Grading later reads these reports, so the practices are the program's own list.
  */
+
 import { MilestoneReport } from '#domain/case';
 import type { Bilingual } from '#domain/errors';
 import type { Practice } from '#domain/program';
+import * as z from '#domain/zod';
 import { districtName, type FormValues, many, one, type PageContext } from './context.ts';
 import { choices, type FormState, fact, type KindPage, type Option, submit, textArea, textInput } from './fields.ts';
 import { formatDateTime, formatRupiah, parseRupiah } from './format.ts';
@@ -108,7 +110,7 @@ ${submit({ id: 'Kirim laporan', en: 'Send report' })}
   },
 
   recorded(ctx, decision) {
-    const r = MilestoneReport.parse(decision);
+    const r = z.parse(MilestoneReport, decision);
     const m = milestone(ctx);
     return html`<div class="notice">${bi({ id: `Laporan tahap ${m.number} dari ${m.of} tercatat.`, en: `The report for milestone ${m.number} of ${m.of} is recorded.` }, 'strong')}
 <dl>

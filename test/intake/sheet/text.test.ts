@@ -60,6 +60,14 @@ describe('openSheet: Excel "Unicode text" (UTF-16, tab separated)', () => {
     expect(rows[0]?.cells).toEqual(["'3210014508950012", 'Sutéjo', 'Cicurug 😀']);
   });
 
+  it('keeps characters whole in UTF-16 BE too, an emoji cut between its two halves included', async () => {
+    const bytes = iconv.encode(text.replace('Cicurug', 'Cicurug 😀'), 'utf16be', { addBOM: true });
+    for (const size of [3, 2, 5]) {
+      const { rows } = await read(inPieces(bytes, size));
+      expect(rows[0]?.cells).toEqual(["'3210014508950012", 'Sutéjo', 'Cicurug 😀']);
+    }
+  });
+
   it('recognises UTF-16 without a byte order mark from its zero bytes', async () => {
     const { header, rows } = await read(Buffer.from(text, 'utf16le'));
     expect(header).toEqual(['nik', 'nama', 'desa']);
@@ -75,6 +83,14 @@ describe('openSheet: Windows-1252 (Excel\'s plain "CSV")', () => {
       ['Sutéjo', 'Dewi Ayu’s Warung'],
       ['Nurâini', 'Kopi'],
     ]);
+  });
+
+  it('reads every Windows-1252 byte as Windows-1252 says (the five unassigned ones as U+FFFD)', async () => {
+    const all = Buffer.from(Array.from({ length: 0x100 - 0x80 }, (_, i) => 0x80 + i));
+    const { rows } = await read(Buffer.concat([Buffer.from('nama;desa\r\nx'), all, Buffer.from(';Cicurug\r\n')]));
+    expect(rows[0]?.cells).toEqual([`x${iconv.decode(all, 'win1252')}`, 'Cicurug']);
+    expect(rows[0]?.cells[0]).toContain('€');
+    expect([...(rows[0]?.cells[0] ?? '')].filter((c) => c === '\uFFFD')).toHaveLength(5);
   });
 
   it('decides when the first accented letter comes, even far into a large file', async () => {
