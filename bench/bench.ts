@@ -2,6 +2,7 @@
  * `npm run bench`: the figures that matter for a national upload day on one machine,
  * with the machine they ran on.
  *
+ *   bundles   every Lambda bundle `cdk synth` makes: bytes and fresh-process import time against budget
  *   validate  `prokus validate --json` on a 100,000-row CSV and XLSX (rows/s, peak RSS)
  *   intake    embedded intake of 10,000 rows up to the grant approval emails
  *   demo      the whole journey of 1,000 families end to end
@@ -9,7 +10,7 @@
  * Each part runs in a process of its own (bench/<part>.ts): one runtime per
  * process, and a peak RSS that belongs to that part alone.
  *
- * Usage: npm run bench [-- --only validate,intake] [--rows N] [--intake-rows N] [--families N]
+ * Usage: npm run bench [-- --only bundles,validate,intake] [--rows N] [--intake-rows N] [--families N]
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { type BenchResult, BenchResults, intArg, machine } from './common.ts';
 
-const PARTS = ['validate', 'intake', 'demo'] as const;
+const PARTS = ['bundles', 'validate', 'intake', 'demo'] as const;
 type Part = (typeof PARTS)[number];
 
 function parts(argv: string[]): Part[] {
@@ -32,6 +33,8 @@ function parts(argv: string[]): Part[] {
 
 function partArgs(part: Part, argv: string[]): string[] {
   switch (part) {
+    case 'bundles':
+      return [];
     case 'validate':
       return ['--rows', String(intArg('rows', 100_000, argv))];
     case 'intake':

@@ -9,9 +9,9 @@ import { z } from 'zod';
 
 export const BenchResult = z.object({
   name: z.string(),
-  /** Rows or families processed. */
+  /** Rows, families or bundles processed. */
   size: z.number().int(),
-  unit: z.enum(['rows', 'families']),
+  unit: z.enum(['rows', 'families', 'bundles']),
   seconds: z.number(),
   perSecond: z.number(),
   peakRssMiB: z.number(),
