@@ -59,8 +59,17 @@ export function grantTableAccess(grantee: IGrantable, table: ITable, access: Tab
       },
     }),
   );
-  if (table.encryptionKey) grantKeyVia(grantee, table.encryptionKey, 'dynamodb', ['kms:Decrypt', 'kms:DescribeKey']);
+  if (table.encryptionKey) {
+    // As aws-cdk-lib's own Table grants do: reads need Decrypt, writes the key's Encrypt and
+    // GenerateDataKey too (DynamoDB caches the table key, but a write may have it refreshed),
+    // named without the wildcards CDK uses.
+    const writes = access.actions.some((a) => WRITE_ACTIONS.has(a));
+    const kms = ['kms:Decrypt', 'kms:DescribeKey', ...(writes ? ['kms:Encrypt', 'kms:GenerateDataKey'] : [])];
+    grantKeyVia(grantee, table.encryptionKey, 'dynamodb', kms);
+  }
 }
+
+const WRITE_ACTIONS: ReadonlySet<string> = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 /** What each S3 object action needs from an SSE-KMS key (with or without an S3 Bucket Key). */
 const KMS_FOR_S3: Record<string, string[]> = {

@@ -106,7 +106,7 @@ describe('the files bucket', () => {
     expect(kms.length).toBeGreaterThan(0);
     for (const s of kms) {
       expect(
-        s.actions.every((a) => /^kms:(Decrypt|DescribeKey|GenerateDataKey)$/.test(a)),
+        s.actions.every((a) => /^kms:(Decrypt|DescribeKey|Encrypt|GenerateDataKey)$/.test(a)),
         s.actions.join(),
       ).toBe(true);
       expect(s.condition.StringEquals?.['kms:ViaService']).toMatch(/^(dynamodb|s3)\.\{AWS::Region\}\.amazonaws\.com$/);
