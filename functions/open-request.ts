@@ -1,6 +1,6 @@
 /**
  * OpenGrantApproval / OpenMilestoneReport / OpenFinancingOutcome: make sure the request
- * exists and its link has been emailed; on later passes (after a wait timed out) send a
+ * exists and its link has been emailed (the request records when: `mailedAt`); on later passes (after a wait timed out) send a
  * reminder or, past the deadline, record the defined outcome and throw
  * DeadlinePassedError. Returns how long the next wait may last: until the next reminder
  * or the deadline, whichever is first — so no single wait is ever longer than the
@@ -19,6 +19,7 @@ import {
   findRequest,
   linkFor,
   markExpired,
+  markMailed,
   markReminded,
   openRequest,
   type Request,
@@ -74,10 +75,9 @@ export const handler = taskHandler('open-request', Input, async ({ caseId, kind,
   const config = programFor(c.programYear);
   const requestId = requestIdFor(caseId, kind, milestoneId);
   let request = await findRequest(requestId);
-  let created = false;
   if (!request) {
     const { recipient, deadline } = recipientAndDeadline(kind, c, config, milestoneId, now);
-    ({ request, created } = await openRequest({
+    ({ request } = await openRequest({
       requestId,
       kind,
       caseId,
@@ -95,9 +95,13 @@ export const handler = taskHandler('open-request', Input, async ({ caseId, kind,
     throw new DeadlinePassedError(kind);
   }
   const reminderEvery = config.deadlines.reminderEvery * 1000;
-  let lastSent = Date.parse(request.remindedAt ?? request.openedAt);
-  if (created) {
+  let lastSent = Date.parse(request.remindedAt ?? request.mailedAt ?? request.openedAt);
+  // Whatever stopped an earlier run between storing the request and mailing it (a crash, a
+  // failed SES call, a restarted journey), the first email goes out on this run: the request
+  // says whether it went. It may go twice after a crash; it never goes zero times.
+  if (request.status === 'open' && !request.mailedAt) {
     await sendMail(requestMail({ request, c, config, link: linkFor(requestId), reminder: false }));
+    await markMailed(requestId, now.toISOString());
     lastSent = now.getTime();
   } else if (request.status === 'open' && now.getTime() - lastSent >= reminderEvery) {
     await sendMail(requestMail({ request, c, config, link: linkFor(requestId), reminder: true }));

@@ -50,6 +50,8 @@ export const Request = z.object({
   status: z.enum(['open', 'decided', 'expired']),
   openedAt: z.string(),
   deadline: z.string(),
+  /** When the first email with the link went out; absent until it has (a crash or a failed send in between). */
+  mailedAt: z.optional(z.string()),
   remindedAt: z.optional(z.string()),
   reminders: z._default(z.int(), 0),
   taskToken: z.optional(z.string()),
@@ -99,6 +101,27 @@ export async function openRequest(r: Omit<Request, 'status' | 'reminders'>): Pro
     const existing = await findRequest(r.requestId);
     if (!existing) throw e;
     return { request: existing, created: false };
+  }
+}
+
+/**
+ * Records that the request's first email went out. Conditional on it not being recorded
+ * yet, so the first time stays the first; a run that lost that race sent a second copy,
+ * which is the price of never sending none.
+ */
+export async function markMailed(requestId: string, at: string): Promise<void> {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: key(requestId),
+        UpdateExpression: 'SET mailedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(mailedAt)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  } catch (e) {
+    if (!isConditionFailed(e)) throw e;
   }
 }
 

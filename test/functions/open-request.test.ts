@@ -76,7 +76,15 @@ describe('OpenRequest', () => {
 
   it('does not email again on a later pass before the reminder is due', async () => {
     const c = makeCase({ stage: 'grant-approval' });
-    given(c, approvalRequest(c, { status: 'open', openedAt: '2026-01-09T00:00:00.000Z', deadline: '2026-01-23T00:00:00.000Z' }));
+    given(
+      c,
+      approvalRequest(c, {
+        status: 'open',
+        openedAt: '2026-01-09T00:00:00.000Z',
+        mailedAt: '2026-01-09T00:00:00.000Z',
+        deadline: '2026-01-23T00:00:00.000Z',
+      }),
+    );
     const out = await invoke(handler, { caseId: c.caseId, kind: 'grant-approval' });
     expect(out.waitSeconds).toBe(2 * DAY);
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
@@ -84,12 +92,77 @@ describe('OpenRequest', () => {
 
   it('sends a reminder once the reminder interval has passed', async () => {
     const c = makeCase({ stage: 'grant-approval' });
-    given(c, approvalRequest(c, { status: 'open', openedAt: '2026-01-07T00:00:00.000Z', deadline: '2026-01-11T00:00:00.000Z' }));
+    given(
+      c,
+      approvalRequest(c, {
+        status: 'open',
+        openedAt: '2026-01-07T00:00:00.000Z',
+        mailedAt: '2026-01-07T00:00:00.000Z',
+        deadline: '2026-01-11T00:00:00.000Z',
+      }),
+    );
     const out = await invoke(handler, { caseId: c.caseId, kind: 'grant-approval' });
     expect((await sentMail()).subject).toMatch(/^Pengingat \/ Reminder: \[Prokus\]/);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET remindedAt = :at ADD reminders :one' });
     // The next wait ends at the deadline (1 day), not after a full reminder interval.
     expect(out.waitSeconds).toBe(DAY);
+  });
+
+  it('records on the request that its first email went out', async () => {
+    const c = makeCase({ stage: 'grant-approval' });
+    given(c);
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: `REQUEST#${requestIdFor(c.caseId, 'grant-approval')}`, sk: 'REQUEST' },
+      UpdateExpression: 'SET mailedAt = :at',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(mailedAt)',
+      ExpressionAttributeValues: { ':at': NOW.toISOString() },
+    });
+  });
+
+  it('sends the first email of a request an earlier run stored but never mailed (a crash in between)', async () => {
+    const c = makeCase({ stage: 'grant-approval' });
+    given(c, approvalRequest(c, { status: 'open', openedAt: '2026-01-09T23:00:00.000Z', deadline: '2026-01-23T23:00:00.000Z' }));
+    const out = await invoke(handler, { caseId: c.caseId, kind: 'grant-approval' });
+    const mail = await sentMail();
+    expect(mail.to).toBe('approver@dinsos.example');
+    // The first email, not a reminder, and the next wait counts from it.
+    expect(mail.subject).toMatch(/^\[Prokus\] Persetujuan bantuan/);
+    expect(out.waitSeconds).toBe(3 * DAY);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET mailedAt = :at' });
+  });
+
+  it('fails when SES fails, without recording the email, so the retry sends it', async () => {
+    const c = makeCase({ stage: 'grant-approval' });
+    given(c);
+    ses.on(SendEmailCommand).rejectsOnce(Object.assign(new Error('throttled'), { name: 'TooManyRequestsException' }));
+    await expect(invoke(handler, { caseId: c.caseId, kind: 'grant-approval' })).rejects.toMatchObject({
+      name: 'TooManyRequestsException',
+    });
+    expect(ddb).not.toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET mailedAt = :at' });
+
+    // The retry finds the request the first run stored, unmailed, and mails it.
+    const stored = ddb.commandCalls(PutCommand)[0]!.args[0].input.Item!;
+    ddb.on(GetCommand, { Key: { sk: 'REQUEST' } }).resolves({ Item: stored });
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval' });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
+    expect((await sentMail()).to).toBe('approver@dinsos.example');
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { UpdateExpression: 'SET mailedAt = :at' });
+  });
+
+  it('does not mail a request that was decided before its email was recorded', async () => {
+    const c = makeCase({ stage: 'grant-approval' });
+    given(
+      c,
+      approvalRequest(c, {
+        status: 'decided',
+        decision: { decision: 'approved' },
+        openedAt: '2026-01-09T00:00:00.000Z',
+        deadline: '2026-01-23T00:00:00.000Z',
+      }),
+    );
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval' });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
   it('records a missed milestone and throws DeadlinePassedError once the deadline passed', async () => {
