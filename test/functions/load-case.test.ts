@@ -1,0 +1,68 @@
+/** LoadCase: a run registers itself on the case and routes by the stage it finds, whatever moves the case meanwhile. */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/load-case.ts';
+import { caseItem, makeCase } from '../helpers/fixtures.ts';
+import { invoke, setTestEnv } from '../helpers/lambda.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+setTestEnv();
+
+const conflict = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+beforeEach(() => ddb.reset());
+
+describe('LoadCase', () => {
+  it('counts the run and returns the stage', async () => {
+    const c = makeCase({ stage: 'grant-approval', journeyRuns: 1 });
+    ddb.on(GetCommand).resolves({ Item: caseItem(c) });
+    ddb.on(UpdateCommand).resolves({ Attributes: caseItem({ ...c, journeyRuns: 2 }) });
+    const out = await invoke(handler, { caseId: c.caseId, executionName: `${c.caseId}-r2` });
+    expect(out).toMatchObject({ caseId: c.caseId, stage: 'grant-approval' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':s0': 'grant-approval' }),
+    });
+  });
+
+  it('succeeds when a decision moves the case between its read and its write, and routes to the new stage', async () => {
+    const before = makeCase({ stage: 'grant-approval', journeyRuns: 1 });
+    const after = { ...before, stage: 'disbursement' as const };
+    // The restarted run reads grant-approval; the approver's POST lands; the run's write finds disbursement.
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: caseItem(before) })
+      .resolves({ Item: caseItem(after) });
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(conflict())
+      .resolves({ Attributes: caseItem({ ...after, journeyRuns: 2 }) });
+    const out = await invoke(handler, { caseId: before.caseId, executionName: `${before.caseId}-r2` });
+    expect(out).toMatchObject({ stage: 'disbursement' });
+    const updates = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input.ExpressionAttributeValues?.[':s0']);
+    expect(updates).toEqual(['grant-approval', 'disbursement']);
+  });
+
+  it('returns a case that closed meanwhile without writing', async () => {
+    const before = makeCase({ stage: 'grant-approval', journeyRuns: 1 });
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({ Item: caseItem(before) })
+      .resolves({ Item: caseItem({ ...before, stage: 'closed', outcome: 'rejected' }) });
+    ddb.on(UpdateCommand).rejects(conflict());
+    const out = await invoke(handler, { caseId: before.caseId, executionName: `${before.caseId}-r2` });
+    expect(out).toMatchObject({ stage: 'closed' });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('gives up with StageConflictError when the case keeps moving', async () => {
+    const c = makeCase({ stage: 'grant-approval', journeyRuns: 1 });
+    ddb.on(GetCommand).resolves({ Item: caseItem(c) });
+    ddb.on(UpdateCommand).rejects(conflict());
+    await expect(invoke(handler, { caseId: c.caseId, executionName: `${c.caseId}-r2` })).rejects.toMatchObject({
+      name: 'StageConflictError',
+    });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(5);
+  });
+});
