@@ -4,6 +4,8 @@
  * rows, columns and codes, never a value from the row: the file it sits next to is the
  * only place the personal data is.
  */
+
+import { stringify } from 'csv-stringify/sync';
 import type { Bilingual } from '#domain/errors';
 import type { FileProblem, Separator, SheetFormat } from '#intake/sheet';
 import type { Finding, RowResult, RowStatus } from './proposal.ts';
@@ -56,17 +58,22 @@ export function reportJson(report: ProposalReport): string {
 
 /**
  * A cell Excel would read as a formula is prefixed with `'` (OWASP's advice against CSV
- * injection): column names from the upload's header end up in the report, and a
- * header cell like `=HYPERLINK(…)` must stay text.
+ * injection): column names from the upload's header end up in the report, and a header
+ * cell like `=HYPERLINK(…)` must stay text. Not only at the cell's start: Excel set to
+ * Indonesian opens a `,` file with `;` (and the other way round), where quoting no longer
+ * holds, so every piece after a `,` `;` or tab that starts with a formula character is
+ * prefixed too. csv-stringify's own `escape_formulas` looks at the cell's start only.
  */
 export function neutralizeCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return value.replace(/^[\t\r]/, "'$&").replace(/(^|[,;\t])(["]*)([=+\-@])/g, "$1$2'$3");
 }
 
-function csvCell(value: string | number, separator: Separator): string {
-  const s = neutralizeCell(String(value));
-  return s.includes('"') || s.includes(separator) || /[\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+/**
+ * Cells holding any separator Excel may split on are quoted, whatever this file's own
+ * separator: Indonesian Excel opens a `,` file with `;`, and an unquoted `x;=cmd|…` would
+ * then become a live formula cell of its own.
+ */
+const ANY_SEPARATOR = /[,;\t]/;
 
 export const REPORT_CSV_COLUMNS = ['row', 'status', 'field', 'code', 'pesan', 'message'] as const;
 
@@ -85,7 +92,10 @@ export function reportCsv(report: ProposalReport, separator: Separator = ','): s
   for (const r of report.rows) {
     for (const f of r.errors) lines.push([r.row, r.status, f.field, f.code, f.message.id, f.message.en]);
   }
-  return `\uFEFF${lines.map((cells) => cells.map((c) => csvCell(c, separator)).join(separator)).join('\r\n')}\r\n`;
+  return stringify(
+    lines.map((cells) => cells.map((c) => neutralizeCell(String(c)))),
+    { delimiter: separator, record_delimiter: '\r\n', quoted_match: ANY_SEPARATOR, bom: true },
+  );
 }
 
 function topCodes(rows: readonly RowResult[], limit: number): [string, number][] {

@@ -92,6 +92,29 @@ describe('report CSV', () => {
     }
   });
 
+  it('starts no formula when a report written with one separator is opened with the other', () => {
+    const hostile: ProposalReport = {
+      ...report,
+      fileWarnings: ["x;=cmd|' /C calc'!A0;y", "x,=cmd|' /C calc'!A0,y", 'a\t@SUM(1)'].map((field) => ({
+        code: 'HEADER_UNKNOWN_COLUMN',
+        field,
+        message: { id: field, en: field },
+      })),
+    };
+    for (const written of [',', ';'] as const) {
+      for (const opened of [',', ';', '\t']) {
+        const table = parse(reportCsv(hostile, written), {
+          bom: true,
+          delimiter: opened,
+          relax_column_count: true,
+          relax_quotes: true,
+        }) as string[][];
+        for (const cell of table.flat())
+          expect(cell, `written with ${written}, opened with ${opened}`).not.toMatch(/^[=+\-@\t\r]/);
+      }
+    }
+  });
+
   it('keeps the neutralised text readable: only an apostrophe is added', () => {
     expect(neutralizeCell('=HYPERLINK("x")')).toBe('\'=HYPERLINK("x")');
     expect(neutralizeCell('NIK_NOT_16_DIGITS')).toBe('NIK_NOT_16_DIGITS');
