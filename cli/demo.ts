@@ -8,7 +8,7 @@
  * called behind the pages' back, so the demo exercises what a person would.
  *
  * At the end it counts outcomes per district from the case records, and checks that no
- * NIK appears in any execution name, execution history, log line, link or email.
+ * NIK or KK appears in any execution name, execution history, log line, link or email.
  *
  * About 400 lines and one file: one run read top to bottom (set-up, the people, the tally).
  */
@@ -56,6 +56,7 @@ export interface DemoResult {
   };
   privacy: {
     nikLeaks: number;
+    kkLeaks: number;
     checked: { executions: number; historyEvents: number; logBytes: number; links: number; emails: number };
   };
   seconds: number;
@@ -280,12 +281,40 @@ async function tally(runtime: Runtime, families: SyntheticFamily[], result: Demo
   }
 }
 
-/** Every place a NIK must never be: execution names and histories, the log, the links, the emails. */
+/**
+ * Counts the NIKs and KKs of these families found in a text, in one pass over it: every
+ * 16-digit window of every run of digits is looked up (a number inside a longer one counts
+ * too), so the check costs the length of the texts, not texts times families.
+ */
+export function identityScanner(families: SyntheticFamily[]) {
+  const niks = new Set(families.map((f) => f.nik));
+  const kks = new Set(families.map((f) => f.kk));
+  return (text: string) => {
+    let nik = 0;
+    let kk = 0;
+    for (const run of text.matchAll(/\d{16,}/g)) {
+      const digits = run[0];
+      for (let i = 0; i + 16 <= digits.length; i++) {
+        const window = digits.slice(i, i + 16);
+        if (niks.has(window)) nik += 1;
+        if (kks.has(window)) kk += 1;
+      }
+    }
+    return { nik, kk };
+  };
+}
+
+/** Every place a NIK or KK must never be: execution names and histories, the log, the links, the emails. */
 async function privacyCheck(runtime: Runtime, families: SyntheticFamily[], links: string[], result: DemoResult) {
-  const niks = families.map((f) => f.nik);
-  const leaks = (text: string) => niks.reduce((n, nik) => (text.includes(nik) ? n + 1 : n), 0);
+  const scan = identityScanner(families);
   const checked = result.privacy.checked;
   let found = 0;
+  let foundKk = 0;
+  const leaks = (text: string) => {
+    const hits = scan(text);
+    foundKk += hits.kk;
+    return hits.nik;
+  };
   for (const arn of [runtime.journeyArn, runtime.intakeArn]) {
     for (const e of listAllExecutions(runtime.engine, arn)) {
       checked.executions += 1;
@@ -315,6 +344,7 @@ async function privacyCheck(runtime: Runtime, families: SyntheticFamily[], links
     found += leaks(`${mail.subject}\n${mail.text}\n${mail.attachments.map((a) => a.content.toString('utf8')).join('\n')}`);
   }
   result.privacy.nikLeaks = found;
+  result.privacy.kkLeaks = foundKk;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -331,7 +361,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     intake: { rowsAccepted: 0, rowsRejected: 0 },
     plannedIneligible: { planned: 0, endedIneligible: 0 },
     people: { approvals: 0, rejections: 0, milestoneReports: 0, lenderOutcomes: 0, reminders: 0, otherEmails: 0 },
-    privacy: { nikLeaks: 0, checked: { executions: 0, historyEvents: 0, logBytes: 0, links: 0, emails: 0 } },
+    privacy: { nikLeaks: 0, kkLeaks: 0, checked: { executions: 0, historyEvents: 0, logBytes: 0, links: 0, emails: 0 } },
     seconds: 0,
     dataDir,
     node: process.version,
@@ -378,9 +408,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   return result;
 }
 
-/** Exit code: anything that ended in an unexpected error, never ended, or leaked a NIK is a failure. */
+/** Exit code: anything that ended in an unexpected error, never ended, or leaked a NIK or KK is a failure. */
 export function demoExitCode(r: DemoResult): number {
-  return r.outcomes.failed > 0 || r.outcomes.unfinished > 0 || r.privacy.nikLeaks > 0 ? 1 : 0;
+  return r.outcomes.failed > 0 || r.outcomes.unfinished > 0 || r.privacy.nikLeaks > 0 || r.privacy.kkLeaks > 0 ? 1 : 0;
 }
 
 /** The human-readable report: outcomes per district, then what became of the graduates. */
@@ -409,6 +439,6 @@ export function formatDemoReport(r: DemoResult): string {
     '',
     `People (by following emailed links): ${p.approvals} approvals, ${p.rejections} rejections, ${p.milestoneReports} milestone reports, ${p.lenderOutcomes} lender outcomes; ${p.reminders} reminders, ${p.otherEmails} other emails`,
     `Planned ineligible families: ${r.plannedIneligible.planned}, ended ineligible: ${r.plannedIneligible.endedIneligible}`,
-    `Privacy check: ${r.privacy.nikLeaks === 0 ? 'no NIK' : `${r.privacy.nikLeaks} NIK LEAKS`} in ${r.privacy.checked.executions} execution names/inputs, ${r.privacy.checked.historyEvents} history events, ${r.privacy.checked.logBytes} log bytes, ${r.privacy.checked.links} links, ${r.privacy.checked.emails} emails`,
+    `Privacy check: ${r.privacy.nikLeaks + r.privacy.kkLeaks === 0 ? 'no NIK or KK' : `${r.privacy.nikLeaks} NIK and ${r.privacy.kkLeaks} KK LEAKS`} in ${r.privacy.checked.executions} execution names/inputs, ${r.privacy.checked.historyEvents} history events, ${r.privacy.checked.logBytes} log bytes, ${r.privacy.checked.links} links, ${r.privacy.checked.emails} emails`,
   ].join('\n');
 }

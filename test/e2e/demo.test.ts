@@ -14,7 +14,7 @@ const DemoJson = z.object({
   families: z.number(),
   outcomes: z.record(z.string(), z.number()),
   byDistrict: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string()]))),
-  privacy: z.object({ nikLeaks: z.number() }),
+  privacy: z.object({ nikLeaks: z.number(), kkLeaks: z.number() }),
   node: z.string(),
 });
 
@@ -36,6 +36,7 @@ describe('prokus demo', () => {
     expect(total).toBe(30);
     expect(Object.keys(result.byDistrict).sort()).toEqual(['3171', '3210', '3217', '3322', '3402']);
     expect(result.privacy.nikLeaks).toBe(0);
+    expect(result.privacy.kkLeaks).toBe(0);
     // The child runs the `node` on PATH, as the tests do: under npm scripts, the devDependency's.
     expect(result.node).toBe(process.version);
   });
