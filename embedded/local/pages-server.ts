@@ -171,22 +171,50 @@ export function fromResult(result: unknown): HttpResult {
 
 class BodyTooLarge extends Error {}
 
+/**
+ * What is read past the limit before the connection is cut: enough that an ordinary
+ * oversized form gets its 413 (a socket closed while the client still writes is a reset,
+ * not an answer), bounded so an endless body cannot keep the server reading.
+ */
+const DRAIN_BYTES = 16 * MAX_BODY_BYTES;
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLarge());
+      if (size > MAX_BODY_BYTES + DRAIN_BYTES) {
         req.destroy();
+        return;
+      }
+      if (size > MAX_BODY_BYTES) {
+        // Over the limit: keep nothing, keep reading to the end, then refuse.
+        chunks.length = 0;
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
+}
+
+/** API Gateway's refusal of a body over its limit, as the bilingual page the visitor can read; nothing of the body is echoed. */
+async function tooLarge(): Promise<HttpResult> {
+  // Loaded when needed: importing the pages (and with them the logger) before the runtime
+  // has set the environment would send every log line to the terminal instead of the log file.
+  const [{ httpErrorPage }, { SECURITY_HEADERS }] = await Promise.all([
+    import('#requests/pages/flow'),
+    import('#requests/pages/layout'),
+  ]);
+  const page = httpErrorPage(413);
+  return {
+    statusCode: page.status,
+    headers: { 'content-type': 'text/html; charset=utf-8', connection: 'close', ...SECURITY_HEADERS },
+    cookies: [],
+    body: Buffer.from(page.html, 'utf8'),
+  };
 }
 
 function send(res: ServerResponse, r: HttpResult): void {
@@ -238,7 +266,7 @@ export async function startPagesServer(opts: {
       try {
         body = await readBody(req);
       } catch (e) {
-        return send(res, e instanceof BodyTooLarge ? plain(413, 'Request Entity Too Large') : plain(400, 'Bad Request'));
+        return send(res, e instanceof BodyTooLarge ? await tooLarge() : plain(400, 'Bad Request'));
       }
       try {
         const result = await opts.handler(toEvent(req, body, route), lambdaContext('prokus-pages'));

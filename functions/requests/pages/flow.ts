@@ -72,7 +72,9 @@ export function httpErrorPage(status: number): PageResponse {
   const text: Bilingual =
     status === 404
       ? { id: 'Halaman tidak ditemukan.', en: 'Page not found.' }
-      : { id: 'Permintaan tidak dapat diproses.', en: 'The request cannot be processed.' };
+      : status === 413
+        ? { id: 'Isian yang dikirim terlalu besar.', en: 'What was sent is too large.' }
+        : { id: 'Permintaan tidak dapat diproses.', en: 'The request cannot be processed.' };
   return {
     status,
     html: layout({ id: 'Tidak dapat diproses', en: 'Cannot be processed' }, html`<div class="notice bad">${bi(text)}</div>`),
