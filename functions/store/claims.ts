@@ -2,9 +2,17 @@
 
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Claim } from '#domain/claim';
+import { TransientError } from '#domain/errors';
 import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
 import { isConditionFailed, tableName as table } from '#lib/table';
+
+/**
+ * A claim released between this run's failed put and its read (another run of the same
+ * upload gave it back) is tried again; it cannot keep flipping for long, as a claim is only
+ * ever released by the upload that took it, once.
+ */
+const CLAIM_ATTEMPTS = 5;
 
 /** Claims an identity for a case; returns the existing claim when someone got there first. */
 export async function claimIdentity(
@@ -12,21 +20,19 @@ export async function claimIdentity(
   hash: string,
   claim: Claim,
 ): Promise<{ won: true } | { won: false; existing: Claim }> {
-  try {
-    await dynamo.send(
-      new PutCommand({
-        TableName: table(),
-        Item: { pk: `${kind}#${hash}`, sk: 'CLAIM', ...claim },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return { won: true };
-  } catch (e) {
-    if (!isConditionFailed(e)) throw e;
-    const out = await dynamo.send(
-      new GetCommand({ TableName: table(), Key: { pk: `${kind}#${hash}`, sk: 'CLAIM' }, ConsistentRead: true }),
-    );
-    return { won: false, existing: z.parse(Claim, out.Item) };
+  const Key = { pk: `${kind}#${hash}`, sk: 'CLAIM' };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await dynamo.send(
+        new PutCommand({ TableName: table(), Item: { ...Key, ...claim }, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return { won: true };
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    const out = await dynamo.send(new GetCommand({ TableName: table(), Key, ConsistentRead: true }));
+    if (out.Item) return { won: false, existing: z.parse(Claim, out.Item) };
+    if (attempt >= CLAIM_ATTEMPTS) throw new TransientError(`identity claim ${kind} kept changing`);
   }
 }
 
