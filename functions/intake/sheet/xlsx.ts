@@ -95,6 +95,13 @@ class Reader extends Base {
 
   /** The worksheet's name as exceljs resolves it, and its XML for `sheetRows` instead of exceljs's reader. */
   override *_parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string) {
+    // A parked worksheet arrives as a file stream that opens its temporary file lazily.
+    // Stopped early (close(), or a sheet skipped), the stream is destroyed and exceljs
+    // deletes the file at once; the open still pending then fails with ENOENT on a stream
+    // nobody listens to any more, which would crash the process. While it is read, its
+    // reader's own listener still gets every error: this one only catches the orphan.
+    const emitter = iterator as Partial<Pick<NodeJS.EventEmitter, 'on'>>;
+    if (typeof emitter.on === 'function') emitter.on('error', () => undefined);
     for (const event of super._parseWorksheet(iterator, sheetNo)) {
       if (event.eventType !== 'worksheet') continue;
       const { name } = event.value as { name: string };

@@ -265,6 +265,20 @@ describe('openSheet: XLSX', () => {
     const settled = () => new Promise((resolve) => setTimeout(resolve, 50));
     afterEach(settled);
 
+    it('survives being closed at once, again and again, while a parked sheet is still being opened', async () => {
+      // The target sheet comes before the shared strings, so exceljs parks it in a temporary
+      // file; closing right away races the file's lazy open against its deletion.
+      const bytes = await xlsx((wb) => {
+        wb.addWorksheet('Petunjuk').addRow(['baca dulu']);
+        const ws = wb.addWorksheet('usulan');
+        ws.addRow(['nik']);
+        for (let i = 0; i < 20; i += 1) ws.addRow([NIK]);
+      });
+      for (let i = 0; i < 40; i += 1) (await openSheet(bytes)).close();
+      await settled();
+      await settled();
+    });
+
     it('leaves none behind, read to the end or stopped early', async () => {
       const before = mine().length;
       const bytes = await xlsx((wb) => {
