@@ -12,7 +12,7 @@ import {
   type RowKinds,
 } from '#intake/proposal';
 import { matchHeader } from '#intake/sheet';
-import { proposalRow } from '../helpers/fixtures.ts';
+import { personal, proposalRow } from '../helpers/fixtures.ts';
 
 const ctx: CheckContext = { district: '3210', today: new Date('2026-06-15T08:00:00Z') };
 
@@ -30,15 +30,7 @@ describe('checkRow', () => {
       ok: true,
       warnings: [],
       family: {
-        nik: '3210014508950012',
-        kk: '3210010101090001',
-        nama: 'Siti Aminah',
-        tanggalLahir: '1995-08-05',
-        jenisKelamin: 'P',
-        alamat: 'Jl. Merdeka 1',
-        kecamatan: 'Majalengka',
-        desa: 'Cicurug',
-        noHp: '+6281234567890',
+        ...personal,
         business: { type: 'kuliner', description: 'Keripik singkong', months: 8, monthlyRevenue: 1_500_000 },
       },
     });
