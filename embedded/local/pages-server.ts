@@ -8,6 +8,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
+import { httpErrorPage } from '#requests/pages/flow';
+import { SECURITY_HEADERS } from '#requests/pages/layout';
 
 export type PagesHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -201,13 +203,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** API Gateway's refusal of a body over its limit, as the bilingual page the visitor can read; nothing of the body is echoed. */
-async function tooLarge(): Promise<HttpResult> {
-  // Loaded when needed: importing the pages (and with them the logger) before the runtime
-  // has set the environment would send every log line to the terminal instead of the log file.
-  const [{ httpErrorPage }, { SECURITY_HEADERS }] = await Promise.all([
-    import('#requests/pages/flow'),
-    import('#requests/pages/layout'),
-  ]);
+function tooLarge(): HttpResult {
   const page = httpErrorPage(413);
   return {
     statusCode: page.status,
@@ -266,7 +262,7 @@ export async function startPagesServer(opts: {
       try {
         body = await readBody(req);
       } catch (e) {
-        return send(res, e instanceof BodyTooLarge ? await tooLarge() : plain(400, 'Bad Request'));
+        return send(res, e instanceof BodyTooLarge ? tooLarge() : plain(400, 'Bad Request'));
       }
       try {
         const result = await opts.handler(toEvent(req, body, route), lambdaContext('prokus-pages'));

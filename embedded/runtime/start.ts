@@ -173,7 +173,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await writeFile(paths.ports, `${JSON.stringify(ports)}\n`);
     setEnvironment({ endpoints, log: opts.logFile ? resolve(opts.logFile) : paths.log, programsDir: opts.programsDir });
 
-    const { flushLogs, logger } = await import('#lib/logger');
+    const { flushLogs, logger, useLogFile } = await import('#lib/logger');
+    useLogFile();
     // Program files are cached per process; a runtime started again may name another folder.
     (await import('#domain/program')).resetProgramCache();
     report = (e, what) => logger.error(what, { error: e });

@@ -49,18 +49,31 @@ export function redact(key: string, value: unknown): unknown {
 
 let file: WriteStream | undefined;
 let fileConsole: Console | undefined;
+let filePath: string | undefined;
 
 function logFileConsole(): Console | undefined {
   const path = process.env.PROKUS_LOG_FILE;
   if (!path) return undefined;
-  if (!fileConsole) {
+  if (!fileConsole || path !== filePath) {
     mkdirSync(dirname(path), { recursive: true });
+    // Another runtime in this process (tests) logs to its own file; the last one's is flushed and closed.
+    file?.end();
     file = createWriteStream(path, { flags: 'a' });
-    fileConsole = new Console({ stdout: file, stderr: file });
+    filePath = path;
+    const target = new Console({ stdout: file, stderr: file });
     // As Powertools does for its own console: `trace` is a level, not a stack dump.
-    fileConsole.trace = (...args: unknown[]) => fileConsole?.log(...args);
+    target.trace = (...args: unknown[]) => target.log(...args);
+    fileConsole = target;
   }
   return fileConsole;
+}
+
+/** The utilities that print (Logger, Metrics), so useLogFile can point all of them. */
+const printers = new Set<object>();
+
+function point(utility: object): void {
+  const target = logFileConsole();
+  if (target) Reflect.set(utility, 'console', target);
 }
 
 /**
@@ -71,8 +84,16 @@ function logFileConsole(): Console | undefined {
  * release renames it.
  */
 export function printToLogFile(utility: object): void {
-  const target = logFileConsole();
-  if (target) Reflect.set(utility, 'console', target);
+  printers.add(utility);
+  point(utility);
+}
+
+/**
+ * Points every utility at PROKUS_LOG_FILE as it is now. The embedded runtime calls it once
+ * it has set the environment, so when this module was first imported does not matter.
+ */
+export function useLogFile(): void {
+  for (const utility of printers) point(utility);
 }
 
 /** Resolves once every line written so far is in the log file (the embedded runtime, on stop). */
