@@ -10,17 +10,19 @@
  * At the end it counts outcomes per district from the case records, and checks that no
  * NIK or KK appears in any execution name, execution history, log line, link or email.
  *
- * About 400 lines and one file: one run read top to bottom (set-up, the people, the tally).
+ * One run read top to bottom (set-up, the people, the tally); the people themselves are in people.ts,
+ * which the crash test (test/crash/) plays too.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { simpleParser } from 'mailparser';
 import { Outcome } from '#domain/case';
 import { listAllExecutions, type Runtime, startRuntime } from '../embedded/runtime/index.ts';
-import { generateFamilies, PILOT_DISTRICTS, proposalCsv, registryCsv, type SyntheticFamily } from './synthetic.ts';
+import { answerRequest, noPeople, type PeopleCounts, readRequestEmail, writeInputs } from './people.ts';
+import { generateFamilies, PILOT_DISTRICTS, type SyntheticFamily } from './synthetic.ts';
 
 export interface DemoOptions {
   families: number;
@@ -46,14 +48,7 @@ export interface DemoResult {
   intake: { rowsAccepted: number; rowsRejected: number };
   /** Families planned to fail verification, and how many of them did. */
   plannedIneligible: { planned: number; endedIneligible: number };
-  people: {
-    approvals: number;
-    rejections: number;
-    milestoneReports: number;
-    lenderOutcomes: number;
-    reminders: number;
-    otherEmails: number;
-  };
+  people: PeopleCounts;
   privacy: {
     nikLeaks: number;
     kkLeaks: number;
@@ -68,139 +63,21 @@ export interface DemoResult {
 const emptyOutcomes = (): Record<DemoOutcome, number> =>
   Object.fromEntries(OUTCOME_KEYS.map((k) => [k, 0])) as Record<DemoOutcome, number>;
 
-/** A stable number in [0, 1) from a case id, so each person decides the same way every run. */
-function fraction(caseId: string, salt: string): number {
-  return createHash('sha256').update(`${salt}:${caseId}`).digest().readUInt32BE(0) / 2 ** 32;
-}
-
-// ---- reading a page's form: the demo fills what the page offers, by field name ----
-
-interface PageForm {
-  radios: Record<string, string[]>;
-  checkboxes: Record<string, string[]>;
-}
-
-function readForm(html: string): PageForm {
-  const form: PageForm = { radios: {}, checkboxes: {} };
-  for (const m of html.matchAll(/<input\b[^>]*>/g)) {
-    const tag = m[0];
-    const type = /type="([^"]+)"/.exec(tag)?.[1];
-    const name = /name="([^"]+)"/.exec(tag)?.[1];
-    const value = /value="([^"]*)"/.exec(tag)?.[1];
-    if (!name || value === undefined) continue;
-    const group = type === 'radio' ? form.radios : type === 'checkbox' ? form.checkboxes : undefined;
-    if (group) group[name] = [...(group[name] ?? []), value];
-  }
-  return form;
-}
-
-function choose(options: string[] | undefined, pattern: RegExp, field: string): string {
-  const found = options?.find((o) => pattern.test(o));
-  if (!found) throw new Error(`the page offers no ${pattern} for ${field} (options: ${options?.join(', ') ?? 'none'})`);
-  return found;
-}
-
-/** What each person does with a link. Deterministic per case; returns the form to POST. */
-function decide(kind: string, caseId: string, form: PageForm, counts: DemoResult['people']): URLSearchParams {
-  const body = new URLSearchParams();
-  switch (kind) {
-    case 'grant-approval': {
-      // About one in eight eligible families is rejected at the approval stage, with a reason.
-      if (fraction(caseId, 'approver') < 0.12) {
-        body.set('decision', choose(form.radios.decision, /^reject/, 'decision'));
-        body.set('reasonCode', 'USAHA_TIDAK_ADA');
-        body.set('reason', 'Saat kunjungan lapangan usaha tidak ditemukan / no business found at the field visit');
-        counts.rejections += 1;
-      } else {
-        body.set('decision', choose(form.radios.decision, /^approve/, 'decision'));
-        counts.approvals += 1;
-      }
-      return body;
-    }
-    case 'milestone-report': {
-      // Three kinds of business progress, so grading and referral take every branch.
-      const profile = fraction(caseId, 'mentor');
-      const practices = form.checkboxes.practices ?? [];
-      const adopted = profile < 0.35 ? practices : profile < 0.75 ? practices.slice(0, 3) : practices.slice(0, 1);
-      body.set('businessRunning', choose(form.radios.businessRunning, /^(yes|ya|true)$/i, 'businessRunning'));
-      body.set('monthlyRevenue', profile < 0.35 ? 'Rp 4.500.000' : profile < 0.75 ? '1.500.000' : '600000');
-      for (const p of adopted) body.append('practices', p);
-      body.set('notes', 'Pendampingan berjalan baik / mentoring on track');
-      counts.milestoneReports += 1;
-      return body;
-    }
-    case 'financing-outcome': {
-      if (fraction(caseId, 'lender') < 0.75) {
-        body.set('status', choose(form.radios.status, /^financed$/, 'status'));
-        body.set('amountRupiah', '2000000');
-      } else {
-        body.set('status', choose(form.radios.status, /^declined$/, 'status'));
-        body.set('reason', 'Kapasitas bayar belum cukup / repayment capacity not yet sufficient');
-      }
-      counts.lenderOutcomes += 1;
-      return body;
-    }
-    default:
-      throw new Error(`unknown request kind ${kind}`);
-  }
-}
-
 /** Plays the person who received one email. Returns the link followed, if any. */
-async function actOnEmail(file: string, counts: DemoResult['people']): Promise<string | undefined> {
-  const mail = await simpleParser(await readFile(file));
-  const kind = mail.headers.get('x-prokus-kind');
-  const caseId = mail.headers.get('x-prokus-case');
-  if (typeof kind !== 'string' || typeof caseId !== 'string') {
+async function actOnEmail(file: string, counts: PeopleCounts): Promise<string | undefined> {
+  const email = await readRequestEmail(file);
+  if (!email) {
     counts.otherEmails += 1;
     return undefined;
   }
-  if (mail.subject?.startsWith('Pengingat')) {
+  if (email.reminder) {
     // The demo answers the first email; a reminder means it has not yet, which the first email's handling will do.
     counts.reminders += 1;
     return undefined;
   }
-  const link = /(https?:\/\/\S+\/r\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail.text ?? '')?.[1];
-  if (!link) throw new Error(`email ${file} (${kind}) has no link`);
-  const page = await fetch(link);
-  const html = await page.text();
-  if (page.status !== 200) throw new Error(`GET ${kind} page answered ${page.status}`);
-  const body = decide(kind, caseId, readForm(html), counts);
-  const posted = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-    redirect: 'manual',
-  });
-  if (posted.status >= 400) {
-    throw new Error(
-      `POST ${kind} answered ${posted.status}: ${(await posted.text())
-        .replace(/<[^>]+>/g, ' ')
-        .replace(/\s+/g, ' ')
-        .slice(0, 300)}`,
-    );
-  }
-  await posted.arrayBuffer();
-  return link;
-}
-
-async function writeInputs(dir: string, families: SyntheticFamily[], seed: number) {
-  await mkdir(dir, { recursive: true });
-  const registry = join(dir, 'registry-pkh-graduasi.csv');
-  await writeFile(registry, registryCsv(families, seed));
-  const proposals: { district: string; file: string }[] = [];
-  for (const district of PILOT_DISTRICTS) {
-    const file = join(dir, `usulan-${district}.csv`);
-    // One damaged row per file shows the intake report at work.
-    await writeFile(
-      file,
-      proposalCsv(
-        families.filter((f) => f.district === district),
-        1,
-      ),
-    );
-    proposals.push({ district, file });
-  }
-  return { registry, proposals };
+  const answer = await answerRequest(email);
+  if (answer.outcome === 'decided') counts[answer.counted] += 1;
+  return email.link;
 }
 
 function sleep(ms: number) {
@@ -360,7 +237,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     financing: {},
     intake: { rowsAccepted: 0, rowsRejected: 0 },
     plannedIneligible: { planned: 0, endedIneligible: 0 },
-    people: { approvals: 0, rejections: 0, milestoneReports: 0, lenderOutcomes: 0, reminders: 0, otherEmails: 0 },
+    people: noPeople(),
     privacy: { nikLeaks: 0, kkLeaks: 0, checked: { executions: 0, historyEvents: 0, logBytes: 0, links: 0, emails: 0 } },
     seconds: 0,
     dataDir,
