@@ -58,7 +58,14 @@ export async function runningDev(dataDir: string): Promise<EndpointsFile | undef
   } catch {
     return undefined;
   }
-  const parsed = EndpointsFile.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Cut short (a runtime before files were renamed into place, a full disk): it names no live dev.
+    return undefined;
+  }
+  const parsed = EndpointsFile.safeParse(json);
   // A file left by a killed process points at ports nobody answers on.
   return parsed.success && isAlive(parsed.data.pid) ? parsed.data : undefined;
 }

@@ -3,7 +3,7 @@
  * and the ports it comes back on. Its own file: `prokus upload` and `registry import` read it too.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isPortFree } from '../local/ports.ts';
@@ -33,6 +33,17 @@ export const EndpointsFile = z.object({
   startedAt: z.string(),
 });
 export type EndpointsFile = z.infer<typeof EndpointsFile>;
+
+/**
+ * Writes a file aside and renames it into place: whoever reads it (`prokus upload`, a
+ * second `prokus dev`) sees the old file or the new one, never half of one, and a kill -9
+ * in the middle leaves the old one.
+ */
+export async function replaceFile(file: string, text: string): Promise<void> {
+  const aside = `${file}.${process.pid}.tmp`;
+  await writeFile(aside, text);
+  await rename(aside, file);
+}
 
 /**
  * The program secret signs links and keys the NIK hashes: it must outlive restarts,

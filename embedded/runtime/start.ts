@@ -11,7 +11,7 @@
  *
  * This file starts and stops a runtime in that order; index.ts lists what others use.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -21,7 +21,16 @@ import { type PagesHandler, type PagesServer, startPagesServer } from '../local/
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from '../local/ports.ts';
 import { intakeExecutionName, isProposalUpload, localS3Client, type ObjectCreated, startS3 } from '../local/s3.ts';
 import type { Engine, LambdaHandler } from '../stepfunctions/engine.ts';
-import { dataPaths, type EndpointsFile, loadOrCreateSecret, onPreferredPort, type Ports, portOf, readPorts } from './data-dir.ts';
+import {
+  dataPaths,
+  type EndpointsFile,
+  loadOrCreateSecret,
+  onPreferredPort,
+  type Ports,
+  portOf,
+  readPorts,
+  replaceFile,
+} from './data-dir.ts';
 import {
   type Endpoints,
   INTAKE_MACHINE,
@@ -170,7 +179,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       );
     }
     processPorts = ports;
-    await writeFile(paths.ports, `${JSON.stringify(ports)}\n`);
+    await replaceFile(paths.ports, `${JSON.stringify(ports)}\n`);
     setEnvironment({ endpoints, log: opts.logFile ? resolve(opts.logFile) : paths.log, programsDir: opts.programsDir });
 
     const { flushLogs, logger, useLogFile } = await import('#lib/logger');
@@ -216,7 +225,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       intakeArn,
       startedAt: new Date().toISOString(),
     };
-    await writeFile(paths.endpoints, `${JSON.stringify(endpointsFile, null, 2)}\n`);
+    await replaceFile(paths.endpoints, `${JSON.stringify(endpointsFile, null, 2)}\n`);
 
     let stopped: Promise<void> | undefined;
     return {
