@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import type { Engine } from '../stepfunctions/engine.ts';
 import { ApiError } from './api-error.ts';
 import { getSecretValue } from './secrets-manager.ts';
-import { sendEmail } from './sesv2.ts';
+import { type SesFault, sendEmail } from './sesv2.ts';
 import { isSfnOperation, stepFunctions } from './sfn.ts';
 
 export interface AwsEndpointOptions {
@@ -30,6 +30,8 @@ export interface AwsEndpointOptions {
   secrets: Record<string, string>;
   /** 0 or omitted = a free port. */
   port?: number;
+  /** Tests only: SES refuses the messages this picks (sesv2.ts). */
+  sesFault?: SesFault;
 }
 
 export interface AwsEndpoint {
@@ -91,7 +93,7 @@ async function handle(opts: AwsEndpointOptions, req: IncomingMessage, res: Serve
   if (target) throw new ApiError('UnknownOperationException', `Unsupported operation ${target}`);
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'POST' && path === '/v2/email/outbound-emails') {
-    return sendJson(res, 'rest', await sendEmail(opts.outboxDir, parseJson(body)));
+    return sendJson(res, 'rest', await sendEmail(opts.outboxDir, parseJson(body), opts.sesFault));
   }
   throw new ApiError('NotFoundException', `No API at ${req.method} ${path}`, 404);
 }

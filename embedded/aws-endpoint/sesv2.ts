@@ -18,7 +18,14 @@ const SendEmail = z.object({
   }),
 });
 
-export async function sendEmail(outboxDir: string, body: unknown): Promise<unknown> {
+/**
+ * A test's stand-in for SES refusing a message: given the raw MIME, the error to answer
+ * instead of sending it, or undefined to send it. Only code in the runtime's own process
+ * can set one (RuntimeOptions.sesFault); nothing a request carries can.
+ */
+export type SesFault = (raw: Buffer) => ApiError | undefined;
+
+export async function sendEmail(outboxDir: string, body: unknown, fault?: SesFault): Promise<unknown> {
   const request = validate(SendEmail, body);
   const raw = request.Content.Raw;
   if (!raw) {
@@ -27,11 +34,14 @@ export async function sendEmail(outboxDir: string, body: unknown): Promise<unkno
       'The embedded outbox accepts raw MIME messages only (Content.Raw); build the message and send it raw.',
     );
   }
+  const message = Buffer.from(raw.Data, 'base64');
+  const refused = fault?.(message);
+  if (refused) throw refused;
   const messageId = `0100${Date.now().toString(16)}-${randomUUID()}-000000`;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = join(outboxDir, `${stamp}-${messageId}.eml`);
   // Written aside and renamed, so whoever watches the outbox never reads half a message.
-  await writeFile(`${file}.part`, Buffer.from(raw.Data, 'base64'));
+  await writeFile(`${file}.part`, message);
   await rename(`${file}.part`, file);
   return { MessageId: messageId };
 }

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SesFault } from '../aws-endpoint/sesv2.ts';
 import { ensureTable, startDynamo } from '../local/dynamodb.ts';
 import { type PagesHandler, type PagesServer, startPagesServer } from '../local/pages-server.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from '../local/ports.ts';
@@ -56,6 +57,8 @@ export interface RuntimeOptions {
   /** Replace handler modules (tests). */
   handlers?: Partial<Record<FunctionId, LambdaHandler>>;
   pagesHandler?: PagesHandler;
+  /** Make SES refuse the messages this picks (tests: a failing SES). */
+  sesFault?: SesFault;
 }
 
 export interface Runtime {
@@ -150,7 +153,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       },
     });
     const aws = await onPreferredPort(previous.sfn, (port) =>
-      startAwsEndpoint({ engine, outboxDir: paths.outbox, secrets: { [SECRET_ID]: secret }, port }),
+      startAwsEndpoint({ engine, outboxDir: paths.outbox, secrets: { [SECRET_ID]: secret }, port, sesFault: opts.sesFault }),
     );
     closers.push(aws.close);
 
