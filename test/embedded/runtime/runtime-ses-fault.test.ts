@@ -5,6 +5,9 @@
  * Exactly once here: the refused call wrote nothing, and the run that sent it recorded
  * `mailedAt`, so no later run sends it again (only a crash between sending and recording can
  * make a second copy). The emailed link then decides.
+ *
+ * And SES throttling (TooManyRequestsException, SES v2's 429) for longer than the SDK's own
+ * retries: the state's Retry sends it on a later attempt, with no failed journey.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,9 +18,13 @@ import { ApiError } from '../../../embedded/aws-endpoint/api-error.ts';
 import { listAllExecutions, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
 
 const caseId = '3210-2020-sesfaulttest000000001';
+const throttledCaseId = '3210-2020-sesfaulttest000000002';
 let dir: string;
 let rt: Runtime;
 const refused: string[] = [];
+let throttled = 0;
+/** SES v2 answers a burst over the sending rate with 429 TooManyRequestsException; the SDK tries 3 times per call. */
+const THROTTLED_CALLS = 3;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'prokus-ses-fault-'));
@@ -27,7 +34,14 @@ beforeAll(async () => {
     quiet: true,
     // SES refuses the first grant-approval message, as when sending is paused for the account.
     sesFault: (raw) => {
-      if (refused.length > 0 || !raw.toString('utf8').includes('X-Prokus-Kind: grant-approval')) return undefined;
+      const text = raw.toString('utf8');
+      if (!text.includes('X-Prokus-Kind: grant-approval')) return undefined;
+      if (text.includes(`X-Prokus-Case: ${throttledCaseId}`)) {
+        if (throttled >= THROTTLED_CALLS) return undefined;
+        throttled += 1;
+        return new ApiError('TooManyRequestsException', 'Maximum sending rate exceeded.', 429);
+      }
+      if (refused.length > 0) return undefined;
       refused.push('grant-approval');
       return new ApiError('SendingPausedException', 'Email sending is disabled for this account.', 400);
     },
@@ -39,22 +53,23 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function outbox(kind: string) {
+async function outbox(kind: string, of = caseId) {
   const found: { text: string }[] = [];
   for (const f of (await readdir(rt.outboxDir)).filter((n) => n.endsWith('.eml'))) {
     const mail = await simpleParser(await readFile(join(rt.outboxDir, f)));
-    if (mail.headers.get('x-prokus-kind') === kind) found.push({ text: mail.text ?? '' });
+    if (mail.headers.get('x-prokus-kind') === kind && mail.headers.get('x-prokus-case') === of)
+      found.push({ text: mail.text ?? '' });
   }
   return found;
 }
 
-async function createApprovableCase() {
+async function createApprovableCase(id: string) {
   const { loadKeys, seal } = await import('#lib/secrets');
   const { createCase } = await import('#store/cases');
   await loadKeys();
   const now = new Date().toISOString();
   await createCase({
-    caseId,
+    caseId: id,
     district: '3210',
     programYear: 2020,
     stage: 'grant-approval',
@@ -85,7 +100,7 @@ async function createApprovableCase() {
 
 describe('SES refusing the first approval email', () => {
   it('fails the journey, and the journey restarted as the README says sends the first email, once, with a link that decides', async () => {
-    await createApprovableCase();
+    await createApprovableCase(caseId);
     await rt.engine.startExecution({ stateMachineArn: rt.journeyArn, name: caseId, input: JSON.stringify({ caseId }) });
     await rt.idle({ timeoutMs: 60_000 });
 
@@ -120,5 +135,25 @@ describe('SES refusing the first approval email', () => {
     expect(approved.stage).toBe('mentoring');
     expect(await outbox('grant-approval')).toHaveLength(1);
     expect(await outbox('milestone-report')).toHaveLength(1);
+  });
+
+  it('is throttled past the SDK\u2019s retries: the state retries, the first email goes out once, no journey fails', async () => {
+    await createApprovableCase(throttledCaseId);
+    await rt.engine.startExecution({
+      stateMachineArn: rt.journeyArn,
+      name: throttledCaseId,
+      input: JSON.stringify({ caseId: throttledCaseId }),
+    });
+    await rt.idle({ timeoutMs: 60_000 });
+
+    expect(throttled).toBe(THROTTLED_CALLS);
+    const journey = listAllExecutions(rt.engine, rt.journeyArn).find((e) => e.name === throttledCaseId)!;
+    expect(journey.status).toBe('RUNNING');
+    const events = rt.engine.getExecutionHistory({ executionArn: journey.executionArn, maxResults: 1000 }).events;
+    const failures = events.flatMap((e) => (e.taskFailedEventDetails ? [e.taskFailedEventDetails.error] : []));
+    expect(failures).toEqual(['TooManyRequestsException']);
+    const { getCase } = await import('#store/cases');
+    expect((await getCase(throttledCaseId)).failure).toBeUndefined();
+    expect(await outbox('grant-approval', throttledCaseId)).toHaveLength(1);
   });
 });
