@@ -85,6 +85,18 @@ class Dev {
     });
     this.child = child;
     this.starts += 1;
+    // Detached, it would outlive a test worker that dies before afterAll: take it along.
+    const reap = () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      }
+    };
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
