@@ -11,7 +11,17 @@ import type { Business } from '#domain/case';
 import { cleanIdNumber, isScientificNotation, parseNik, type Sex } from '#domain/nik';
 import type { CellKind } from '#intake/sheet';
 import { parseDate } from '#intake/sheet/dates';
-import { cellError, error, type Finding, found, nikFinding, requiredFinding } from './proposal-findings.ts';
+import {
+  cellError,
+  error,
+  type Finding,
+  found,
+  type LimitedColumn,
+  nikFinding,
+  requiredFinding,
+  TEXT_LIMITS,
+  tooLong,
+} from './proposal-findings.ts';
 import { PROPOSAL_COLUMNS, type ProposalColumn } from './proposal-template.ts';
 import { normalizePhone, parseMonths, parseRupiah, parseSex, rupiahOfNumber } from './proposal-values.ts';
 
@@ -97,6 +107,14 @@ class RowReader {
     if (!this.#errored?.has(name)) this.findings.push(requiredFinding[name]);
     return undefined;
   }
+
+  /** A free-text cell within its limit (TEXT_LIMITS); a longer one is a finding, and no value. */
+  text(name: LimitedColumn, required: boolean): string | undefined {
+    const v = required ? this.required(name) : this.get(name) || undefined;
+    if (v === undefined || v.length <= TEXT_LIMITS[name]) return v;
+    this.findings.push(tooLong(name, v.length));
+    return undefined;
+  }
 }
 
 /**
@@ -165,13 +183,14 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
   }
 
   const text = {
-    nama: required('nama'),
-    alamat: required('alamat'),
-    kecamatan: required('kecamatan'),
-    desa: required('desa'),
-    jenis_usaha: required('jenis_usaha'),
-    deskripsi_usaha: required('deskripsi_usaha'),
+    nama: cells.text('nama', true),
+    alamat: cells.text('alamat', true),
+    kecamatan: cells.text('kecamatan', true),
+    desa: cells.text('desa', true),
+    jenis_usaha: cells.text('jenis_usaha', true),
+    deskripsi_usaha: cells.text('deskripsi_usaha', true),
   };
+  const pendamping = cells.text('pendamping', false);
 
   // Disagreements with the NIK are not the officer's to settle from a spreadsheet:
   // the row goes on, and verification sees the warning.
@@ -199,7 +218,6 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
   ) {
     throw new Error('checkRow: a value passed without a finding');
   }
-  const pendamping = cells.get('pendamping');
   return {
     ok: true,
     warnings: findings,

@@ -136,6 +136,36 @@ describe('checkRow', () => {
   });
 });
 
+describe('checkRow: text limits', () => {
+  it.each([
+    ['nama', 100],
+    ['alamat', 300],
+    ['kecamatan', 100],
+    ['desa', 100],
+    ['jenis_usaha', 100],
+    ['deskripsi_usaha', 1000],
+    ['pendamping', 100],
+  ] as const)('refuses a %s longer than %i characters, naming the limit and the length', (field, limit) => {
+    expect(checkRow({ ...good, [field]: 'a'.repeat(limit) }, ctx).ok).toBe(true);
+    const r = checkRow({ ...good, [field]: 'a'.repeat(limit + 1) }, ctx);
+    expect(r.ok).toBe(false);
+    const finding = !r.ok ? r.findings.find((f) => f.code === 'FIELD_TOO_LONG') : undefined;
+    expect(finding).toMatchObject({ field, severity: 'error' });
+    expect(finding?.message.en).toContain(`at most ${limit.toLocaleString('en-US')} characters`);
+    expect(finding?.message.en).toContain(`has ${(limit + 1).toLocaleString('en-US')}`);
+    expect(finding?.message.id).toContain(`paling banyak ${limit.toLocaleString('id-ID')} karakter`);
+  });
+
+  it('says how long a 450 KiB address is, without repeating it', () => {
+    const r = checkRow({ ...good, alamat: 'Jl. Raya 1'.repeat(46_080) }, ctx);
+    expect(r.ok).toBe(false);
+    const finding = !r.ok ? r.findings[0] : undefined;
+    expect(finding?.code).toBe('FIELD_TOO_LONG');
+    expect(finding?.message.en).toContain('460,800');
+    expect(JSON.stringify(finding).length).toBeLessThan(400);
+  });
+});
+
 describe('checkRow: cells from a workbook', () => {
   it('refuses a NIK or KK from a number cell whatever it shows, and says to format the column as Text', () => {
     const r = checkRow({ ...good, nik: '3210014508950012', no_kk: '3210010101090001' }, ctx, { nik: 'number', no_kk: 'number' });
