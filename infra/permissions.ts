@@ -76,12 +76,11 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
   RecordFailure: { table: [readAndUpdateCase] },
   ReadProposal: {
     table: [
-      // claimIdentity: conditional put, read of the earlier claim when it lost
-      { actions: ['PutItem', 'GetItem'], leadingKeys: [NIK_CLAIM, KK_CLAIM] },
-      // releaseClaim: only the NIK claim is ever given back (when the KK was taken)
-      { actions: ['DeleteItem'], leadingKeys: [NIK_CLAIM] },
-      // createCase: conditional put
-      { actions: ['PutItem'], leadingKeys: [CASE] },
+      // claimIdentity: the family's claims of every year (Query), then one conditional put;
+      // releaseClaim: a claim given back when the family's other identity was taken, or its case refused
+      { actions: ['Query', 'PutItem', 'DeleteItem'], leadingKeys: [NIK_CLAIM, KK_CLAIM] },
+      // caseStanding: where the case of an earlier claim stands; createCase: conditional put
+      { actions: ['GetItem', 'PutItem'], leadingKeys: [CASE] },
     ],
     bucket: { read: [UPLOADS], write: [...INTAKE_OUTPUTS] },
     sendsMail: true,

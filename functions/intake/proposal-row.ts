@@ -291,15 +291,40 @@ const jakartaDate = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
-export function alreadyProposed(field: 'nik' | 'no_kk', earlier: EarlierProposal): Finding {
+/**
+ * Why a family cannot be proposed again, in the officer's words: proposed for this
+ * program year already (`proposed`), proposed for another year whose proposal has not
+ * ended (`in-progress`), or granted, which bars the family for good (`granted`).
+ */
+export type EarlierKind = 'proposed' | 'in-progress' | 'granted';
+
+export function alreadyProposed(field: 'nik' | 'no_kk', earlier: EarlierProposal, kind: EarlierKind = 'proposed'): Finding {
   const at = new Date(earlier.proposedAt);
   const date = Number.isNaN(at.getTime()) ? earlier.proposedAt.slice(0, 10) : jakartaDate.format(at);
   const where = earlier.districtName ? `${earlier.districtName} (${earlier.district})` : earlier.district;
+  const year = earlier.programYear;
   const what = field === 'nik' ? { id: 'NIK ini', en: 'This NIK' } : { id: 'No. KK ini', en: 'This family card number' };
-  return error(
-    'ALREADY_PROPOSED',
-    field,
-    `${what.id} sudah diusulkan pada ${date} oleh ${where} untuk tahun program ${earlier.programYear}. Satu keluarga hanya dapat diusulkan sekali.`,
-    `${what.en} was already proposed on ${date} by ${where} for program year ${earlier.programYear}. A family can be proposed only once.`,
-  );
+  switch (kind) {
+    case 'granted':
+      return error(
+        'ALREADY_GRANTED',
+        field,
+        `Keluarga dengan ${what.id.toLowerCase()} sudah menerima bantuan pada tahun program ${year} (diusulkan oleh ${where} pada ${date}). Satu keluarga hanya menerima bantuan sekali.`,
+        `The family with ${what.en.toLowerCase()} already received a grant in ${year} (proposed by ${where} on ${date}). A family receives a grant only once.`,
+      );
+    case 'in-progress':
+      return error(
+        'ALREADY_PROPOSED',
+        field,
+        `${what.id} sudah diusulkan untuk tahun program ${year} oleh ${where} pada ${date}, dan usulan itu belum selesai. Keluarga dapat diusulkan lagi di tahun program lain setelah usulan sebelumnya selesai tanpa bantuan.`,
+        `${what.en} was already proposed for ${year} by ${where} on ${date}, and that proposal has not ended yet. A family can be proposed again for another program year once its earlier proposal has ended without a grant.`,
+      );
+    case 'proposed':
+      return error(
+        'ALREADY_PROPOSED',
+        field,
+        `${what.id} sudah diusulkan untuk tahun program ${year} oleh ${where} pada ${date}. Satu keluarga hanya diusulkan sekali dalam satu tahun program.`,
+        `${what.en} was already proposed for ${year} by ${where} on ${date}. A family is proposed only once in a program year.`,
+      );
+  }
 }

@@ -22,3 +22,12 @@ export const tableName = () => requiredEnv('TABLE_NAME');
 export function isConditionFailed(e: unknown): boolean {
   return e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
+
+/**
+ * DynamoDB refused this one item for what it holds (over the 400 KB item size, an
+ * attribute it cannot store): writing it again can never succeed, unlike throttling or
+ * a timeout, and other items are not affected.
+ */
+export function isItemRefused(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'ValidationException';
+}

@@ -72,10 +72,10 @@ describe('the case table', () => {
     }
   });
 
-  it('only ReadProposal deletes, and only the NIK claim it gives back', () => {
+  it('only ReadProposal deletes, and only the identity claims it gives back', () => {
     for (const id of ids) {
       const deletes = statementsOf(id).filter((s) => s.actions.includes('dynamodb:DeleteItem'));
-      if (id === 'ReadProposal') expect(deletes.map(leadingKeysOf)).toEqual([['NIK#*']]);
+      if (id === 'ReadProposal') expect(deletes.map(leadingKeysOf)).toEqual([['NIK#*', 'KK#*']]);
       else expect(deletes).toEqual([]);
     }
   });

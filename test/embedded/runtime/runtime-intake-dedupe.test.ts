@@ -135,7 +135,7 @@ describe('the same proposal reaching the intake again', () => {
     expect(codes(r)).toMatchObject({ 2: ['ALREADY_PROPOSED'], 3: ['ALREADY_PROPOSED'], 4: ['ALREADY_PROPOSED'] });
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' }).format(new Date());
     expect(r.rows[0]?.errors[0]?.message.en).toBe(
-      `This NIK was already proposed on ${today} by Kab. Majalengka (3210) for program year 2020. A family can be proposed only once.`,
+      `This NIK was already proposed for 2020 by Kab. Majalengka (3210) on ${today}. A family is proposed only once in a program year.`,
     );
     expect(r.rows[0]?.errors[0]?.message.id).toContain('Kab. Majalengka');
     expect(journeys()).toHaveLength(3);
