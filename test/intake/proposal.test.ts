@@ -381,7 +381,7 @@ describe('already proposed', () => {
     expect(f.message.id).toContain('sudah menerima bantuan pada tahun program 2020');
   });
 
-  it('says an earlier year\'s proposal must end before the family is proposed again', () => {
+  it("says an earlier year's proposal must end before the family is proposed again", () => {
     const f = alreadyProposed('nik', earlier, 'in-progress');
     expect(f.code).toBe('ALREADY_PROPOSED');
     expect(f.message.en).toContain('already proposed for 2020 by 3217 on 2020-03-14, and that proposal has not ended yet');

@@ -55,7 +55,10 @@ describe('claimIdentity', () => {
 
   it('reads again when it loses the put to a run that wrote meanwhile', async () => {
     const other = { ...claim, uploadId: 'u-0' };
-    ddb.on(QueryCommand).resolvesOnce({ Items: [] }).resolves({ Items: [item(other)] });
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [] })
+      .resolves({ Items: [item(other)] });
     ddb.on(PutCommand).rejects(taken());
     const out = await claimIdentity('NIK', 'h1', claim);
     expect(out).toMatchObject({ won: false, blocker: { reason: 'proposed', claim: other } });
