@@ -42,6 +42,7 @@ import { hashId, opaqueId, seal } from '#lib/secrets';
 import { isItemRefused } from '#lib/table';
 import { createCase } from '#store/cases';
 import { claimIdentity, releaseClaim } from '#store/claims';
+import { sendSummaryOnce } from '#store/uploads';
 
 const Event = z.object({ bucket: z.string().check(z.minLength(1)), key: z.string().check(z.minLength(1)) });
 
@@ -91,15 +92,19 @@ async function publishReport(upload: Upload, report: ProposalReport, separator: 
   const csv = reportCsv(report, separator);
   await putText(upload.bucket, reportKeys(upload.key).csv, csv, 'text/csv; charset=utf-8');
   await putText(upload.bucket, reportKeys(upload.key).json, reportJson(report), 'application/json');
-  if (!upload.uploader) return;
+  const uploader = upload.uploader;
+  if (!uploader) return;
   const mail = summaryMail(report, districtName(upload.district, upload.programYear), upload.fileName);
-  await sendMail({
-    to: upload.uploader,
-    subject: mail.subject,
-    text: mail.text,
-    headers: { 'X-Prokus-Kind': 'intake-report', 'X-Prokus-Upload': upload.uploadId },
-    attachments: [{ filename: `${upload.fileName}.report.csv`, content: csv, contentType: 'text/csv; charset=utf-8' }],
-  });
+  const outcome = await sendSummaryOnce(upload.uploadId, () =>
+    sendMail({
+      to: uploader,
+      subject: mail.subject,
+      text: mail.text,
+      headers: { 'X-Prokus-Kind': 'intake-report', 'X-Prokus-Upload': upload.uploadId },
+      attachments: [{ filename: `${upload.fileName}.report.csv`, content: csv, contentType: 'text/csv; charset=utf-8' }],
+    }),
+  );
+  if (outcome === 'sent-by-another-run') logger.info('summary email already sent for this upload');
 }
 
 /** A file nothing can be taken from: the report says why, and the intake ends in FileRejected. */

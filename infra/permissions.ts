@@ -6,8 +6,8 @@
  * adding it here, and the README's permission table says the same in prose.
  *
  * Item kinds (partition keys, functions/lib/table.ts header): CASE#, NIK# / KK# (identity
- * claims), REGISTRY#, REQUEST#, QUOTA#. No function queries the `byDistrictStage` index
- * (operators do, with their own credentials) and none writes UPLOAD# items.
+ * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email). No function
+ * queries the `byDistrictStage` index (operators do, with their own credentials).
  */
 
 import { INTAKE_OUTPUTS, PROPOSAL_WILDCARD } from '#intake/bucket-layout';
@@ -20,6 +20,7 @@ export const KK_CLAIM = 'KK#*';
 export const REGISTRY = 'REGISTRY#*';
 export const REQUEST = 'REQUEST#*';
 export const QUOTA = 'QUOTA#*';
+export const UPLOAD = 'UPLOAD#*';
 
 /** Objects ReadProposal reads: the uploads (the intake only runs it for keys under proposals/). */
 export const UPLOADS = PROPOSAL_WILDCARD;
@@ -81,6 +82,8 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       { actions: ['Query', 'PutItem', 'DeleteItem'], leadingKeys: [NIK_CLAIM, KK_CLAIM] },
       // caseStanding: where the case of an earlier claim stands; createCase: conditional put
       { actions: ['GetItem', 'PutItem'], leadingKeys: [CASE] },
+      // sendSummaryOnce: the lease and the record of the upload's summary email
+      { actions: ['GetItem', 'UpdateItem'], leadingKeys: [UPLOAD] },
     ],
     bucket: { read: [UPLOADS], write: [...INTAKE_OUTPUTS] },
     sendsMail: true,

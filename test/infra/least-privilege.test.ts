@@ -54,7 +54,7 @@ describe('the case table', () => {
       expect(s.resources).toEqual([`{${tableId}.Arn}`]);
       const keys = leadingKeysOf(s);
       expect(Array.isArray(keys) && keys.length > 0, `${s.policy}: ${s.actions.join()} without LeadingKeys`).toBe(true);
-      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA)#\*$/);
+      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD)#\*$/);
       expect(s.condition.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
     }
   });
