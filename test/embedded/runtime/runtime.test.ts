@@ -10,7 +10,6 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../../embedded/local/ports.ts';
 import { intakeExecutionName, localS3Client } from '../../../embedded/local/s3.ts';
 import { EndpointsFile, listAllExecutions, RESTART_CAUSE, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
 
@@ -54,14 +53,14 @@ describe('embedded runtime', () => {
     const dynamo = new DynamoDBClient({
       endpoint: rt.endpoints.dynamodb,
       region: 'ap-southeast-3',
-      credentials: LOCAL_CREDENTIALS,
+      credentials: rt.credentials,
     });
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: rt.table }));
     dynamo.destroy();
     expect(Table?.TableStatus).toBe('ACTIVE');
     expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byDistrictStage']);
 
-    const s3 = localS3Client(rt.endpoints.s3);
+    const s3 = localS3Client(rt.endpoints.s3, rt.credentials);
     await expect(s3.send(new HeadBucketCommand({ Bucket: rt.bucket }))).resolves.toBeDefined();
     s3.destroy();
 
@@ -94,7 +93,7 @@ describe('embedded runtime', () => {
     await writeFile(file, 'nik,no_kk,nama\n');
     const { key } = await runtime.upload(file, { district: '3210', programYear: 2020, uploader: 'operator@dinsos.example' });
     expect(key).toBe('proposals/3210/usulan.csv');
-    const s3 = localS3Client(runtime.endpoints.s3);
+    const s3 = localS3Client(runtime.endpoints.s3, runtime.credentials);
     const first = await s3.send(new HeadObjectCommand({ Bucket: runtime.bucket, Key: key }));
     await runtime.upload(file, { district: '3210', programYear: 2020, uploader: 'operator@dinsos.example' });
     await s3.send(new PutObjectCommand({ Bucket: runtime.bucket, Key: `${key}.report.csv`, Body: 'row,code\n' }));
