@@ -43,6 +43,8 @@ export async function rawRequest(
     headers?: Record<string, string>;
     body?: string;
     sign?: { credentials: LocalCredentials; service: string; region?: string };
+    /** Changes the body after it was signed (same length header kept honest). */
+    tamper?: (body: string) => string;
   },
 ): Promise<RawResponse> {
   const target = new URL(url);
@@ -70,6 +72,8 @@ export async function rawRequest(
     });
     headers = signed.headers as Record<string, string>;
   }
+  const sent = opts.tamper ? opts.tamper(body) : body;
+  if (sent) headers['content-length'] = String(Buffer.byteLength(sent));
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -91,6 +95,6 @@ export async function rawRequest(
       },
     );
     req.on('error', reject);
-    req.end(body);
+    req.end(sent);
   });
 }

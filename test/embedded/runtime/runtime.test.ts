@@ -3,9 +3,9 @@
  * and handler modules, in this process. One data dir through a start, a stop and a
  * restart, because persistence across restarts is what is under test.
  */
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { simpleParser } from 'mailparser';
@@ -211,5 +211,50 @@ describe('embedded runtime', () => {
 
   it('refuses a second runtime in the same process', async () => {
     await expect(startRuntime({ dataDir: join(dir, 'other'), port: 0, quiet: true })).rejects.toThrow(/one runtime per process/);
+  });
+
+  it('keeps the data folder private to its owner: every folder 0700, every file 0600, also one written before', async () => {
+    const before = rt!.credentials;
+    await rt?.stop();
+    rt = undefined;
+    // A data folder from before this rule, or one copied in with a lax umask.
+    await chmod(dir, 0o755);
+    await mkdir(join(dir, 'copied'), { mode: 0o755 });
+    await writeFile(join(dir, 'copied', 'notes.txt'), 'x', { mode: 0o644 });
+    await chmod(join(dir, 'copied', 'notes.txt'), 0o644);
+    rt = await startRuntime({ dataDir: dir, quiet: true });
+    // The operator's shell that exported the credentials keeps working after a restart.
+    expect(rt.credentials).toEqual(before);
+    expect(rt.credentials.accessKeyId).not.toBe('S3RVER');
+    const onFile = JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8'));
+    expect(onFile).toEqual(before);
+    await rt.stop();
+    rt = undefined;
+
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    const names = entries.map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+    // What the runtime writes is in the listing: the stores, the outbox, the log, the files of the data folder.
+    for (const expected of [
+      'secret',
+      'credentials.json',
+      'ports.json',
+      'dynamodb',
+      's3',
+      'sfn',
+      'outbox',
+      join('logs', 'prokus.log'),
+    ]) {
+      expect(names).toContain(expected);
+    }
+    expect(names.some((n) => n.startsWith(`dynamodb${sep}`))).toBe(true);
+    expect(names.some((n) => n.startsWith(`s3${sep}`) && n.endsWith('._S3rver_object'))).toBe(true);
+    expect(names.some((n) => n.startsWith(`outbox${sep}`) && n.endsWith('.eml'))).toBe(true);
+    const open: string[] = [];
+    for (const path of [dir, ...entries.map((e) => join(e.parentPath, e.name))]) {
+      const st = await lstat(path);
+      if (st.isSymbolicLink()) continue;
+      if ((st.mode & 0o077) !== 0) open.push(`${path.slice(dir.length)} ${(st.mode & 0o777).toString(8)}`);
+    }
+    expect(open).toEqual([]);
   });
 });
