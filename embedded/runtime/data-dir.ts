@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { isPortFree } from '../local/ports.ts';
 
@@ -55,18 +55,31 @@ export async function loadOrCreateSecret(file: string): Promise<string> {
 
 /**
  * The data folder holds the program secret, the local credentials, task tokens and every
- * family's data: it and all in it belong to its owner alone (0700 folders, 0600 files).
- * Run at each start, so a folder written before this rule, or copied in, is made private too.
+ * family's data: it and all the runtime keeps in it belong to its owner alone (0700
+ * folders, 0600 files). Run at each start, so a folder written before this rule, or copied
+ * in, is made private too. Only the runtime's own entries are walked: a data folder named
+ * by mistake (`--data .`) keeps the modes of everything else in it.
  */
 export async function makePrivate(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700);
-  for (const entry of await readdir(dataDir, { recursive: true, withFileTypes: true })) {
-    if (entry.isSymbolicLink()) continue;
-    const path = join(entry.parentPath, entry.name);
-    const { mode } = await lstat(path);
-    if ((mode & 0o077) !== 0) await chmod(path, mode & 0o700);
+  const own = Object.values(dataPaths(dataDir)).map((p) => relative(dataDir, p).split(sep)[0] as string);
+  for (const name of new Set(own)) {
+    const top = join(dataDir, name);
+    const stats = await lstat(top).catch(() => undefined);
+    if (!stats || stats.isSymbolicLink()) continue;
+    await privateMode(top, stats.mode);
+    if (!stats.isDirectory()) continue;
+    for (const entry of await readdir(top, { recursive: true, withFileTypes: true })) {
+      if (entry.isSymbolicLink()) continue;
+      const path = join(entry.parentPath, entry.name);
+      await privateMode(path, (await lstat(path)).mode);
+    }
   }
+}
+
+async function privateMode(path: string, mode: number): Promise<void> {
+  if ((mode & 0o077) !== 0) await chmod(path, mode & 0o700);
 }
 
 /**

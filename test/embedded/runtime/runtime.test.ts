@@ -219,9 +219,14 @@ describe('embedded runtime', () => {
     rt = undefined;
     // A data folder from before this rule, or one copied in with a lax umask.
     await chmod(dir, 0o755);
-    await mkdir(join(dir, 'copied'), { mode: 0o755 });
-    await writeFile(join(dir, 'copied', 'notes.txt'), 'x', { mode: 0o644 });
-    await chmod(join(dir, 'copied', 'notes.txt'), 0o644);
+    await mkdir(join(dir, 'outbox', 'copied'), { mode: 0o755 });
+    await chmod(join(dir, 'outbox', 'copied'), 0o755);
+    await writeFile(join(dir, 'outbox', 'copied', 'old.eml'), 'x', { mode: 0o644 });
+    await chmod(join(dir, 'outbox', 'copied', 'old.eml'), 0o644);
+    await chmod(join(dir, 'secret'), 0o644);
+    // What is not the runtime's keeps its modes (a data folder named by mistake, say `--data .`).
+    await writeFile(join(dir, 'notes.txt'), 'x');
+    await chmod(join(dir, 'notes.txt'), 0o644);
     rt = await startRuntime({ dataDir: dir, quiet: true });
     // The operator's shell that exported the credentials keeps working after a restart.
     expect(rt.credentials).toEqual(before);
@@ -231,6 +236,8 @@ describe('embedded runtime', () => {
     await rt.stop();
     rt = undefined;
 
+    expect((await stat(join(dir, 'notes.txt'))).mode & 0o777).toBe(0o644);
+    await rm(join(dir, 'notes.txt'));
     const entries = await readdir(dir, { recursive: true, withFileTypes: true });
     const names = entries.map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
     // What the runtime writes is in the listing: the stores, the outbox, the log, the files of the data folder.
