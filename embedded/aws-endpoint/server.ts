@@ -20,6 +20,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import {
   type AuthFailureCode,
+  checkAuthorization,
   checkHost,
   type Keyring,
   LocalAuthError,
@@ -107,9 +108,11 @@ async function authenticate(opts: AwsEndpointOptions, req: IncomingMessage, body
 }
 
 async function handle(opts: AwsEndpointOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  // The Host first: a page that rebound its name to 127.0.0.1 gets nothing read or done.
+  // The Host and the signature's key first: a page that rebound its name to 127.0.0.1, or
+  // an unsigned request, gets nothing read or done.
   try {
     checkHost(req);
+    checkAuthorization(req, opts.keyring);
   } catch (e) {
     if (e instanceof LocalAuthError) throw new ApiError(AUTH_ERRORS[e.code], e.message, 403);
     throw e;
@@ -187,6 +190,8 @@ function sendError(res: ServerResponse, protocol: Protocol, error: ApiError): vo
     'content-length': Buffer.byteLength(text),
     'x-amzn-requestid': randomUUID(),
     'x-amzn-errortype': error.code,
+    // A refused caller's body may still be arriving; it is not read, the connection goes.
+    ...(error.status === 403 ? { connection: 'close' } : {}),
   });
   res.end(text);
 }

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { BY_DISTRICT_STAGE, KEY_ATTRIBUTES, TABLE_KEY } from '#lib/table-schema';
 import {
+  checkAuthorization,
   checkHost,
   type Keyring,
   LocalAuthError,
@@ -60,6 +61,7 @@ function guarded(dynalite: RequestListener, keyring: Keyring): RequestListener {
     void (async () => {
       try {
         checkHost(req);
+        checkAuthorization(req, keyring);
         const body = await readLimited(req, MAX_REQUEST_BYTES, () => new Error('too large'));
         await verifySignature(req, { keyring, body });
         withoutCors(res);

@@ -144,30 +144,49 @@ export interface VerifyOptions {
   now?: Date;
 }
 
-/** Who signed the request; throws LocalAuthError when nobody we know did. */
-export async function verifySignature(req: IncomingMessage, opts: VerifyOptions): Promise<Principal> {
+interface Authorization {
+  principal: Principal;
+  signingDate: Date;
+  region: string;
+  service: string;
+  signedList: string;
+  signature: string;
+}
+
+/**
+ * The Authorization header read and its key id looked up, without the body: services
+ * that must read a body to check its hash call this first, so an unsigned request, or one
+ * signed with an unknown key, is refused before anything of it is read.
+ */
+export function checkAuthorization(req: IncomingMessage, keyring: Keyring, now = new Date()): Authorization {
   const header = req.headers.authorization;
-  const rawUrl = req.url ?? '/';
-  const queryStart = rawUrl.indexOf('?');
-  const rawPath = queryStart < 0 ? rawUrl : rawUrl.slice(0, queryStart);
-  const query = parseQuery(queryStart < 0 ? '' : rawUrl.slice(queryStart + 1));
   if (!header) {
     // Presigned URLs (query-string SigV4) are not used by this runtime; refused, not guessed at.
-    throw fail(query['X-Amz-Signature'] === undefined ? 'MissingAuthenticationToken' : 'IncompleteSignature');
+    throw fail(/[?&]X-Amz-Signature=/i.test(req.url ?? '') ? 'IncompleteSignature' : 'MissingAuthenticationToken');
   }
   const match = AUTHORIZATION.exec(header.trim());
   const amzDate = headerValue(req, 'x-amz-date');
   const dateMatch = amzDate ? AMZ_DATE.exec(amzDate) : null;
   if (!match || !dateMatch) throw fail('IncompleteSignature');
   const [, accessKeyId, shortDate, region, service, signedList, signature] = match as unknown as string[];
-  const principal = (Object.keys(opts.keyring) as Principal[]).find((p) => opts.keyring[p].accessKeyId === accessKeyId);
+  const principal = (Object.keys(keyring) as Principal[]).find((p) => keyring[p].accessKeyId === accessKeyId);
   if (!principal) throw fail('UnrecognizedClient');
   const [, y, mo, d, h, mi, s] = dateMatch.map(Number) as number[];
   const signingDate = new Date(Date.UTC(y!, mo! - 1, d!, h, mi, s));
   if (amzDate!.slice(0, 8) !== shortDate || Number.isNaN(signingDate.getTime())) throw fail('IncompleteSignature');
-  if (Math.abs((opts.now ?? new Date()).getTime() - signingDate.getTime()) > MAX_SKEW_MS) throw fail('SignatureExpired');
+  if (Math.abs(now.getTime() - signingDate.getTime()) > MAX_SKEW_MS) throw fail('SignatureExpired');
+  return { principal, signingDate, region: region!, service: service!, signedList: signedList!, signature: signature! };
+}
 
-  const signed = signedList!.split(';');
+/** Who signed the request; throws LocalAuthError when nobody we know did. */
+export async function verifySignature(req: IncomingMessage, opts: VerifyOptions): Promise<Principal> {
+  const { principal, signingDate, region, service, signedList, signature } = checkAuthorization(req, opts.keyring, opts.now);
+  const rawUrl = req.url ?? '/';
+  const queryStart = rawUrl.indexOf('?');
+  const rawPath = queryStart < 0 ? rawUrl : rawUrl.slice(0, queryStart);
+  const query = parseQuery(queryStart < 0 ? '' : rawUrl.slice(queryStart + 1));
+
+  const signed = signedList.split(';');
   if (!signed.includes('host')) throw fail('IncompleteSignature');
   const headers: Record<string, string> = {};
   for (const name of signed) {
@@ -180,8 +199,8 @@ export async function verifySignature(req: IncomingMessage, opts: VerifyOptions)
 
   const signer = new SignatureV4({
     credentials: opts.keyring[principal],
-    region: region!,
-    service: service!,
+    region,
+    service,
     sha256: Sha256,
     uriEscapePath: !opts.s3,
     applyChecksum: false,
@@ -200,7 +219,7 @@ export async function verifySignature(req: IncomingMessage, opts: VerifyOptions)
   );
   const expected = /Signature=([0-9a-f]{64})/.exec(String(resigned.headers.authorization))?.[1] ?? '';
   const sameHeaders = /SignedHeaders=([^,]+)/.exec(String(resigned.headers.authorization))?.[1] === signedList;
-  if (!sameHeaders || !timingSafeEqual(Buffer.from(expected.padEnd(64, '0')), Buffer.from(signature!))) {
+  if (!sameHeaders || !timingSafeEqual(Buffer.from(expected.padEnd(64, '0')), Buffer.from(signature))) {
     throw fail('InvalidSignature');
   }
   return principal;
