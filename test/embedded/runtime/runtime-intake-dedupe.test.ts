@@ -43,7 +43,7 @@ interface Report {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'prokus-dedupe-'));
   rt = await startRuntime({ dataDir: join(dir, 'data'), port: 0, quiet: true });
-  s3 = localS3Client(rt.endpoints.s3);
+  s3 = localS3Client(rt.endpoints.s3, rt.credentials);
 }, 60_000);
 
 afterAll(async () => {
