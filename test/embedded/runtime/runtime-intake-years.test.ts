@@ -23,7 +23,7 @@ const [granted, rejected] = [...synthesizeFamilies(2, { districts: ['3210'], ine
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'prokus-years-'));
   rt = await startRuntime({ dataDir: join(dir, 'data'), port: 0, quiet: true });
-  s3 = localS3Client(rt.endpoints.s3);
+  s3 = localS3Client(rt.endpoints.s3, rt.credentials);
   // Both families are PKH graduates: verification finds them eligible.
   const { loadKeys } = await import('#lib/secrets');
   const { importRegistry } = await import('#intake/registry-import');
