@@ -60,14 +60,15 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
   },
   AwaitRequest: {
     table: [
-      // attachTaskToken; completeDecision: updateCase (and getCase for milestones and financing)
-      { actions: ['UpdateItem'], leadingKeys: [CASE, REQUEST] },
-      { actions: ['GetItem'], leadingKeys: [CASE] },
+      // attachTaskToken; completeDecision: getCase, updateCase, and for an approval
+      // reserveGrant (an UpdateItem on the quota, re-read on a lost race)
+      { actions: ['UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] },
+      { actions: ['GetItem'], leadingKeys: [CASE, QUOTA] },
     ],
     answersTasks: true,
   },
   Disbursement: {
-    // getCase, takeQuota (an UpdateItem, re-read on a lost race), updateCase
+    // getCase, reserveGrant (an UpdateItem, re-read on a lost race), updateCase
     table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, QUOTA] }],
   },
   PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }] },
@@ -89,8 +90,9 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
     sendsMail: true,
   },
   Pages: {
-    // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase
-    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST] }],
+    // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase,
+    // and for an approval reserveGrant (an UpdateItem on the quota, re-read on a lost race)
+    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] }],
     answersTasks: true,
   },
 };
