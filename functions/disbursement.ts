@@ -15,11 +15,7 @@ import { reserveGrant } from '#store/quota';
 export const handler = taskHandler('disbursement', z.object({ caseId: z.string().check(z.minLength(1)) }), async ({ caseId }) => {
   const c = await getCase(caseId);
   const config = programFor(c.programYear);
-  const district = config.districts[c.district];
-  if (!district) throw new Error(`district ${c.district} is not in program ${config.version}`);
-  if (!(await reserveGrant(c, district.quota))) {
-    throw new QuotaExhaustedError(c.district, c.programYear);
-  }
+  if (!(await reserveGrant(c))) throw new QuotaExhaustedError(c.district, c.programYear);
   const at = new Date().toISOString();
   const disbursement = c.disbursement ?? {
     amountRupiah: config.grant.amountRupiah,

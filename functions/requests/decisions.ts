@@ -16,7 +16,6 @@ import {
   QuotaExhaustedError,
   StageConflictError,
 } from '#domain/errors';
-import { programFor } from '#domain/program';
 import * as z from '#domain/zod';
 import { getCase, updateCase } from '#store/cases';
 import { reserveGrant } from '#store/quota';
@@ -113,14 +112,6 @@ interface Applied {
 
 const SUCCESS: Settlement = { ok: true };
 
-/** The grant quota of the case's district, from the program rules of its year. */
-function districtQuota(c: Case): number {
-  const config = programFor(c.programYear);
-  const district = config.districts[c.district];
-  if (!district) throw new Error(`district ${c.district} is not in program ${config.version}`);
-  return district.quota;
-}
-
 /**
  * The quota's answer for this approval. A pass that already recorded it on the case
  * keeps it (the approver was told that); otherwise the reservation is asked for, which
@@ -131,7 +122,7 @@ function districtQuota(c: Case): number {
 async function quotaAnswer(c: Case): Promise<GrantQuota> {
   if (c.grantApproval?.quota) return c.grantApproval.quota;
   if (c.stage !== 'grant-approval') return 'reserved';
-  return (await reserveGrant(c, districtQuota(c))) ? 'reserved' : 'exhausted';
+  return (await reserveGrant(c)) ? 'reserved' : 'exhausted';
 }
 
 async function applyGrantApproval(request: Request, at: string): Promise<Applied> {

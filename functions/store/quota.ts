@@ -1,6 +1,8 @@
 /** District grant quotas, per program year. */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Case } from '#domain/case';
+import { ProgramConfigError } from '#domain/errors';
+import { programFor } from '#domain/program';
 import { dynamo } from '#lib/clients/dynamodb';
 import { isConditionFailed, tableName as table } from '#lib/table';
 
@@ -16,9 +18,10 @@ import { isConditionFailed, tableName as table } from '#lib/table';
  * below the 400 KB item limit.
  *
  * Returns true when the case holds a reservation (new or from an earlier pass), false
- * when other cases used up the quota.
+ * when other cases used up the quota (the program configuration of the case's year).
  */
-export async function reserveGrant(c: Pick<Case, 'caseId' | 'district' | 'programYear'>, quota: number): Promise<boolean> {
+export async function reserveGrant(c: Pick<Case, 'caseId' | 'district' | 'programYear'>): Promise<boolean> {
+  const quota = districtQuota(c);
   const Key = { pk: `QUOTA#${c.district}#${c.programYear}`, sk: 'QUOTA' };
   try {
     await dynamo.send(
@@ -37,4 +40,11 @@ export async function reserveGrant(c: Pick<Case, 'caseId' | 'district' | 'progra
     const reserved = out.Item?.cases as Set<string> | undefined;
     return reserved?.has(c.caseId) ?? false;
   }
+}
+
+function districtQuota(c: Pick<Case, 'district' | 'programYear'>): number {
+  const config = programFor(c.programYear);
+  const district = config.districts[c.district];
+  if (!district) throw new ProgramConfigError(`district ${c.district} is not in program ${config.version}`);
+  return district.quota;
 }
