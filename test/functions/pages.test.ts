@@ -309,7 +309,8 @@ describe('grant approval page', () => {
       'The approval is recorded, but the grant quota is used up.',
       'Kuota bantuan Kab. Majalengka untuk tahun program 2020 sudah terpakai seluruhnya, sehingga keluarga ini tidak akan menerima bantuan.',
       'The grant quota of Kab. Majalengka for program year 2020 is already used up, so this family will not receive the grant.',
-      'The case is closed because the quota is used up.',
+      'Kasus ini akan ditutup karena kuota habis.',
+      'The case will be closed because the quota is used up.',
     ]) {
       expect(res.body).toContain(text);
     }

@@ -58,7 +58,7 @@ ${bi({
   id: `Kuota bantuan ${district} untuk tahun program ${year} sudah terpakai seluruhnya, sehingga keluarga ini tidak akan menerima bantuan.`,
   en: `The grant quota of ${district} for program year ${year} is already used up, so this family will not receive the grant.`,
 })}
-${bi({ id: 'Kasus ditutup dengan alasan kuota habis.', en: 'The case is closed because the quota is used up.' })}</div>`;
+${bi({ id: 'Kasus ini akan ditutup karena kuota habis.', en: 'The case will be closed because the quota is used up.' })}</div>`;
   }
   const approved = bi({ id: 'Bantuan disetujui.', en: 'The grant is approved.' }, 'strong');
   // Without a recorded reservation (an approval applied before reservations were made
