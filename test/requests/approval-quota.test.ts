@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSecretForTests } from '#lib/secrets';
 import type { Request } from '#requests/requests';
 import { ensureTable, startDynamo } from '../../embedded/local/dynamodb.ts';
+import type { Keyring } from '../../embedded/local/local-auth.ts';
 import type { LocalService } from '../../embedded/local/ports.ts';
 import { caseItem, makeCase, TEST_SECRET } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
@@ -26,6 +27,11 @@ const QUOTA = 500;
 const DOUBLE_CLICKS = 100;
 
 const sfn = mockClient(SFNClient);
+// The local DynamoDB answers only requests signed with the data folder's key pairs.
+const keyring: Keyring = {
+  operator: { accessKeyId: 'LOCALOPERATORKEY0001', secretAccessKey: 'operator-secret-for-the-quota-test' },
+  runtime: { accessKeyId: 'LOCALRUNTIMEKEY00001', secretAccessKey: 'runtime-secret-for-the-quota-test' },
+};
 let dir: string;
 let dynamo: LocalService;
 
@@ -34,11 +40,13 @@ const tokenOf = (i: number) => `task-token-${i}`;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'prokus-approval-quota-'));
-  dynamo = await startDynamo({ dir: join(dir, 'dynamodb') });
+  dynamo = await startDynamo({ dir: join(dir, 'dynamodb'), keyring });
   setTestEnv();
   useSecretForTests(TEST_SECRET);
-  await ensureTable(dynamo.endpoint, 'prokus-test');
+  await ensureTable(dynamo.endpoint, 'prokus-test', keyring.runtime);
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = keyring.runtime.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = keyring.runtime.secretAccessKey;
   // The 2020 program with a quota of 500 for Majalengka (3210).
   const program = JSON.parse(await readFile(new URL('../../programs/2020.json', import.meta.url), 'utf8'));
   program.districts['3210'].quota = QUOTA;
