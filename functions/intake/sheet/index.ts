@@ -38,6 +38,7 @@ export {
   type Sheet,
   type SheetFormat,
   type SheetInput,
+  type SheetLimits,
   type SheetOptions,
   type SheetRow,
 } from './types.ts';
@@ -50,9 +51,16 @@ export {
  * unchanged, so they can be retried.
  */
 export async function openSheet(input: SheetInput, opts: SheetOptions = {}): Promise<Sheet> {
+  const limits = {
+    ...SHEET_LIMITS,
+    ...opts.limits,
+    maxRows: opts.maxRows ?? opts.limits?.maxRows ?? SHEET_LIMITS.maxRows,
+    maxBytes: opts.maxBytes ?? opts.limits?.maxBytes ?? SHEET_LIMITS.maxBytes,
+  };
   const resolved: ResolvedSheetOptions = {
-    maxRows: opts.maxRows ?? SHEET_LIMITS.maxRows,
-    maxBytes: opts.maxBytes ?? SHEET_LIMITS.maxBytes,
+    maxRows: limits.maxRows,
+    maxBytes: limits.maxBytes,
+    limits,
     sheetName: opts.sheetName ?? 'usulan',
     ...(opts.isHeader ? { isHeader: opts.isHeader } : {}),
   };
