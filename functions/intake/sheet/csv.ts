@@ -89,15 +89,15 @@ export async function openCsv(
     max_record_size: MAX_RECORD_BYTES,
   });
   const { maxBlankRows } = opts.limits;
-  const blankLines = () => {
-    if (parser.info.empty_lines > maxBlankRows) throw new SheetError(sheetProblems.tooManyBlankRows(maxBlankRows));
+  const blankLines = (emptyLines: number) => {
+    if (emptyLines > maxBlankRows) throw new SheetError(sheetProblems.tooManyBlankRows(maxBlankRows));
   };
   const utf8 = encoding === 'auto' ? utf8OrWindows1252(source.chunks) : utf16(source.chunks, encoding);
   // The parser skips empty lines without a record to show for them: checked as its input
   // goes in too, so a file of nothing but empty lines stops at the limit, not at its end.
   async function* watched(): AsyncGenerator<Buffer> {
     for await (const chunk of utf8) {
-      blankLines();
+      blankLines(parser.info.empty_lines);
       yield chunk;
     }
   }
@@ -118,8 +118,10 @@ export async function openCsv(
           row = 1;
           r = await records.next();
         }
-        blankLines();
         if (r.done) return { done: true, value: undefined };
+        // The record's own count (the parser may have read further, and counts a file's
+        // last line break as one more empty line).
+        blankLines(r.value.info.empty_lines);
         row = r.value.info.records + r.value.info.empty_lines;
         return { done: false, value: { row, cells: r.value.record } };
       } catch (e) {
