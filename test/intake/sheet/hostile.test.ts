@@ -118,7 +118,7 @@ describe('hostile files, read by the reader', () => {
 
   it('says the limit it met, in both languages, and keeps row numbers across the empty lines it skips', async () => {
     const text = `nik,nama\n${'\n'.repeat(11)}1,Siti\n`;
-    await expect(openSheet(text, { limits: { maxBlankRows: 10 } }).then((s) => s.rows.next())).rejects.toMatchObject({
+    await expect(openSheet(text, { limits: { maxBlankRows: 10 } }).then((s) => s.rows[Symbol.asyncIterator]().next())).rejects.toMatchObject({
       problem: {
         code: 'FILE_TOO_MANY_BLANK_ROWS',
         message: { id: expect.stringContaining('10 baris kosong'), en: expect.stringContaining('10 empty rows') },
