@@ -114,11 +114,20 @@ describe('hostile files, read by the reader', () => {
     const { outcome, disk } = await measured(() => createReadStream(good), { size: statSync(good).size });
     expect(outcome).toEqual({ rows: 3000 });
     expect(disk).toEqual({ created: [], left: [] });
+    // Stopped early, after its header or after some rows, as a caller that has seen enough does.
+    const early = watchDir(tmp);
+    (await openSheet(createReadStream(good))).close();
+    const some = await openSheet(createReadStream(good));
+    for await (const r of some.rows) if (r.row > 10) break;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(early.stop()).toEqual({ created: [], left: [] });
   });
 
   it('says the limit it met, in both languages, and keeps row numbers across the empty lines it skips', async () => {
     const text = `nik,nama\n${'\n'.repeat(11)}1,Siti\n`;
-    await expect(openSheet(text, { limits: { maxBlankRows: 10 } }).then((s) => s.rows[Symbol.asyncIterator]().next())).rejects.toMatchObject({
+    await expect(
+      openSheet(text, { limits: { maxBlankRows: 10 } }).then((s) => s.rows[Symbol.asyncIterator]().next()),
+    ).rejects.toMatchObject({
       problem: {
         code: 'FILE_TOO_MANY_BLANK_ROWS',
         message: { id: expect.stringContaining('10 baris kosong'), en: expect.stringContaining('10 empty rows') },
