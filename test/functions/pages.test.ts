@@ -302,6 +302,16 @@ describe('grant approval page', () => {
     expectNoWrites();
   });
 
+  it('a reason far over its limit gets its field problem and is not sent back', async () => {
+    const long = 'x'.repeat(1024 * 1024 - 100);
+    const res = await post(putRequest(putCase()), { decision: 'rejected', reasonCode: 'USAHA_TIDAK_ADA', reason: long });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('at most 1,000 characters');
+    expect(res.body).not.toContain('x'.repeat(1001));
+    expect(res.body.length).toBeLessThan(30_000);
+    expectNoWrites();
+  });
+
   it('no decision chosen is a field problem, not a crash', async () => {
     const res = await post(putRequest(putCase()), {});
     expect(res.status).toBe(400);

@@ -54,7 +54,7 @@ describe('the case table', () => {
       expect(s.resources).toEqual([`{${tableId}.Arn}`]);
       const keys = leadingKeysOf(s);
       expect(Array.isArray(keys) && keys.length > 0, `${s.policy}: ${s.actions.join()} without LeadingKeys`).toBe(true);
-      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA)#\*$/);
+      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD)#\*$/);
       expect(s.condition.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
     }
   });
@@ -72,10 +72,10 @@ describe('the case table', () => {
     }
   });
 
-  it('only ReadProposal deletes, and only the NIK claim it gives back', () => {
+  it('only ReadProposal deletes, and only the identity claims it gives back', () => {
     for (const id of ids) {
       const deletes = statementsOf(id).filter((s) => s.actions.includes('dynamodb:DeleteItem'));
-      if (id === 'ReadProposal') expect(deletes.map(leadingKeysOf)).toEqual([['NIK#*']]);
+      if (id === 'ReadProposal') expect(deletes.map(leadingKeysOf)).toEqual([['NIK#*', 'KK#*']]);
       else expect(deletes).toEqual([]);
     }
   });
