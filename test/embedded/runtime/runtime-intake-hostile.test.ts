@@ -37,7 +37,7 @@ beforeAll(async () => {
   // upload alone would be most of the time here. prokus validate and the reader test read them.
   corpus = await writeHostileCorpus(join(dir, 'corpus'), { maxFileBytes: 8 * MiB });
   rt = await startRuntime({ dataDir: join(dir, 'data'), port: 0, quiet: true });
-  s3 = localS3Client(rt.endpoints.s3);
+  s3 = localS3Client(rt.endpoints.s3, rt.credentials);
   process.env.TMPDIR = tmp;
 }, 90_000);
 
