@@ -64,8 +64,10 @@ export type SheetInput = NodeJS.ReadableStream | string | Uint8Array;
  *   is inflated (the zip reader checks the size said against the bytes inflated).
  *   100,000 proposal rows are about 66 MB of worksheet XML.
  *   `maxSharedStrings` and `maxSharedStringBytes` (UTF-8) bound the shared-string table,
- *   which is kept whole while the sheet is read: 100,000 rows hold at most about 1.5
- *   million distinct texts. `maxXmlRun` bounds the characters between two `<` of the XML,
+ *   which is kept whole while the sheet is read: of the proposal's columns about seven
+ *   hold a text of each family's own (NIK and KK typed as text, name, address, phone,
+ *   business), so 100,000 rows hold about 700,000 distinct texts; the limit is twice
+ *   that, and reading it takes about 3 s. `maxXmlRun` bounds the characters between two `<` of the XML,
  *   which the XML parser would otherwise gather into one string (1 GiB of whitespace).
  *   `maxZipEntries`: a workbook has a few dozen parts.
  * Peak memory of one XLSX read is about maxBytes + maxSharedStringBytes + 8 bytes per
@@ -78,7 +80,7 @@ export const SHEET_LIMITS = {
   maxColumns: 16_384,
   maxCellChars: 32_767,
   maxPartBytes: 256 * 1024 * 1024,
-  maxSharedStrings: 2_000_000,
+  maxSharedStrings: 1_500_000,
   maxSharedStringBytes: 128 * 1024 * 1024,
   maxXmlRun: 1024 * 1024,
   maxZipEntries: 10_000,

@@ -65,7 +65,10 @@ export class StringTable {
       grown.set(this.#where);
       this.#where = grown;
     }
-    this.#where.set([block, offset, length], 3 * this.#count);
+    const at = 3 * this.#count;
+    this.#where[at] = block;
+    this.#where[at + 1] = offset;
+    this.#where[at + 2] = length;
     this.#count += 1;
   }
 }
