@@ -8,7 +8,9 @@ import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import type { LocalCredentials } from '../embedded/local/local-auth.ts';
 import { localS3Client } from '../embedded/local/s3.ts';
+import { readCredentials, runtimeCredentials } from '../embedded/runtime/credentials.ts';
 import {
   dataPaths,
   EndpointsFile,
@@ -50,11 +52,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The endpoints of the `prokus dev` running on this data dir, or undefined when none is. */
-export async function runningDev(dataDir: string): Promise<EndpointsFile | undefined> {
+/** A running `prokus dev`: its endpoints, and the operator credentials its services accept. */
+export type RunningDev = EndpointsFile & { credentials: LocalCredentials };
+
+/** The endpoints and credentials of the `prokus dev` running on this data dir, or undefined when none is. */
+export async function runningDev(dataDir: string): Promise<RunningDev | undefined> {
+  const paths = dataPaths(resolve(dataDir));
   let text: string;
   try {
-    text = await readFile(dataPaths(resolve(dataDir)).endpoints, 'utf8');
+    text = await readFile(paths.endpoints, 'utf8');
   } catch {
     return undefined;
   }
@@ -67,10 +73,13 @@ export async function runningDev(dataDir: string): Promise<EndpointsFile | undef
   }
   const parsed = EndpointsFile.safeParse(json);
   // A file left by a killed process points at ports nobody answers on.
-  return parsed.success && isAlive(parsed.data.pid) ? parsed.data : undefined;
+  if (!parsed.success || !isAlive(parsed.data.pid)) return undefined;
+  // Written before endpoints.json on every start; unreadable only to another user.
+  const credentials = await readCredentials(paths.credentials);
+  return credentials ? { ...parsed.data, credentials } : undefined;
 }
 
-async function requireDev(dataDir: string): Promise<EndpointsFile> {
+async function requireDev(dataDir: string): Promise<RunningDev> {
   const dev = await runningDev(dataDir);
   if (dev) return dev;
   const dir = resolve(dataDir);
@@ -83,8 +92,6 @@ async function requireDev(dataDir: string): Promise<EndpointsFile> {
 // ---- dev ----
 
 export function describeRuntime(rt: Runtime, dataArg: string): string {
-  // AWS_DEFAULT_REGION: the AWS CLI v1 (Debian's awscli) does not read AWS_REGION.
-  const creds = `AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=ap-southeast-3`;
   const e = rt.endpoints;
   const lines = [
     'Prokus embedded runtime berjalan / is running',
@@ -110,10 +117,13 @@ export function describeRuntime(rt: Runtime, dataArg: string): string {
     'Coba / try:',
     `  npx prokus registry import registry.csv --data ${dataArg}`,
     `  npx prokus upload usulan.csv --district 3210 --data ${dataArg}`,
-    `  ${creds} aws stepfunctions list-executions --state-machine-arn ${rt.journeyArn} --endpoint-url ${e.sfn}`,
-    `  ${creds} aws stepfunctions get-execution-history --execution-arn <executionArn> --endpoint-url ${e.sfn}`,
-    `  ${creds} aws dynamodb scan --table-name ${rt.table} --max-items 5 --endpoint-url ${e.dynamodb}`,
-    `  ${creds} aws s3 ls s3://${rt.bucket}/proposals/ --recursive --endpoint-url ${e.s3}`,
+    '',
+    'AWS CLI: the services answer only requests signed with this data folder\u2019s credentials:',
+    `  eval "$(npx prokus env --data ${dataArg})"`,
+    `  aws stepfunctions list-executions --state-machine-arn ${rt.journeyArn} --endpoint-url ${e.sfn}`,
+    `  aws stepfunctions get-execution-history --execution-arn <executionArn> --endpoint-url ${e.sfn}`,
+    `  aws dynamodb scan --table-name ${rt.table} --max-items 5 --endpoint-url ${e.dynamodb}`,
+    `  aws s3 ls s3://${rt.bucket}/proposals/ --recursive --endpoint-url ${e.s3}`,
     '',
     'Berhenti / stop: Ctrl+C',
   );
@@ -174,7 +184,7 @@ function uploadCommand(): Command {
     .option('--data <dir>', 'data folder of the running `prokus dev`', DEFAULT_DATA)
     .action(async (file: string, opts: { district: string; year?: number; uploader?: string; data: string }) => {
       const dev = await requireDev(opts.data);
-      const s3 = localS3Client(dev.endpoints.s3);
+      const s3 = localS3Client(dev.endpoints.s3, dev.credentials);
       try {
         const { key } = await putProposal(s3, dev.bucket, file, {
           district: opts.district,
@@ -193,6 +203,53 @@ function uploadCommand(): Command {
         s3.destroy();
       }
     });
+}
+
+// ---- env ----
+
+/** Single-quoted for a POSIX shell. */
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The shell lines that point the AWS CLI (or any SDK) at a running dev, signed with its credentials. */
+export function envLines(dev: RunningDev): string[] {
+  const vars: [string, string][] = [
+    ['AWS_ACCESS_KEY_ID', dev.credentials.accessKeyId],
+    ['AWS_SECRET_ACCESS_KEY', dev.credentials.secretAccessKey],
+    ['AWS_REGION', dev.region],
+    // The AWS CLI v1 (Debian's awscli) reads AWS_DEFAULT_REGION, not AWS_REGION.
+    ['AWS_DEFAULT_REGION', dev.region],
+    ['AWS_ENDPOINT_URL_DYNAMODB', dev.endpoints.dynamodb],
+    ['AWS_ENDPOINT_URL_S3', dev.endpoints.s3],
+    ['AWS_ENDPOINT_URL_SFN', dev.endpoints.sfn],
+    ['AWS_ENDPOINT_URL_SESV2', dev.endpoints.sfn],
+  ];
+  return [
+    `# prokus dev, data ${dev.dataDir} (pid ${dev.pid}): eval "$(npx prokus env --data <dir>)"`,
+    ...vars.map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+    // A session token or profile from the shell would be signed in and refused.
+    'unset AWS_SESSION_TOKEN AWS_PROFILE',
+  ];
+}
+
+function envCommand(): Command {
+  return new Command('env')
+    .description('print shell exports that point the AWS CLI at the running dev, with its local credentials')
+    .option('--data <dir>', 'data folder of the running `prokus dev`', DEFAULT_DATA)
+    .action(async (opts: { data: string }) => {
+      const dev = await requireDev(opts.data);
+      process.stdout.write(`${envLines(dev).join('\n')}\n`);
+    });
+}
+
+async function readSecret(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    throw new CliError({
+      id: `Rahasia program tidak dapat dibaca: ${file}`,
+      en: `The program secret cannot be read: ${file}`,
+    });
+  }
 }
 
 // ---- registry ----
@@ -224,7 +281,11 @@ function registryCommand(): Command {
       const dev = await requireDev(opts.data);
       // The registry module hashes NIKs with the program secret and writes through the
       // domain's SDK clients, which read their endpoints from the environment when first used.
-      setEnvironment({ endpoints: dev.endpoints, log: dataPaths(dev.dataDir).log });
+      // Secrets Manager hands the secret to the runtime's key pair only, derived from the
+      // secret file this process (the folder's owner) can read.
+      const paths = dataPaths(dev.dataDir);
+      const secret = await readSecret(paths.secret);
+      setEnvironment({ endpoints: dev.endpoints, credentials: runtimeCredentials(secret), log: paths.log });
       const { loadKeys } = await import('#lib/secrets');
       await loadKeys();
       const { importRegistry } = await import('#intake/registry-import');
@@ -320,6 +381,7 @@ export function buildProgram(): Command {
   program.addCommand(devCommand());
   program.addCommand(uploadCommand());
   program.addCommand(registryCommand());
+  program.addCommand(envCommand());
   program.addCommand(demoCommand());
   program.addCommand(validateCommand());
   program.addCommand(templateCommand());

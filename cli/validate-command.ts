@@ -3,7 +3,7 @@
  * and the exit code. Its own file: the command, apart from the check and its output.
  */
 import type { Writable } from 'node:stream';
-import { ValidateError, type Validation, validateProposal } from './validate.ts';
+import { ValidateError, type Validation, validateProblems, validateProposal } from './validate.ts';
 import {
   describeValidationError,
   formatCount,
@@ -59,6 +59,28 @@ async function progressBar(stderr: ValidateIo['stderr']): Promise<{
 /** Runs `prokus validate FILE`; returns the exit code (0: the file could be read, whatever its rows). */
 export async function runValidate(file: string, opts: ValidateCommandOptions, io: ValidateIo): Promise<number> {
   const bar = await progressBar(io.stderr);
+  // Should the check ever wait on a promise that never settles, Node would empty its event
+  // loop and exit 13 with nothing said (issue 7.7): say so, in the report's own form, first.
+  const unsettled = () => {
+    bar.stop();
+    if (opts.json) writeValidationErrorJson(validateProblems.unsettled, io.stdout);
+    else io.stderr.write(describeValidationError(validateProblems.unsettled));
+    process.exitCode = 70;
+  };
+  process.once('beforeExit', unsettled);
+  try {
+    return await check(file, opts, io, bar);
+  } finally {
+    process.off('beforeExit', unsettled);
+  }
+}
+
+async function check(
+  file: string,
+  opts: ValidateCommandOptions,
+  io: ValidateIo,
+  bar: Awaited<ReturnType<typeof progressBar>>,
+): Promise<number> {
   let v: Validation;
   try {
     v = await validateProposal(

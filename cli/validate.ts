@@ -40,7 +40,15 @@ export const validateProblems = {
       en: `The file does not exist or cannot be read: ${file}`,
     },
   }),
-} satisfies Record<string, (...args: never[]) => FileProblem>;
+  /** The check stopped waiting on something that would never come (a bug, said as one; never a silent exit 13). */
+  unsettled: {
+    code: 'CHECK_UNFINISHED',
+    message: {
+      id: 'Pemeriksaan berhenti sebelum selesai karena kesalahan program, bukan karena berkas Anda. Laporkan ke tim Prokus beserta berkasnya.',
+      en: 'The check stopped before it finished because of a fault in the program, not in your file. Report it to the Prokus team with the file.',
+    },
+  },
+} satisfies Record<string, FileProblem | ((...args: never[]) => FileProblem)>;
 
 /** What a dry run cannot check, said in every report so nobody mistakes it for a full intake. */
 export const NOT_CHECKED_OFFLINE: FileProblem = {

@@ -12,7 +12,7 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Case, caseIdFor, journeyName, Personal } from '#domain/case';
-import type { Claim } from '#domain/claim';
+import type { Blocker, Claim } from '#domain/claim';
 import { ProposalFileError } from '#domain/errors';
 import { maskId } from '#domain/nik';
 import { programFor, programYears } from '#domain/program';
@@ -39,8 +39,10 @@ import { sendMail } from '#lib/mail';
 import { countProposalRows } from '#lib/metrics';
 import { Pool } from '#lib/pool';
 import { hashId, opaqueId, seal } from '#lib/secrets';
+import { isItemRefused } from '#lib/table';
 import { createCase } from '#store/cases';
 import { claimIdentity, releaseClaim } from '#store/claims';
+import { sendSummaryOnce } from '#store/uploads';
 
 const Event = z.object({ bucket: z.string().check(z.minLength(1)), key: z.string().check(z.minLength(1)) });
 
@@ -90,15 +92,19 @@ async function publishReport(upload: Upload, report: ProposalReport, separator: 
   const csv = reportCsv(report, separator);
   await putText(upload.bucket, reportKeys(upload.key).csv, csv, 'text/csv; charset=utf-8');
   await putText(upload.bucket, reportKeys(upload.key).json, reportJson(report), 'application/json');
-  if (!upload.uploader) return;
+  const uploader = upload.uploader;
+  if (!uploader) return;
   const mail = summaryMail(report, districtName(upload.district, upload.programYear), upload.fileName);
-  await sendMail({
-    to: upload.uploader,
-    subject: mail.subject,
-    text: mail.text,
-    headers: { 'X-Prokus-Kind': 'intake-report', 'X-Prokus-Upload': upload.uploadId },
-    attachments: [{ filename: `${upload.fileName}.report.csv`, content: csv, contentType: 'text/csv; charset=utf-8' }],
-  });
+  const outcome = await sendSummaryOnce(upload.uploadId, () =>
+    sendMail({
+      to: uploader,
+      subject: mail.subject,
+      text: mail.text,
+      headers: { 'X-Prokus-Kind': 'intake-report', 'X-Prokus-Upload': upload.uploadId },
+      attachments: [{ filename: `${upload.fileName}.report.csv`, content: csv, contentType: 'text/csv; charset=utf-8' }],
+    }),
+  );
+  if (outcome === 'sent-by-another-run') logger.info('summary email already sent for this upload');
 }
 
 /** A file nothing can be taken from: the report says why, and the intake ends in FileRejected. */
@@ -159,9 +165,27 @@ function earlierProposal(claim: Claim): EarlierProposal {
   };
 }
 
+const rowNotSaved: Finding = {
+  code: 'ROW_NOT_SAVED',
+  field: 'row',
+  severity: 'error',
+  message: {
+    id: 'Baris ini tidak dapat disimpan. Keluarga ini belum diusulkan: periksa isi barisnya, lalu usulkan lagi.',
+    en: 'This row could not be saved. The family is not proposed: check what the row holds, then propose it again.',
+  },
+};
+
+/** What the officer reads for a claim that stands in the way. */
+function blockedFinding(field: 'nik' | 'no_kk', blocker: Blocker): Finding {
+  const kind = blocker.reason === 'granted' ? 'granted' : blocker.inProgress ? 'in-progress' : 'proposed';
+  return alreadyProposed(field, earlierProposal(blocker.claim), kind);
+}
+
 /**
- * Claims the family's NIK and KK for its case and creates the case. A claim this same
- * upload already holds counts as won: it is this file read again.
+ * Claims the family's NIK and KK for its case and program year, then creates the case.
+ * A claim this same upload already holds counts as won: it is this file read again.
+ * Claims come before the case, so a run that dies between them leaves a claim without
+ * its case; domain/claim.ts says when such a claim no longer counts.
  */
 async function register(
   upload: Upload,
@@ -179,16 +203,16 @@ async function register(
     programYear: upload.programYear,
     proposedAt,
     uploadId: upload.uploadId,
+    claimedAt: new Date().toISOString(),
   };
-  const ours = (c: Claim) => c.uploadId === upload.uploadId && c.caseId === caseId;
   const rejected = (finding: Finding) => ({ result: { row, status: 'rejected' as const, errors: [...warnings, finding] } });
 
   const nik = await claimIdentity('NIK', nikHash, claim);
-  if (!nik.won && !ours(nik.existing)) return rejected(alreadyProposed('nik', earlierProposal(nik.existing)));
+  if (!nik.won) return rejected(blockedFinding('nik', nik.blocker));
   const kk = await claimIdentity('KK', kkHash, claim);
-  if (!kk.won && !ours(kk.existing)) {
+  if (!kk.won) {
     await releaseClaim('NIK', nikHash, claim);
-    return rejected(alreadyProposed('no_kk', earlierProposal(kk.existing)));
+    return rejected(blockedFinding('no_kk', kk.blocker));
   }
 
   const personal: Personal = z.parse(Personal, {
@@ -221,8 +245,17 @@ async function register(
     createdAt: now,
     updatedAt: now,
   };
-  // false means an earlier read of this upload created it: same family, same case.
-  await createCase(c);
+  try {
+    // false means an earlier read of this upload created it: same family, same case.
+    await createCase(c);
+  } catch (e) {
+    if (!isItemRefused(e)) throw e;
+    // This row alone can never be saved: it must not fail the upload, nor keep the family's claims.
+    logger.warn('case refused by the table', { row, error: (e as Error).name });
+    await releaseClaim('KK', kkHash, claim);
+    await releaseClaim('NIK', nikHash, claim);
+    return rejected(rowNotSaved);
+  }
   return { result: { row, status: statusOf(warnings), errors: warnings }, caseId };
 }
 

@@ -6,8 +6,8 @@
  * adding it here, and the README's permission table says the same in prose.
  *
  * Item kinds (partition keys, functions/lib/table.ts header): CASE#, NIK# / KK# (identity
- * claims), REGISTRY#, REQUEST#, QUOTA#. No function queries the `byDistrictStage` index
- * (operators do, with their own credentials) and none writes UPLOAD# items.
+ * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email). No function
+ * queries the `byDistrictStage` index (operators do, with their own credentials).
  */
 
 import { INTAKE_OUTPUTS, PROPOSAL_WILDCARD } from '#intake/bucket-layout';
@@ -20,6 +20,7 @@ export const KK_CLAIM = 'KK#*';
 export const REGISTRY = 'REGISTRY#*';
 export const REQUEST = 'REQUEST#*';
 export const QUOTA = 'QUOTA#*';
+export const UPLOAD = 'UPLOAD#*';
 
 /** Objects ReadProposal reads: the uploads (the intake only runs it for keys under proposals/). */
 export const UPLOADS = PROPOSAL_WILDCARD;
@@ -59,14 +60,15 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
   },
   AwaitRequest: {
     table: [
-      // attachTaskToken; completeDecision: updateCase (and getCase for milestones and financing)
-      { actions: ['UpdateItem'], leadingKeys: [CASE, REQUEST] },
-      { actions: ['GetItem'], leadingKeys: [CASE] },
+      // attachTaskToken; completeDecision: getCase, updateCase, and for an approval
+      // reserveGrant (an UpdateItem on the quota, re-read on a lost race)
+      { actions: ['UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] },
+      { actions: ['GetItem'], leadingKeys: [CASE, QUOTA] },
     ],
     answersTasks: true,
   },
   Disbursement: {
-    // getCase, takeQuota (an UpdateItem, re-read on a lost race), updateCase
+    // getCase, reserveGrant (an UpdateItem, re-read on a lost race), updateCase
     table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, QUOTA] }],
   },
   PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }] },
@@ -76,19 +78,21 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
   RecordFailure: { table: [readAndUpdateCase] },
   ReadProposal: {
     table: [
-      // claimIdentity: conditional put, read of the earlier claim when it lost
-      { actions: ['PutItem', 'GetItem'], leadingKeys: [NIK_CLAIM, KK_CLAIM] },
-      // releaseClaim: only the NIK claim is ever given back (when the KK was taken)
-      { actions: ['DeleteItem'], leadingKeys: [NIK_CLAIM] },
-      // createCase: conditional put
-      { actions: ['PutItem'], leadingKeys: [CASE] },
+      // claimIdentity: the family's claims of every year (Query), then one conditional put;
+      // releaseClaim: a claim given back when the family's other identity was taken, or its case refused
+      { actions: ['Query', 'PutItem', 'DeleteItem'], leadingKeys: [NIK_CLAIM, KK_CLAIM] },
+      // caseStanding: where the case of an earlier claim stands; createCase: conditional put
+      { actions: ['GetItem', 'PutItem'], leadingKeys: [CASE] },
+      // sendSummaryOnce: the lease and the record of the upload's summary email
+      { actions: ['GetItem', 'UpdateItem'], leadingKeys: [UPLOAD] },
     ],
     bucket: { read: [UPLOADS], write: [...INTAKE_OUTPUTS] },
     sendsMail: true,
   },
   Pages: {
-    // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase
-    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST] }],
+    // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase,
+    // and for an approval reserveGrant (an UpdateItem on the quota, re-read on a lost race)
+    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] }],
     answersTasks: true,
   },
 };

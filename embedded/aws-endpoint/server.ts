@@ -9,14 +9,24 @@
  * - sesv2.ts: SES v2, REST JSON (`POST /v2/email/outbound-emails`): raw MIME messages land
  *   in the outbox folder as `.eml` files.
  *
- * Signatures are not checked (any credentials work: this listens on 127.0.0.1 only).
- * Bodies are parsed with zod; a malformed request gets ValidationException, like the
+ * Nothing is done for a request whose Host is not this loopback port or that is not signed
+ * (SigV4, recomputed) with the data folder's key pairs (embedded/local/local-auth.ts); the
+ * program secret goes to the runtime's own key pair only. Bodies are parsed with zod; a malformed request gets ValidationException, like the
  * service. Dates are epoch seconds, as the service sends them.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  type AuthFailureCode,
+  checkAuthorization,
+  checkHost,
+  type Keyring,
+  LocalAuthError,
+  type Principal,
+  verifySignature,
+} from '../local/local-auth.ts';
 import type { Engine } from '../stepfunctions/engine.ts';
 import { ApiError } from './api-error.ts';
 import { getSecretValue } from './secrets-manager.ts';
@@ -26,8 +36,10 @@ import { isSfnOperation, stepFunctions } from './sfn.ts';
 export interface AwsEndpointOptions {
   engine: Engine;
   outboxDir: string;
-  /** Secret id → SecretString. */
+  /** Secret id → SecretString; served to the `runtime` key pair only. */
   secrets: Record<string, string>;
+  /** Who may call: every request is signed with one of these. */
+  keyring: Keyring;
   /** 0 or omitted = a free port. */
   port?: number;
   /** Tests only: SES refuses the messages this picks (sesv2.ts). */
@@ -78,9 +90,39 @@ function protocolOf(req: IncomingMessage): Protocol {
   return 'rest';
 }
 
+/** The error each service answers a refused request with, as AWS names it. */
+const AUTH_ERRORS: Record<AuthFailureCode, string> = {
+  InvalidHost: 'AccessDeniedException',
+  MissingAuthenticationToken: 'MissingAuthenticationTokenException',
+  IncompleteSignature: 'IncompleteSignatureException',
+  UnrecognizedClient: 'UnrecognizedClientException',
+  InvalidSignature: 'InvalidSignatureException',
+  SignatureExpired: 'InvalidSignatureException',
+};
+
+async function authenticate(opts: AwsEndpointOptions, req: IncomingMessage, body: Buffer): Promise<Principal> {
+  try {
+    return await verifySignature(req, { keyring: opts.keyring, body });
+  } catch (e) {
+    if (e instanceof LocalAuthError) throw new ApiError(AUTH_ERRORS[e.code], e.message, 403);
+    throw e;
+  }
+}
+
 async function handle(opts: AwsEndpointOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // The Host and the signature's key first: a page that rebound its name to 127.0.0.1, or
+  // an unsigned request, gets nothing read or done.
+  try {
+    checkHost(req);
+    checkAuthorization(req, opts.keyring);
+  } catch (e) {
+    if (e instanceof LocalAuthError) throw new ApiError(AUTH_ERRORS[e.code], e.message, 403);
+    throw e;
+  }
   const target = String(req.headers['x-amz-target'] ?? '');
-  const body = await readBody(req);
+  const raw = await readBody(req);
+  const principal = await authenticate(opts, req, raw);
+  const body = raw.toString('utf8');
   if (target.startsWith('AWSStepFunctions.')) {
     const operation = target.slice('AWSStepFunctions.'.length);
     if (!isSfnOperation(operation)) throw new ApiError('UnknownOperationException', `Unsupported operation ${operation}`);
@@ -88,6 +130,12 @@ async function handle(opts: AwsEndpointOptions, req: IncomingMessage, res: Serve
     return sendJson(res, 'json1.0', result);
   }
   if (target === 'secretsmanager.GetSecretValue') {
+    if (principal !== 'runtime') {
+      throw new ApiError(
+        'AccessDeniedException',
+        'Rahasia program hanya untuk handler runtime sendiri / The program secret is for the runtime’s own handlers only',
+      );
+    }
     return sendJson(res, 'json1.1', getSecretValue(opts, parseJson(body)));
   }
   if (target) throw new ApiError('UnknownOperationException', `Unsupported operation ${target}`);
@@ -100,7 +148,7 @@ async function handle(opts: AwsEndpointOptions, req: IncomingMessage, res: Serve
 
 // --- wire helpers ----------------------------------------------------------------------
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -113,7 +161,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -144,6 +192,8 @@ function sendError(res: ServerResponse, protocol: Protocol, error: ApiError): vo
     'content-length': Buffer.byteLength(text),
     'x-amzn-requestid': randomUUID(),
     'x-amzn-errortype': error.code,
+    // A refused caller's body may still be arriving; it is not read, the connection goes.
+    ...(error.status === 403 ? { connection: 'close' } : {}),
   });
   res.end(text);
 }

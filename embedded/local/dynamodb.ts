@@ -2,11 +2,22 @@
  * The local DynamoDB: dynalite on disk, speaking the real wire protocol, and the table as
  * the CDK stack defines it. dynalite ships no types; the interface below is the part we use.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { BY_DISTRICT_STAGE, KEY_ATTRIBUTES, TABLE_KEY } from '#lib/table-schema';
-import { closeServer, endpointOf, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService, listen } from './ports.ts';
+import {
+  checkAuthorization,
+  checkHost,
+  type Keyring,
+  LocalAuthError,
+  type LocalCredentials,
+  readLimited,
+  verifySignature,
+  withoutCors,
+} from './local-auth.ts';
+import { closeServer, endpointOf, LOCAL_REGION, type LocalService, listen } from './ports.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -18,20 +29,81 @@ interface DynaliteOptions {
 }
 type Dynalite = (options: DynaliteOptions) => Server;
 
-export async function startDynamo(opts: { dir: string; port?: number }): Promise<LocalService> {
+/** dynalite's own limit on a request body. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+const AUTH_ERRORS = {
+  InvalidHost: 'AccessDeniedException',
+  MissingAuthenticationToken: 'MissingAuthenticationTokenException',
+  IncompleteSignature: 'IncompleteSignatureException',
+  UnrecognizedClient: 'UnrecognizedClientException',
+  InvalidSignature: 'InvalidSignatureException',
+  SignatureExpired: 'InvalidSignatureException',
+} as const;
+
+function refuse(res: ServerResponse, status: number, type: string, message: string): void {
+  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  res.end(body);
+}
+
+/**
+ * dynalite checks only that a signature is there. In front of its handler: the Host, then
+ * the signature over the whole body; then dynalite gets the body it would have read, and
+ * its `Access-Control-Allow-Origin: *` is taken off every answer.
+ */
+function guarded(dynalite: RequestListener, keyring: Keyring): RequestListener {
+  return (req, res) => {
+    void (async () => {
+      try {
+        checkHost(req);
+        checkAuthorization(req, keyring);
+        const body = await readLimited(req, MAX_REQUEST_BYTES, () => new Error('too large'));
+        await verifySignature(req, { keyring, body });
+        withoutCors(res);
+        dynalite(replay(req, body), res);
+      } catch (e) {
+        if (res.headersSent) return void res.destroy();
+        if (e instanceof LocalAuthError) return refuse(res, 403, AUTH_ERRORS[e.code], e.message);
+        refuse(res, 413, 'ValidationException', 'Request body over 16 MB');
+      }
+    })();
+  };
+}
+
+/** The request again, with the body already read: dynalite reads it from `data` and `end` events. */
+function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const again = Readable.from(body.length > 0 ? [body] : [], { objectMode: false });
+  return Object.assign(again, {
+    headers: req.headers,
+    method: req.method,
+    url: req.url,
+    socket: req.socket,
+  }) as unknown as IncomingMessage;
+}
+
+export async function startDynamo(opts: { dir: string; port?: number; keyring: Keyring }): Promise<LocalService> {
   // Tables and indexes go ACTIVE after these delays; the real service takes seconds,
   // which a local start-up has no reason to imitate.
   // Required when used: the CLI's light commands load this module and need neither server.
   const dynalite = require('dynalite') as Dynalite;
   const server = dynalite({ path: opts.dir, createTableMs: 5, updateTableMs: 5, deleteTableMs: 5 });
+  const [handler] = server.listeners('request') as RequestListener[];
+  if (!handler) throw new Error('dynalite did not install a request handler');
+  server.removeAllListeners('request');
+  server.on('request', guarded(handler, opts.keyring));
   await listen(server, opts.port);
   const endpoint = endpointOf(server.address());
   return { endpoint, close: () => closeServer(server, (cb) => server.close(cb)) };
 }
 
 /** The table as the CDK stack defines it (functions/lib/table-schema.ts): on demand, with the district-stage index. */
-export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+export async function ensureTable(endpoint: string, tableName: string, credentials: LocalCredentials): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials });
   try {
     try {
       await client.send(

@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { httpErrorPage } from '#requests/pages/flow';
 import { SECURITY_HEADERS } from '#requests/pages/layout';
+import { isLoopbackHost } from './local-auth.ts';
 
 export type PagesHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -202,6 +203,20 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/**
+ * A page that rebinds its own name to 127.0.0.1 (DNS rebinding) would read these pages as
+ * its own origin and could post decisions with a link it got; its Host gives it away.
+ */
+function foreignHost(): HttpResult {
+  const page = httpErrorPage(403);
+  return {
+    statusCode: page.status,
+    headers: { 'content-type': 'text/html; charset=utf-8', connection: 'close', ...SECURITY_HEADERS },
+    cookies: [],
+    body: Buffer.from(page.html, 'utf8'),
+  };
+}
+
 /** API Gateway's refusal of a body over its limit, as the bilingual page the visitor can read; nothing of the body is echoed. */
 function tooLarge(): HttpResult {
   const page = httpErrorPage(413);
@@ -252,6 +267,10 @@ export async function startPagesServer(opts: {
       inFlight -= 1;
     });
     void (async () => {
+      if (!isLoopbackHost(req.headers.host, req.socket.localPort ?? -1)) {
+        req.resume();
+        return send(res, foreignHost());
+      }
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const route = matchRoute(req.method ?? 'GET', path);
       if (!route) {

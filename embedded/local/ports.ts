@@ -1,12 +1,10 @@
 /**
- * What every local service shares: the region and credentials clients reach it with, and
+ * What every local service shares: the region clients reach it with, and
  * a server on 127.0.0.1 that reports a port in use, probes ports and closes without hanging.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Local credentials: s3rver accepts only its built-in key pair; the other local services accept any. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const LOCAL_REGION = 'ap-southeast-3';
 
 export interface LocalService {

@@ -14,7 +14,8 @@ import { pipeline } from 'node:stream/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { startsIntake } from '../../workflows/intake-trigger.ts';
-import { closeServer, endpointOf, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService, listen } from './ports.ts';
+import { checkHost, type Keyring, LocalAuthError, type LocalCredentials, verifySignature, withoutCors } from './local-auth.ts';
+import { closeServer, endpointOf, LOCAL_REGION, type LocalService, listen } from './ports.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -40,11 +41,11 @@ interface S3rverApp {
 type S3rverClass = new (options: { directory: string; silent: boolean; configureBuckets: { name: string }[] }) => S3rverApp;
 
 /** s3rver needs path-style addressing, and checksums only when required (streaming uploads fail otherwise). */
-export function localS3Client(endpoint: string): S3Client {
+export function localS3Client(endpoint: string, credentials: LocalCredentials): S3Client {
   return new S3Client({
     endpoint,
     region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
+    credentials,
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
@@ -162,14 +163,56 @@ function makeWritesAtomic(store: S3rverStore): void {
   };
 }
 
+const AUTH_ERRORS = {
+  InvalidHost: 'AccessDenied',
+  MissingAuthenticationToken: 'AccessDenied',
+  IncompleteSignature: 'AuthorizationHeaderMalformed',
+  UnrecognizedClient: 'InvalidAccessKeyId',
+  InvalidSignature: 'SignatureDoesNotMatch',
+  SignatureExpired: 'RequestTimeTooSkewed',
+} as const;
+
+const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * s3rver lets unsigned requests through and takes any V4 signature from a known key id.
+ * In front of its handler: the Host, then the signature (S3 signs the payload by its
+ * x-amz-content-sha256 header, so the body streams on untouched), and no CORS headers.
+ */
+function guarded(s3rver: RequestListener, keyring: Keyring): RequestListener {
+  return (req, res) => {
+    void (async () => {
+      try {
+        checkHost(req);
+        await verifySignature(req, { keyring, s3: true });
+      } catch (e) {
+        if (!(e instanceof LocalAuthError)) throw e;
+        const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${AUTH_ERRORS[e.code]}</Code><Message>${xmlEscape(e.message)}</Message></Error>`;
+        res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), connection: 'close' });
+        res.end(body);
+        return;
+      }
+      withoutCors(res);
+      s3rver(req, res);
+    })().catch(() => res.destroy());
+  };
+}
+
 export async function startS3(opts: {
   dir: string;
   bucket: string;
   port?: number;
+  keyring: Keyring;
   onObjectCreated: (object: ObjectCreated) => void;
 }): Promise<LocalService> {
   const S3rver = require('s3rver') as S3rverClass;
   const app = new S3rver({ directory: opts.dir, silent: true, configureBuckets: [{ name: opts.bucket }] });
+  // s3rver looks the key id up in its own registry after our check has passed.
+  const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as {
+    DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+  };
+  for (const { accessKeyId, secretAccessKey } of Object.values(opts.keyring))
+    DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
   makeWritesAtomic(app.store);
   app.on('event', (event) => {
     for (const object of objectsCreated(event)) opts.onObjectCreated(object);
@@ -177,7 +220,7 @@ export async function startS3(opts: {
   await app.configureBuckets();
   // Our own HTTP server around s3rver's request handler: s3rver's run() cannot report
   // a port already in use, it crashes the process instead.
-  const server = createServer(app.callback());
+  const server = createServer(guarded(app.callback(), opts.keyring));
   await listen(server, opts.port);
   return { endpoint: endpointOf(server.address()), close: () => closeServer(server, (cb) => server.close(cb)) };
 }

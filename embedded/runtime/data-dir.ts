@@ -3,13 +3,14 @@
  * and the ports it comes back on. Its own file: `prokus upload` and `registry import` read it too.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { isPortFree } from '../local/ports.ts';
 
 export const dataPaths = (dataDir: string) => ({
   secret: join(dataDir, 'secret'),
+  credentials: join(dataDir, 'credentials.json'),
   endpoints: join(dataDir, 'endpoints.json'),
   ports: join(dataDir, 'ports.json'),
   dynamodb: join(dataDir, 'dynamodb'),
@@ -61,6 +62,51 @@ export async function loadOrCreateSecret(file: string): Promise<string> {
   await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   await chmod(file, 0o600);
   return secret;
+}
+
+/**
+ * The data folder holds the program secret, the local credentials, task tokens and every
+ * family's data: it and all the runtime keeps in it belong to its owner alone (0700
+ * folders, 0600 files). Run at each start, so a folder written before this rule, or copied
+ * in, is made private too. Only the runtime's own entries are walked: a data folder named
+ * by mistake (`--data .`) keeps the modes of everything else in it.
+ */
+export async function makePrivate(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
+  const own = Object.values(dataPaths(dataDir)).map((p) => relative(dataDir, p).split(sep)[0] as string);
+  for (const name of new Set(own)) {
+    const top = join(dataDir, name);
+    const stats = await lstat(top).catch(() => undefined);
+    if (!stats || stats.isSymbolicLink()) continue;
+    await privateMode(top, stats.mode);
+    if (!stats.isDirectory()) continue;
+    for (const entry of await readdir(top, { recursive: true, withFileTypes: true })) {
+      if (entry.isSymbolicLink()) continue;
+      const path = join(entry.parentPath, entry.name);
+      await privateMode(path, (await lstat(path)).mode);
+    }
+  }
+}
+
+async function privateMode(path: string, mode: number): Promise<void> {
+  if ((mode & 0o077) !== 0) await chmod(path, mode & 0o700);
+}
+
+/**
+ * What the runtime and the services it starts create from now on is private too (0600
+ * files, 0700 folders): dynalite's LevelDB files, s3rver's objects, the outbox, the logs.
+ * Returns how to put the previous mask back. Worker threads cannot set a mask; there the
+ * data folder itself (0700) keeps others out.
+ */
+export function privateUmask(): () => void {
+  try {
+    const previous = process.umask(0o077);
+    return () => void process.umask(previous);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_WORKER_UNSUPPORTED_OPERATION') throw e;
+    return () => undefined;
+  }
 }
 
 const Ports = z.object({ dynamodb: z.number(), s3: z.number(), sfn: z.number(), pages: z.number() }).partial();

@@ -4,7 +4,8 @@
  */
 import { resolve } from 'node:path';
 import type { LambdaEnvironment } from '#lib/env';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/ports.ts';
+import type { LocalCredentials } from '../local/local-auth.ts';
+import { LOCAL_REGION } from '../local/ports.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_NAME = 'prokus-local';
@@ -19,11 +20,20 @@ export interface Endpoints {
   pages: string;
 }
 
-export function setEnvironment(opts: { endpoints: Endpoints; log: string; programsDir?: string }): void {
+/**
+ * The handlers' SDK clients sign with `credentials` (the runtime's own key pair, which alone
+ * may read the program secret; embedded/runtime/credentials.ts).
+ */
+export function setEnvironment(opts: {
+  endpoints: Endpoints;
+  credentials: LocalCredentials;
+  log: string;
+  programsDir?: string;
+}): void {
   const env = process.env;
   env.AWS_REGION = LOCAL_REGION;
-  env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
-  env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
+  env.AWS_ACCESS_KEY_ID = opts.credentials.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = opts.credentials.secretAccessKey;
   // A session token or profile from the operator's shell must not leak into local calls.
   delete env.AWS_SESSION_TOKEN;
   delete env.AWS_PROFILE;

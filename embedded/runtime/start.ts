@@ -18,17 +18,21 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SesFault } from '../aws-endpoint/sesv2.ts';
 import { ensureTable, startDynamo } from '../local/dynamodb.ts';
+import type { LocalCredentials } from '../local/local-auth.ts';
 import { type PagesHandler, type PagesServer, startPagesServer } from '../local/pages-server.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from '../local/ports.ts';
+import { LOCAL_REGION, type LocalService } from '../local/ports.ts';
 import { intakeExecutionName, isProposalUpload, localS3Client, type ObjectCreated, startS3 } from '../local/s3.ts';
 import type { Engine, LambdaHandler } from '../stepfunctions/engine.ts';
+import { keyringOf, loadOrCreateCredentials } from './credentials.ts';
 import {
   dataPaths,
   type EndpointsFile,
   loadOrCreateSecret,
+  makePrivate,
   onPreferredPort,
   type Ports,
   portOf,
+  privateUmask,
   readPorts,
   replaceFile,
 } from './data-dir.ts';
@@ -67,6 +71,8 @@ export interface Runtime {
   bucket: string;
   table: string;
   endpoints: Endpoints;
+  /** The operator key pair the local services accept (the CLI, the demo, the AWS CLI: `prokus env`). */
+  credentials: LocalCredentials;
   engine: Engine;
   journeyArn: string;
   intakeArn: string;
@@ -87,7 +93,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   running = true;
   const dataDir = resolve(opts.dataDir);
   const paths = dataPaths(dataDir);
-  const closers: (() => Promise<void>)[] = [];
+  const restoreUmask = privateUmask();
+  const closers: (() => Promise<void>)[] = [async () => restoreUmask()];
   const stopAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     closers.length = 0;
@@ -99,8 +106,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   engineModules.catch(() => undefined);
   try {
     const scoped = await invocationScope();
-    for (const dir of [dataDir, paths.dynamodb, paths.s3, paths.sfn, paths.outbox]) await mkdir(dir, { recursive: true });
+    await makePrivate(dataDir);
+    for (const dir of [paths.dynamodb, paths.s3, paths.sfn, paths.outbox]) await mkdir(dir, { recursive: true, mode: 0o700 });
     const secret = await loadOrCreateSecret(paths.secret);
+    const credentials = await loadOrCreateCredentials(paths.credentials);
+    const keyring = keyringOf(credentials, secret);
     const previous = processPorts ?? (await readPorts(paths.ports));
 
     // S3 events may arrive before the engine is ready; they wait for it.
@@ -127,16 +137,18 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       void p.finally(() => pending.delete(p));
     };
 
-    const dynamo: LocalService = await onPreferredPort(previous.dynamodb, (port) => startDynamo({ dir: paths.dynamodb, port }));
+    const dynamo: LocalService = await onPreferredPort(previous.dynamodb, (port) =>
+      startDynamo({ dir: paths.dynamodb, port, keyring }),
+    );
     closers.push(dynamo.close);
-    await ensureTable(dynamo.endpoint, LOCAL_NAME);
+    await ensureTable(dynamo.endpoint, LOCAL_NAME, keyring.runtime);
     const s3Service = await onPreferredPort(previous.s3, (port) =>
-      startS3({ dir: paths.s3, bucket: LOCAL_NAME, port, onObjectCreated }),
+      startS3({ dir: paths.s3, bucket: LOCAL_NAME, port, keyring, onObjectCreated }),
     );
     closers.push(s3Service.close);
-    const s3 = localS3Client(s3Service.endpoint);
+    const s3 = localS3Client(s3Service.endpoint, keyring.runtime);
     closers.push(async () => s3.destroy());
-    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: keyring.runtime });
     const documents = DynamoDBDocumentClient.from(dynamoClient);
     closers.push(async () => dynamoClient.destroy());
 
@@ -153,7 +165,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       },
     });
     const aws = await onPreferredPort(previous.sfn, (port) =>
-      startAwsEndpoint({ engine, outboxDir: paths.outbox, secrets: { [SECRET_ID]: secret }, port, sesFault: opts.sesFault }),
+      startAwsEndpoint({
+        engine,
+        outboxDir: paths.outbox,
+        secrets: { [SECRET_ID]: secret },
+        keyring,
+        port,
+        sesFault: opts.sesFault,
+      }),
     );
     closers.push(aws.close);
 
@@ -183,7 +202,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
     processPorts = ports;
     await replaceFile(paths.ports, `${JSON.stringify(ports)}\n`);
-    setEnvironment({ endpoints, log: opts.logFile ? resolve(opts.logFile) : paths.log, programsDir: opts.programsDir });
+    setEnvironment({
+      endpoints,
+      credentials: keyring.runtime,
+      log: opts.logFile ? resolve(opts.logFile) : paths.log,
+      programsDir: opts.programsDir,
+    });
 
     const { flushLogs, logger, useLogFile } = await import('#lib/logger');
     useLogFile();
@@ -239,6 +263,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       bucket: LOCAL_NAME,
       table: LOCAL_NAME,
       endpoints,
+      credentials,
       engine,
       journeyArn,
       intakeArn,

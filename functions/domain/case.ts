@@ -22,6 +22,10 @@ export type Outcome = z.infer<typeof Outcome>;
 
 const Bilingual = z.object({ id: z.string(), en: z.string() });
 
+/** What the district quota answered an approval: a grant reserved for the family, or none left. */
+export const GrantQuota = z.enum(['reserved', 'exhausted']);
+export type GrantQuota = z.infer<typeof GrantQuota>;
+
 /** What the officer proposed, sealed inside the case. */
 export const Personal = z.object({
   nik: z.string(),
@@ -99,6 +103,12 @@ export const Case = z.object({
       reason: z.optional(z.string()),
       decidedBy: z.string(),
       at: z.string(),
+      /**
+       * For an approval: whether the district quota had a grant left for this family when
+       * the approval was applied. Absent on a rejection (which never reserves) and on
+       * approvals recorded before the reservation moved to approval time.
+       */
+      quota: z.optional(GrantQuota),
     }),
   ),
   disbursement: z.optional(z.object({ amountRupiah: z.int(), reference: z.string(), ruleVersion: z.string(), at: z.string() })),

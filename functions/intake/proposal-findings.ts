@@ -124,6 +124,37 @@ export const requiredFinding = Object.fromEntries(
   ]),
 ) as Record<ProposalColumn, Finding>;
 
+/**
+ * The longest text each free-text column may hold, in characters. A case is one
+ * DynamoDB item (400 KB at most) and a page shows these fields whole: the limits keep
+ * a family's case far below the item limit whatever the file holds, and are generous
+ * for what officers really write. `prokus validate` and the intake share them
+ * (checkRow), so a file that passes the dry run never fails on an item's size.
+ */
+export const TEXT_LIMITS = {
+  nama: 100,
+  alamat: 300,
+  kecamatan: 100,
+  desa: 100,
+  jenis_usaha: 100,
+  deskripsi_usaha: 1000,
+  pendamping: 100,
+} as const satisfies Partial<Record<ProposalColumn, number>>;
+export type LimitedColumn = keyof typeof TEXT_LIMITS;
+
+const idNumberFormat = new Intl.NumberFormat('id-ID');
+const enNumberFormat = new Intl.NumberFormat('en-US');
+
+export function tooLong(field: LimitedColumn, length: number): Finding {
+  const limit = TEXT_LIMITS[field];
+  return error(
+    'FIELD_TOO_LONG',
+    field,
+    `Kolom ${field} paling banyak ${idNumberFormat.format(limit)} karakter; sel ini berisi ${idNumberFormat.format(length)}. Persingkat isinya.`,
+    `Column ${field} can hold at most ${enNumberFormat.format(limit)} characters; this cell has ${enNumberFormat.format(length)}. Shorten it.`,
+  );
+}
+
 export function cellError(field: ProposalColumn, shown: string): Finding {
   return error(
     'CELL_ERROR_VALUE',

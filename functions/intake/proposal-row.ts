@@ -11,7 +11,17 @@ import type { Business } from '#domain/case';
 import { cleanIdNumber, isScientificNotation, parseNik, type Sex } from '#domain/nik';
 import type { CellKind } from '#intake/sheet';
 import { parseDate } from '#intake/sheet/dates';
-import { cellError, error, type Finding, found, nikFinding, requiredFinding } from './proposal-findings.ts';
+import {
+  cellError,
+  error,
+  type Finding,
+  found,
+  type LimitedColumn,
+  nikFinding,
+  requiredFinding,
+  TEXT_LIMITS,
+  tooLong,
+} from './proposal-findings.ts';
 import { PROPOSAL_COLUMNS, type ProposalColumn } from './proposal-template.ts';
 import { normalizePhone, parseMonths, parseRupiah, parseSex, rupiahOfNumber } from './proposal-values.ts';
 
@@ -97,6 +107,14 @@ class RowReader {
     if (!this.#errored?.has(name)) this.findings.push(requiredFinding[name]);
     return undefined;
   }
+
+  /** A free-text cell within its limit (TEXT_LIMITS); a longer one is a finding, and no value. */
+  text(name: LimitedColumn, required: boolean): string | undefined {
+    const v = required ? this.required(name) : this.get(name) || undefined;
+    if (v === undefined || v.length <= TEXT_LIMITS[name]) return v;
+    this.findings.push(tooLong(name, v.length));
+    return undefined;
+  }
 }
 
 /**
@@ -165,13 +183,14 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
   }
 
   const text = {
-    nama: required('nama'),
-    alamat: required('alamat'),
-    kecamatan: required('kecamatan'),
-    desa: required('desa'),
-    jenis_usaha: required('jenis_usaha'),
-    deskripsi_usaha: required('deskripsi_usaha'),
+    nama: cells.text('nama', true),
+    alamat: cells.text('alamat', true),
+    kecamatan: cells.text('kecamatan', true),
+    desa: cells.text('desa', true),
+    jenis_usaha: cells.text('jenis_usaha', true),
+    deskripsi_usaha: cells.text('deskripsi_usaha', true),
   };
+  const pendamping = cells.text('pendamping', false);
 
   // Disagreements with the NIK are not the officer's to settle from a spreadsheet:
   // the row goes on, and verification sees the warning.
@@ -199,7 +218,6 @@ export function checkRow(values: RowValues, ctx: CheckContext, kinds?: RowKinds)
   ) {
     throw new Error('checkRow: a value passed without a finding');
   }
-  const pendamping = cells.get('pendamping');
   return {
     ok: true,
     warnings: findings,
@@ -273,15 +291,40 @@ const jakartaDate = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
-export function alreadyProposed(field: 'nik' | 'no_kk', earlier: EarlierProposal): Finding {
+/**
+ * Why a family cannot be proposed again, in the officer's words: proposed for this
+ * program year already (`proposed`), proposed for another year whose proposal has not
+ * ended (`in-progress`), or granted, which bars the family for good (`granted`).
+ */
+export type EarlierKind = 'proposed' | 'in-progress' | 'granted';
+
+export function alreadyProposed(field: 'nik' | 'no_kk', earlier: EarlierProposal, kind: EarlierKind = 'proposed'): Finding {
   const at = new Date(earlier.proposedAt);
   const date = Number.isNaN(at.getTime()) ? earlier.proposedAt.slice(0, 10) : jakartaDate.format(at);
   const where = earlier.districtName ? `${earlier.districtName} (${earlier.district})` : earlier.district;
+  const year = earlier.programYear;
   const what = field === 'nik' ? { id: 'NIK ini', en: 'This NIK' } : { id: 'No. KK ini', en: 'This family card number' };
-  return error(
-    'ALREADY_PROPOSED',
-    field,
-    `${what.id} sudah diusulkan pada ${date} oleh ${where} untuk tahun program ${earlier.programYear}. Satu keluarga hanya dapat diusulkan sekali.`,
-    `${what.en} was already proposed on ${date} by ${where} for program year ${earlier.programYear}. A family can be proposed only once.`,
-  );
+  switch (kind) {
+    case 'granted':
+      return error(
+        'ALREADY_GRANTED',
+        field,
+        `Keluarga dengan ${what.id.toLowerCase()} sudah menerima bantuan pada tahun program ${year} (diusulkan oleh ${where} pada ${date}). Satu keluarga hanya menerima bantuan sekali.`,
+        `The family with ${what.en.toLowerCase()} already received a grant in ${year} (proposed by ${where} on ${date}). A family receives a grant only once.`,
+      );
+    case 'in-progress':
+      return error(
+        'ALREADY_PROPOSED',
+        field,
+        `${what.id} sudah diusulkan untuk tahun program ${year} oleh ${where} pada ${date}, dan usulan itu belum selesai. Keluarga dapat diusulkan lagi di tahun program lain setelah usulan sebelumnya selesai tanpa bantuan.`,
+        `${what.en} was already proposed for ${year} by ${where} on ${date}, and that proposal has not ended yet. A family can be proposed again for another program year once its earlier proposal has ended without a grant.`,
+      );
+    case 'proposed':
+      return error(
+        'ALREADY_PROPOSED',
+        field,
+        `${what.id} sudah diusulkan untuk tahun program ${year} oleh ${where} pada ${date}. Satu keluarga hanya diusulkan sekali dalam satu tahun program.`,
+        `${what.en} was already proposed for ${year} by ${where} on ${date}. A family is proposed only once in a program year.`,
+      );
+  }
 }

@@ -137,8 +137,14 @@ export async function importRegistry(input: SheetInput): Promise<RegistryImport>
   await loadKeys();
   let sheet: Sheet;
   try {
-    // The registry is national (millions of families): no proposal-sized limits.
-    sheet = await openSheet(input, { maxRows: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY });
+    // The registry is national (millions of families), the ministry's file and not an
+    // upload: no proposal-sized limits (Excel's own, on columns and cells, still hold).
+    const none = Number.POSITIVE_INFINITY;
+    sheet = await openSheet(input, {
+      maxRows: none,
+      maxBytes: none,
+      limits: { maxBlankRows: none, maxPartBytes: none, maxSharedStrings: none, maxSharedStringBytes: none },
+    });
   } catch (e) {
     if (e instanceof SheetError) throw new RegistryFileError(e.problem.code, e.problem.message);
     throw e;

@@ -6,12 +6,12 @@
  *
  * Items (pk / sk):
  *   CASE#<caseId>        / CASE          the case record (functions/store/cases.ts)
- *   NIK#<nikHash>        / CLAIM         which case first proposed this NIK (any year, any district)
- *   KK#<kkHash>          / CLAIM         same for the family card
+ *   NIK#<nikHash>        / CLAIM#<year>  which case proposed this NIK for that program year (store/claims.ts)
+ *   KK#<kkHash>          / CLAIM#<year>  same for the family card
  *   REGISTRY#<nikHash>   / PKH           PKH graduation registry entry
  *   REQUEST#<requestId>  / REQUEST       a link sent by email (approval, milestone report, financing outcome)
  *   QUOTA#<district>#<year> / QUOTA      grants disbursed against the district quota
- *   UPLOAD#<uploadId>    / UPLOAD        an intake run over one uploaded file
+ *   UPLOAD#<uploadId>    / SUMMARY       whether the upload's summary email went out (store/uploads.ts)
  * GSI `byDistrictStage`: gsi1pk = DISTRICT#<district>#<year>, gsi1sk = <stage>#<caseId>.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -21,4 +21,13 @@ export const tableName = () => requiredEnv('TABLE_NAME');
 
 export function isConditionFailed(e: unknown): boolean {
   return e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * DynamoDB refused this one item for what it holds (over the 400 KB item size, an
+ * attribute it cannot store): writing it again can never succeed, unlike throttling or
+ * a timeout, and other items are not affected.
+ */
+export function isItemRefused(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'ValidationException';
 }

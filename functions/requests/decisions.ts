@@ -2,13 +2,23 @@
  * A person's decision on a request, from the page POST to the waiting journey:
  * 1. recordDecision: one conditional write picks the single winner (double clicks lose);
  * 2. completeDecision: apply it to the case (the truth), then settle the task token.
+ *    An approval reserves the grant against the district quota first, so the page the
+ *    approver sees says whether the family gets it (store/quota.ts, reserveGrant).
  * Step 2 is idempotent; AwaitRequest runs it again when it finds a decided request,
  * which is how a decision survives a crash or a restart between the steps.
  */
-import { type Case, MilestoneReport } from '#domain/case';
-import { type Bilingual, FormInvalidError, LinkError, StageConflictError } from '#domain/errors';
+import { type Case, type GrantQuota, MilestoneReport } from '#domain/case';
+import {
+  type Bilingual,
+  FormInvalidError,
+  GRANT_REJECTED,
+  LinkError,
+  QuotaExhaustedError,
+  StageConflictError,
+} from '#domain/errors';
 import * as z from '#domain/zod';
 import { getCase, updateCase } from '#store/cases';
+import { reserveGrant } from '#store/quota';
 import {
   type Decision,
   findRequest,
@@ -16,6 +26,7 @@ import {
   LenderDecision,
   type Request,
   recordDecision,
+  type Settlement,
   settleTask,
 } from './requests.ts';
 
@@ -68,67 +79,117 @@ export function assertOpen(request: Request | undefined, now: Date): asserts req
   if (request.status === 'expired' || now.getTime() > Date.parse(request.deadline)) throw new LinkError('LINK_EXPIRED');
 }
 
-export async function decide(requestId: string, input: unknown, now = new Date()): Promise<Request> {
+/** A decision as applied: the request that recorded it and the case as it now stands. */
+export interface Decided {
+  request: Request;
+  /** The truth the page tells the person (for an approval: whether the grant was reserved). */
+  case: Case;
+}
+
+export async function decide(requestId: string, input: unknown, now = new Date()): Promise<Decided> {
   const request = await findRequest(requestId);
   assertOpen(request, now);
   const decision = parseDecision(request.kind, input);
   const decided = await recordDecision(requestId, decision, now.toISOString());
   if (!decided) throw new LinkError('LINK_USED');
-  await completeDecision(decided);
-  return decided;
+  return { request: decided, case: await completeDecision(decided) };
 }
 
-async function tolerateMovedOn(write: () => Promise<Case>): Promise<void> {
+/** Runs a case write; undefined when the case already moved past this stage (an earlier pass applied it). */
+async function tolerateMovedOn(write: () => Promise<Case>): Promise<Case | undefined> {
   try {
-    await write();
+    return await write();
   } catch (e) {
-    // The case already moved past this stage: this decision was applied by an earlier pass.
     if (!(e instanceof StageConflictError)) throw e;
+    return undefined;
   }
 }
 
-export async function completeDecision(request: Request): Promise<void> {
+interface Applied {
+  case: Case;
+  settlement: Settlement;
+}
+
+const SUCCESS: Settlement = { ok: true };
+
+/**
+ * The quota's answer for this approval. A pass that already recorded it on the case
+ * keeps it (the approver was told that); otherwise the reservation is asked for, which
+ * is idempotent per case: a pass that crashed after reserving finds its reservation.
+ * A case that moved on without a recorded answer was approved before reservations were
+ * made here; Disbursement reserves for it.
+ */
+async function quotaAnswer(c: Case): Promise<GrantQuota> {
+  if (c.grantApproval?.quota) return c.grantApproval.quota;
+  if (c.stage !== 'grant-approval') return 'reserved';
+  return (await reserveGrant(c)) ? 'reserved' : 'exhausted';
+}
+
+async function applyGrantApproval(request: Request, at: string): Promise<Applied> {
+  const d = z.parse(GrantDecision, request.decision);
+  const c = await getCase(request.caseId);
+  if (d.decision === 'rejected') {
+    // A rejection never touches the quota.
+    const grantApproval = { ...d, decidedBy: request.recipient, at };
+    const updated = await tolerateMovedOn(() => updateCase(c.caseId, { expectStage: 'grant-approval', set: { grantApproval } }));
+    return { case: updated ?? c, settlement: { error: GRANT_REJECTED, cause: `reasonCode=${d.reasonCode}` } };
+  }
+  const quota = await quotaAnswer(c);
+  const grantApproval = { ...d, decidedBy: request.recipient, at, quota };
+  // Reserved: on to disbursement. Exhausted: the case stays here, approved but without a
+  // grant, and the journey closes it `quota-exhausted` (its Close writes the outcome).
+  const updated = await tolerateMovedOn(() =>
+    updateCase(c.caseId, {
+      expectStage: 'grant-approval',
+      set: { grantApproval },
+      stage: quota === 'reserved' ? 'disbursement' : undefined,
+    }),
+  );
+  if (quota === 'reserved') return { case: updated ?? c, settlement: SUCCESS };
+  const exhausted = new QuotaExhaustedError(c.district, c.programYear);
+  return { case: updated ?? c, settlement: { error: exhausted.name, cause: exhausted.message } };
+}
+
+async function applyMilestoneReport(request: Request, at: string): Promise<Case> {
+  const report = z.parse(MilestoneReport, request.decision);
+  const c = await getCase(request.caseId);
+  const milestoneId = z.parse(z.string(), request.milestoneId);
+  if (c.milestones[milestoneId]?.status === 'reported') return c;
+  const updated = await tolerateMovedOn(() =>
+    updateCase(request.caseId, {
+      expectStage: 'mentoring',
+      set: { milestones: { ...c.milestones, [milestoneId]: { status: 'reported', at, report } } },
+    }),
+  );
+  return updated ?? c;
+}
+
+async function applyFinancingOutcome(request: Request, at: string): Promise<Case> {
+  const d = z.parse(LenderDecision, request.decision);
+  const c = await getCase(request.caseId);
+  if (!c.referral || c.referral.outcome) return c;
+  const referral = { ...c.referral, outcome: { ...d, at } };
+  const updated = await tolerateMovedOn(() =>
+    updateCase(request.caseId, { expectStage: 'financing-referral', set: { referral } }),
+  );
+  return updated ?? c;
+}
+
+async function apply(request: Request): Promise<Applied> {
   const at = request.decidedAt ?? new Date().toISOString();
   switch (request.kind) {
-    case 'grant-approval': {
-      const d = z.parse(GrantDecision, request.decision);
-      const grantApproval = { ...d, decidedBy: request.recipient, at };
-      await tolerateMovedOn(() =>
-        updateCase(request.caseId, {
-          expectStage: 'grant-approval',
-          set: { grantApproval },
-          stage: d.decision === 'approved' ? 'disbursement' : undefined,
-        }),
-      );
-      break;
-    }
-    case 'milestone-report': {
-      const report = z.parse(MilestoneReport, request.decision);
-      const c = await getCase(request.caseId);
-      const milestoneId = z.parse(z.string(), request.milestoneId);
-      if (c.milestones[milestoneId]?.status !== 'reported') {
-        await tolerateMovedOn(() =>
-          updateCase(request.caseId, {
-            expectStage: 'mentoring',
-            set: { milestones: { ...c.milestones, [milestoneId]: { status: 'reported', at, report } } },
-          }),
-        );
-      }
-      break;
-    }
-    case 'financing-outcome': {
-      const d = z.parse(LenderDecision, request.decision);
-      const c = await getCase(request.caseId);
-      if (c.referral && !c.referral.outcome) {
-        await tolerateMovedOn(() =>
-          updateCase(request.caseId, {
-            expectStage: 'financing-referral',
-            set: { referral: { ...c.referral!, outcome: { ...d, at } } },
-          }),
-        );
-      }
-      break;
-    }
+    case 'grant-approval':
+      return applyGrantApproval(request, at);
+    case 'milestone-report':
+      return { case: await applyMilestoneReport(request, at), settlement: SUCCESS };
+    case 'financing-outcome':
+      return { case: await applyFinancingOutcome(request, at), settlement: SUCCESS };
   }
-  await settleTask(request);
+}
+
+/** Applies a decided request to its case, then settles the journey's task; returns the case as it now stands. */
+export async function completeDecision(request: Request): Promise<Case> {
+  const { case: c, settlement } = await apply(request);
+  await settleTask(request, settlement);
+  return c;
 }

@@ -11,7 +11,7 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { FinancingOutcome, MilestoneReport } from '#domain/case';
-import { GRANT_REJECTED, LinkError } from '#domain/errors';
+import { LinkError } from '#domain/errors';
 import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
 import { sfn } from '#lib/clients/sfn';
@@ -192,23 +192,22 @@ export async function recordDecision(requestId: string, decision: Decision, at: 
   }
 }
 
+/** How a decided request ends the journey's wait: success, or a named error the journey catches. */
+export type Settlement = { ok: true } | { error: string; cause: string };
+
 /**
- * Tells the waiting execution about a decided request. A token that is no longer valid
+ * Tells the waiting execution how a decided request ended (decisions.ts works out the
+ * settlement from what applying the decision did). A token that is no longer valid
  * (the execution was restarted or stopped) is not an error: the decision is on the
  * case and request, and the next run's AwaitRequest replays it.
  */
-export async function settleTask(request: Request): Promise<void> {
+export async function settleTask(request: Request, settlement: Settlement): Promise<void> {
   if (request.status !== 'decided' || !request.taskToken) return;
   const output = JSON.stringify({ kind: request.kind, requestId: request.requestId });
   try {
-    const grant = request.kind === 'grant-approval' ? z.parse(GrantDecision, request.decision) : undefined;
-    if (grant?.decision === 'rejected') {
+    if ('error' in settlement) {
       await sfn.send(
-        new SendTaskFailureCommand({
-          taskToken: request.taskToken,
-          error: GRANT_REJECTED,
-          cause: `reasonCode=${grant.reasonCode}`,
-        }),
+        new SendTaskFailureCommand({ taskToken: request.taskToken, error: settlement.error, cause: settlement.cause }),
       );
     } else {
       await sfn.send(new SendTaskSuccessCommand({ taskToken: request.taskToken, output }));

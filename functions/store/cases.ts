@@ -6,7 +6,8 @@
  */
 
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { Case, type Stage } from '#domain/case';
+import { Case, Stage } from '#domain/case';
+import type { ClaimedCase } from '#domain/claim';
 import { CaseNotFoundError, StageConflictError } from '#domain/errors';
 import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
@@ -30,6 +31,25 @@ export async function getCase(caseId: string): Promise<Case> {
   const out = await dynamo.send(new GetCommand({ TableName: table(), Key: caseKey(caseId), ConsistentRead: true }));
   if (!out.Item) throw new CaseNotFoundError(caseId);
   return z.parse(Case, out.Item);
+}
+
+const Standing = z.object({ stage: Stage, disbursement: z.optional(z.object({})) });
+
+/** Where a case stands, as identity claims need it (domain/claim.ts); undefined when there is no such case. */
+export async function caseStanding(caseId: string): Promise<ClaimedCase | undefined> {
+  const out = await dynamo.send(
+    new GetCommand({
+      TableName: table(),
+      Key: caseKey(caseId),
+      ConsistentRead: true,
+      // Only what the rule needs: the case's personal data stays where it is.
+      ProjectionExpression: '#stage, #disbursement',
+      ExpressionAttributeNames: { '#stage': 'stage', '#disbursement': 'disbursement' },
+    }),
+  );
+  if (!out.Item) return undefined;
+  const c = z.parse(Standing, out.Item);
+  return { stage: c.stage, granted: c.disbursement !== undefined };
 }
 
 /** Creates the case unless it exists; returns false when it already did. */

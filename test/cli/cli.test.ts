@@ -74,8 +74,20 @@ function startDev(args: string[]): Promise<Dev> {
   });
 }
 
-function sfnClient(endpoint: string): SFNClient {
-  return new SFNClient({ endpoint, region: 'ap-southeast-3', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+/** What `eval "$(prokus env)"` would export. */
+function exportsOf(stdout: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const m of stdout.matchAll(/^export (\w+)='([^']*)'$/gm)) vars[m[1]!] = m[2]!;
+  return vars;
+}
+
+/** A client as the operator's shell makes one after `eval "$(npx prokus env)"`. */
+function sfnClient(env: Record<string, string>): SFNClient {
+  return new SFNClient({
+    endpoint: env.AWS_ENDPOINT_URL_SFN,
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
 }
 
 async function executions(client: SFNClient, stateMachineArn: string) {
@@ -96,6 +108,7 @@ describe('prokus command', () => {
       expect(help.stdout).toMatch(/registry/);
       expect(help.stdout).toMatch(/validate \[options\] <file>/);
       expect(help.stdout).toMatch(/template \[options\]/);
+      expect(help.stdout).toMatch(/env \[options\]/);
     }
   });
 
@@ -122,6 +135,27 @@ describe('prokus command', () => {
     const first = await startDev(['--port', '0']);
     expect(first.output()).toContain('aws stepfunctions list-executions --state-machine-arn');
     expect(first.output()).toContain(`--endpoint-url ${first.sfn}`);
+    expect(first.output()).toContain(`eval "$(npx prokus env --data ${data})"`);
+
+    // The services answer only the data folder's credentials, which `prokus env` prints (and `prokus dev` does not).
+    const env = await prokus(['env', '--data', data]);
+    expect(env.code).toBe(0);
+    const exported = exportsOf(env.stdout);
+    const onFile = JSON.parse(await readFile(join(data, 'credentials.json'), 'utf8'));
+    expect(exported).toMatchObject({
+      AWS_ACCESS_KEY_ID: onFile.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: onFile.secretAccessKey,
+      AWS_DEFAULT_REGION: 'ap-southeast-3',
+      AWS_ENDPOINT_URL_SFN: first.sfn,
+    });
+    expect(env.stdout).toContain('unset AWS_SESSION_TOKEN AWS_PROFILE');
+    expect(first.output()).not.toContain(onFile.secretAccessKey);
+    const unsigned = await fetch(first.sfn, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.ListStateMachines' },
+      body: '{}',
+    });
+    expect(unsigned.status).toBe(403);
 
     const twice = await prokus(['dev', '--data', data, '--port', '0']);
     expect(twice.code).toBe(1);
@@ -141,7 +175,7 @@ describe('prokus command', () => {
     expect(uploaded.stdout).toContain('s3://prokus-local/proposals/3210/usulan.csv');
 
     // Every family waits for grant approval once the approval emails are out.
-    const sfn = sfnClient(first.sfn);
+    const sfn = sfnClient(exported);
     await vi.waitFor(
       async () => {
         expect(await executions(sfn, first.intakeArn)).toHaveLength(1);

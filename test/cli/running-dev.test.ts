@@ -8,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runningDev } from '../../cli/cli.ts';
+import { loadOrCreateCredentials } from '../../embedded/runtime/credentials.ts';
 import { replaceFile } from '../../embedded/runtime/data-dir.ts';
 
 let dir: string;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'prokus-running-dev-'));
+  // A runtime writes its operator credentials before its endpoints.
+  await loadOrCreateCredentials(join(dir, 'credentials.json'));
 });
 
 afterEach(async () => {
@@ -54,6 +57,6 @@ describe('replaceFile', () => {
     await writeFile(file, 'old');
     await replaceFile(file, 'new\n');
     expect(await readFile(file, 'utf8')).toBe('new\n');
-    expect(await readdir(dir)).toEqual(['endpoints.json']);
+    expect((await readdir(dir)).sort()).toEqual(['credentials.json', 'endpoints.json']);
   });
 });

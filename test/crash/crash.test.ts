@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runningDev } from '../../cli/cli.ts';
+import { type RunningDev, runningDev } from '../../cli/cli.ts';
 import {
   answerRequest,
   fraction,
@@ -39,7 +39,7 @@ import {
   writeInputs,
 } from '../../cli/people.ts';
 import { generateFamilies, random } from '../../cli/synthetic.ts';
-import { dataPaths, type EndpointsFile, setEnvironment } from '../../embedded/runtime/index.ts';
+import { dataPaths, setEnvironment } from '../../embedded/runtime/index.ts';
 import { cliEnv, repo, runCommand, shim } from '../helpers/cli.ts';
 
 const SEED = Number(process.env.PROKUS_CRASH_SEED ?? 20_201);
@@ -75,7 +75,7 @@ class Dev {
   /** The pages port stays the same across restarts: the emailed links point there. */
   constructor(private readonly pagesPort: number) {}
 
-  async start(): Promise<EndpointsFile> {
+  async start(): Promise<RunningDev> {
     // Its own process group, so the SIGKILL takes tsx's esbuild service down with it.
     const child = spawn(process.execPath, [shim, 'dev', '--data', dir, '--port', String(this.pagesPort)], {
       cwd: repo,
@@ -410,7 +410,7 @@ describe('prokus dev killed with SIGKILL under a running program', () => {
 
     // The last dev runs to the end; its endpoints are the ones the CLI would use.
     const last = (await runningDev(dir))!;
-    setEnvironment({ endpoints: last.endpoints, log: dataPaths(dir).log });
+    setEnvironment({ endpoints: last.endpoints, credentials: last.credentials, log: dataPaths(dir).log });
     const { sfn } = await import('#lib/clients/sfn');
     const operatorRestarts: string[] = [];
     let items: Item[] = [];

@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskDoesNotExist } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -22,6 +23,24 @@ const request = {
   deadline: '2026-01-23T00:00:00.000Z',
   reminders: 0,
 };
+
+const quotaKey = { pk: 'QUOTA#3210#2020', sk: 'QUOTA' };
+const caseKey = { pk: `CASE#${c.caseId}`, sk: 'CASE' };
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'condition', $metadata: {} });
+const approved = {
+  ...request,
+  status: 'decided',
+  decision: { decision: 'approved' },
+  decidedAt: '2026-01-10T00:00:00.000Z',
+  taskToken: 'token-4',
+};
+/** The case write of the replay: its new stage, if any, and the grantApproval it set. */
+function caseWrite() {
+  const input = ddb.commandCalls(UpdateCommand, { Key: caseKey })[0]?.args[0].input;
+  const values = input?.ExpressionAttributeValues ?? {};
+  const grantApproval = Object.values(values).find((v) => typeof v === 'object' && v !== null && 'decision' in v);
+  return { stage: values[':newStage'], grantApproval };
+}
 
 beforeEach(() => {
   ddb.reset();
@@ -64,6 +83,61 @@ describe('AwaitRequest', () => {
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-2' });
   });
 
+  it('replaying an approval reserved before a crash finds the reservation (no second grant) and moves the case on', async () => {
+    ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: approved });
+    // The quota is full, and this case is in it: the earlier pass reserved before it crashed.
+    ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
+    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: new Set([c.caseId, 'someone-else']) } });
+    ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem({ ...c, stage: 'disbursement' }) });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'token-4' });
+
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: quotaKey,
+      UpdateExpression: 'ADD cases :case',
+      ExpressionAttributeValues: expect.objectContaining({ ':quota': 200, ':id': c.caseId }),
+    });
+    expect(caseWrite()).toMatchObject({ stage: 'disbursement', grantApproval: { decision: 'approved', quota: 'reserved' } });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-4' });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+  });
+
+  it('replaying an approval the quota has no grant left for: the case stays, the journey gets QuotaExhaustedError', async () => {
+    ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: approved });
+    ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
+    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: new Set(['someone-else']) } });
+    ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem(c) });
+    sfn.on(SendTaskFailureCommand).resolves({});
+
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'token-4' });
+
+    expect(caseWrite()).toMatchObject({ stage: undefined, grantApproval: { decision: 'approved', quota: 'exhausted' } });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
+      taskToken: 'token-4',
+      error: 'QuotaExhaustedError',
+      cause: 'QUOTA_EXHAUSTED: The grant quota of 3210 for 2020 is used up',
+    });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+  });
+
+  it('replaying an approval whose quota answer is on the case keeps that answer and does not ask the quota again', async () => {
+    const recorded = makeCase({
+      stage: 'grant-approval',
+      grantApproval: { decision: 'approved', decidedBy: 'approver@dinsos.example', at: approved.decidedAt, quota: 'exhausted' },
+    });
+    ddb.on(GetCommand, { Key: caseKey }).resolves({ Item: caseItem(recorded) });
+    ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: approved });
+    ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem(recorded) });
+    sfn.on(SendTaskFailureCommand).resolves({});
+
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'token-4' });
+
+    expect(ddb).not.toHaveReceivedCommandWith(UpdateCommand, { Key: quotaKey });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: 'token-4', error: 'QuotaExhaustedError' });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+  });
+
   it('replays a rejection as SendTaskFailure(GrantRejected) with only the reason code as cause', async () => {
     const decided = {
       ...request,
@@ -82,6 +156,8 @@ describe('AwaitRequest', () => {
       error: 'GrantRejected',
       cause: 'reasonCode=USAHA_TIDAK_ADA',
     });
+    // A rejection never takes a grant from the quota.
+    expect(ddb).not.toHaveReceivedCommandWith(UpdateCommand, { Key: quotaKey });
   });
 
   it('treats a task token that no longer exists as settled later, not as a failure', async () => {

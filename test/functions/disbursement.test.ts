@@ -41,6 +41,17 @@ describe('Disbursement', () => {
     await expect(invoke(handler, { caseId: c.caseId })).resolves.toEqual({ amountRupiah: 3_500_000 });
   });
 
+  it('a district missing from the program configuration is a named ProgramConfigError, and nothing is reserved', async () => {
+    const elsewhere = makeCase({ stage: 'disbursement', district: '9999' });
+    ddb.on(GetCommand, { Key: { pk: `CASE#${elsewhere.caseId}`, sk: 'CASE' } }).resolves({ Item: caseItem(elsewhere) });
+    await expect(invoke(handler, { caseId: elsewhere.caseId })).rejects.toMatchObject({
+      name: 'ProgramConfigError',
+      code: 'PROGRAM_CONFIG_INVALID',
+      text: { id: expect.stringContaining('9999'), en: expect.stringContaining('district 9999 is not in program 2020.1') },
+    });
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
   it('throws QuotaExhaustedError when the district quota is used up by other cases', async () => {
     ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
     ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: new Set(['someone-else']) } });

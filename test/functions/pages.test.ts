@@ -67,6 +67,29 @@ function update(input: UpdateCommandInput) {
   return { Attributes: next };
 }
 
+/**
+ * The quota item's one update, as DynamoDB evaluates it: `ADD cases :case` under
+ * `attribute_not_exists(cases) OR (size(cases) < :quota AND NOT contains(cases, :id))`.
+ */
+const QUOTA_KEY = 'QUOTA#3210#2020|QUOTA';
+function reserve(input: UpdateCommandInput) {
+  const values = input.ExpressionAttributeValues ?? {};
+  const cases = table.get(keyOf(input.Key))?.cases as Set<string> | undefined;
+  const id = String(values[':id']);
+  if (cases && !(cases.size < Number(values[':quota']) && !cases.has(id))) {
+    throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+  }
+  table.set(keyOf(input.Key), { ...input.Key, cases: new Set([...(cases ?? []), ...(values[':case'] as Set<string>)]) });
+  return {};
+}
+
+/** The district quota of 2020 (200 for 3210) used up by other families. */
+function useUpQuota() {
+  const others = Array.from({ length: 200 }, (_, i) => `3210-2020-other${i}`);
+  table.set(QUOTA_KEY, { pk: 'QUOTA#3210#2020', sk: 'QUOTA', cases: new Set(others) });
+}
+const reserved = () => (table.get(QUOTA_KEY)?.cases as Set<string> | undefined) ?? new Set<string>();
+
 // ---- fixtures ----
 
 const personal: Personal = {
@@ -194,6 +217,7 @@ beforeEach(() => {
   sfn.reset();
   ddb.on(GetCommand).callsFake((input: { Key: Record<string, unknown> }) => ({ Item: table.get(keyOf(input.Key)) }));
   ddb.on(UpdateCommand).callsFake(update);
+  ddb.on(UpdateCommand, { Key: { pk: 'QUOTA#3210#2020', sk: 'QUOTA' } }).callsFake(reserve);
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
 });
@@ -264,10 +288,44 @@ describe('grant approval page', () => {
     });
     expect(table.get(`CASE#${c.caseId}|CASE`)).toMatchObject({
       stage: 'disbursement',
-      grantApproval: { decision: 'approved', decidedBy: 'approver@dinsos-majalengka.example' },
+      grantApproval: { decision: 'approved', decidedBy: 'approver@dinsos-majalengka.example', quota: 'reserved' },
     });
+    // The promise on the page is backed by a reservation made before the page answered.
+    expect([...reserved()]).toEqual([c.caseId]);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TASK_TOKEN });
     expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+    expectNothingPersonalLeaks(res.body);
+  });
+
+  it('approving when the district quota is used up says plainly that the family will not get the grant', async () => {
+    useUpQuota();
+    const c = putCase();
+    const res = await post(putRequest(c), { decision: 'approved' });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('Keputusan tercatat');
+    for (const text of [
+      'Persetujuan tercatat, tetapi kuota bantuan sudah habis.',
+      'The approval is recorded, but the grant quota is used up.',
+      'Kuota bantuan Kab. Majalengka untuk tahun program 2020 sudah terpakai seluruhnya, sehingga keluarga ini tidak akan menerima bantuan.',
+      'The grant quota of Kab. Majalengka for program year 2020 is already used up, so this family will not receive the grant.',
+      'Kasus ini akan ditutup karena kuota habis.',
+      'The case will be closed because the quota is used up.',
+    ]) {
+      expect(res.body).toContain(text);
+    }
+    expect(res.body).not.toContain('will be disbursed');
+    expect(res.body).not.toContain('akan dicairkan');
+    // Nothing reserved for this family, the case does not move to disbursement, and the
+    // journey is told why, so it closes the case quota-exhausted.
+    expect(reserved().size).toBe(200);
+    expect(reserved().has(c.caseId)).toBe(false);
+    expect(table.get(`CASE#${c.caseId}|CASE`)).toMatchObject({
+      stage: 'grant-approval',
+      grantApproval: { decision: 'approved', quota: 'exhausted' },
+    });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TASK_TOKEN, error: 'QuotaExhaustedError' });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     expectNothingPersonalLeaks(res.body);
   });
 
@@ -302,6 +360,16 @@ describe('grant approval page', () => {
     expectNoWrites();
   });
 
+  it('a reason far over its limit gets its field problem and is not sent back', async () => {
+    const long = 'x'.repeat(1024 * 1024 - 100);
+    const res = await post(putRequest(putCase()), { decision: 'rejected', reasonCode: 'USAHA_TIDAK_ADA', reason: long });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('at most 1,000 characters');
+    expect(res.body).not.toContain('x'.repeat(1001));
+    expect(res.body.length).toBeLessThan(30_000);
+    expectNoWrites();
+  });
+
   it('no decision chosen is a field problem, not a crash', async () => {
     const res = await post(putRequest(putCase()), {});
     expect(res.status).toBe(400);
@@ -322,6 +390,8 @@ describe('grant approval page', () => {
     expect(res.body).toContain('No business found at the visit');
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TASK_TOKEN, error: 'GrantRejected' });
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    // A rejection never takes a grant from the quota.
+    expect(ddb).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: 'QUOTA#3210#2020', sk: 'QUOTA' } });
     expect(table.get(`CASE#${c.caseId}|CASE`)).toMatchObject({
       stage: 'grant-approval',
       grantApproval: {

@@ -8,14 +8,14 @@ import { Readable } from 'node:stream';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { simpleParser } from 'mailparser';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Personal } from '#domain/case';
 import { PROPOSAL_COLUMNS, type ProposalColumn } from '#intake/proposal';
 import { hashId, opaqueId, unseal, useSecretForTests } from '#lib/secrets';
@@ -48,6 +48,26 @@ let table: Map<string, Record<string, unknown>>;
 const itemKey = (k: Record<string, unknown>) => `${k.pk}|${k.sk}`;
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
+/** PutItem with the two conditions the store writes: absent, or still held as read. */
+async function putItem(input: {
+  Item: Record<string, unknown>;
+  ConditionExpression?: string;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}) {
+  const id = itemKey(input.Item);
+  const v = input.ExpressionAttributeValues ?? {};
+  const held = table.get(id);
+  if (input.ConditionExpression === 'attribute_not_exists(pk)' && held) throw conditionFailed();
+  if (
+    input.ConditionExpression?.startsWith('caseId = :caseId') &&
+    (held?.caseId !== v[':caseId'] || held?.uploadId !== v[':uploadId'] || held?.claimedAt !== v[':claimedAt'])
+  ) {
+    throw conditionFailed();
+  }
+  table.set(id, structuredClone(input.Item));
+  return {};
+}
+
 beforeEach(() => {
   s3.reset();
   ddb.reset();
@@ -74,11 +94,12 @@ beforeEach(() => {
     written.set(input.Key, String(input.Body));
     return {};
   });
-  ddb.on(PutCommand).callsFake(async (input) => {
-    const id = itemKey(input.Item);
-    if (input.ConditionExpression === 'attribute_not_exists(pk)' && table.has(id)) throw conditionFailed();
-    table.set(id, structuredClone(input.Item));
-    return {};
+  ddb.on(PutCommand).callsFake(putItem);
+  ddb.on(QueryCommand).callsFake(async (input) => {
+    const v = input.ExpressionAttributeValues ?? {};
+    if (input.KeyConditionExpression !== 'pk = :pk AND begins_with(sk, :claim)') throw new Error('unexpected query');
+    const Items = [...table.values()].filter((i) => i.pk === v[':pk'] && String(i.sk).startsWith(String(v[':claim'])));
+    return { Items };
   });
   ddb.on(GetCommand).callsFake(async (input) => ({ Item: table.get(itemKey(input.Key)) }));
   ddb.on(DeleteCommand).callsFake(async (input) => {
@@ -361,14 +382,14 @@ describe('ReadProposal: row checks', () => {
 describe('ReadProposal: one family, one proposal', () => {
   const first = 'proposals/3210/usulan-maret.csv';
 
-  it('rejects a family proposed in an earlier file as ALREADY_PROPOSED, naming when and by whom', async () => {
+  it('rejects a family proposed in an earlier file for the same year as ALREADY_PROPOSED, naming when and by whom', async () => {
     put(first, csv([family(1), family(2)]));
     await read(first);
-    const claim = table.get(`NIK#${hashId('nik', nikOf(family(1)))}|CLAIM`);
+    const claim = table.get(`NIK#${hashId('nik', nikOf(family(1)))}|CLAIM#2020`);
     const date = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' }).format(new Date(String(claim?.proposedAt)));
 
     const second = 'proposals/3210/usulan-april.csv';
-    put(second, csv([family(3), family(1)]), { uploader: UPLOADER, 'program-year': '2024' }, 'etag-2');
+    put(second, csv([family(3), family(1)]), undefined, 'etag-2');
     await expect(read(second)).resolves.toMatchObject({ accepted: 1, rejected: 1 });
 
     const rejected = reportOf(second).rows[1];
@@ -378,9 +399,103 @@ describe('ReadProposal: one family, one proposal', () => {
       errors: [expect.objectContaining({ code: 'ALREADY_PROPOSED', field: 'nik' })],
     });
     expect(rejected?.errors[0]?.message.en).toBe(
-      `This NIK was already proposed on ${date} by Kab. Majalengka (3210) for program year 2020. A family can be proposed only once.`,
+      `This NIK was already proposed for 2020 by Kab. Majalengka (3210) on ${date}. A family is proposed only once in a program year.`,
     );
     expect(cases()).toHaveLength(3);
+  });
+
+  describe('an intake that fails half-way', () => {
+    const corrected = 'proposals/3210/usulan-perbaikan.csv';
+    const claimOf = (f: Record<ProposalColumn, string>, kind = 'NIK') =>
+      table.get(
+        `${kind}#${hashId(kind === 'NIK' ? 'nik' : 'kk', kind === 'NIK' ? nikOf(f) : f.no_kk.replace("'", ''))}|CLAIM#2020`,
+      );
+    /** The case write of this family fails with `error`; everything else works. */
+    const failCaseOf = (f: Record<ProposalColumn, string>, error: () => Error) => {
+      const nikHash = hashId('nik', nikOf(f));
+      ddb.on(PutCommand).callsFake(async (input) => {
+        if (String(input.Item.pk).startsWith('CASE#') && input.Item.nikHash === nikHash) throw error();
+        return putItem(input);
+      });
+    };
+    afterEach(() => vi.useRealTimers());
+
+    it('reports a row the table refuses (over the item size) as not saved, keeps the rest, and frees its claims', async () => {
+      failCaseOf(family(2), () =>
+        Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' }),
+      );
+      put(first, csv([family(1), family(2), family(3)]));
+      const result = await read(first);
+      expect(result).toMatchObject({ accepted: 2, rejected: 1 });
+      expect(reportOf(first).rows[1]).toMatchObject({ row: 3, status: 'rejected', errors: [{ code: 'ROW_NOT_SAVED' }] });
+      expect(claimOf(family(2))).toBeUndefined();
+      expect(claimOf(family(2), 'KK')).toBeUndefined();
+      expect(JSON.parse(written.get(result.journeys.key) ?? '[]')).toHaveLength(2);
+    });
+
+    it('leaves claims that a later upload takes over once the failed intake cannot be writing their case any more', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2020-03-02T01:00:00Z'));
+      failCaseOf(family(2), () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+      put(first, csv([family(1), family(2)]));
+      await expect(read(first)).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(claimOf(family(2))).toBeDefined(); // the failed run's claim, without its case
+
+      ddb.on(PutCommand).callsFake(putItem);
+      // Minutes later the failed intake may still be retrying: the family is being proposed.
+      vi.setSystemTime(new Date('2020-03-02T01:05:00Z'));
+      put(corrected, csv([family(2)]), undefined, 'etag-2');
+      await expect(read(corrected)).resolves.toMatchObject({ accepted: 0, rejected: 1 });
+      expect(reportOf(corrected).rows[0]?.errors[0]).toMatchObject({ code: 'ALREADY_PROPOSED' });
+
+      // Past any run of the failed intake: its claim counts for nothing, and the family is proposed.
+      vi.setSystemTime(new Date('2020-03-02T01:25:00Z'));
+      put(corrected, csv([family(2)]), undefined, 'etag-3');
+      await expect(read(corrected)).resolves.toMatchObject({ accepted: 1, rejected: 0 });
+      expect(claimOf(family(2))).toMatchObject({ uploadId: reportOf(corrected).uploadId });
+      expect(cases().filter((c) => c.nikHash === hashId('nik', nikOf(family(2))))).toHaveLength(1);
+    });
+  });
+
+  describe('in a later program year', () => {
+    const later = 'proposals/3210/usulan-2024.csv';
+    const caseOf = (f: Record<ProposalColumn, string>) => {
+      const claim = table.get(`NIK#${hashId('nik', nikOf(f))}|CLAIM#2020`);
+      const c = table.get(`CASE#${String(claim?.caseId)}|CASE`);
+      if (!c) throw new Error('no case');
+      return c;
+    };
+
+    it('proposes again a family whose earlier proposal ended without a grant', async () => {
+      put(first, csv([family(1)]));
+      await read(first);
+      Object.assign(caseOf(family(1)), { stage: 'closed', outcome: 'rejected' });
+      put(later, csv([family(1)]), { uploader: UPLOADER, 'program-year': '2024' }, 'etag-2');
+      await expect(read(later)).resolves.toMatchObject({ accepted: 1, rejected: 0 });
+      expect(cases().map((c) => c.programYear)).toEqual([2020, 2024]);
+      expect(table.has(`NIK#${hashId('nik', nikOf(family(1)))}|CLAIM#2024`)).toBe(true);
+    });
+
+    it('refuses a family that received a grant, saying in which year', async () => {
+      put(first, csv([family(1)]));
+      await read(first);
+      Object.assign(caseOf(family(1)), { stage: 'closed', outcome: 'graduated', disbursement: { amountRupiah: 1 } });
+      put(later, csv([family(1)]), { uploader: UPLOADER, 'program-year': '2024' }, 'etag-2');
+      await expect(read(later)).resolves.toMatchObject({ accepted: 0, rejected: 1 });
+      const [error] = reportOf(later).rows[0]?.errors ?? [];
+      expect(error).toMatchObject({ code: 'ALREADY_GRANTED', field: 'nik' });
+      expect(error?.message.en).toContain('already received a grant in 2020');
+      expect(cases()).toHaveLength(1);
+    });
+
+    it('refuses a family whose earlier proposal has not ended yet', async () => {
+      put(first, csv([family(1)]));
+      await read(first);
+      put(later, csv([family(1)]), { uploader: UPLOADER, 'program-year': '2024' }, 'etag-2');
+      await expect(read(later)).resolves.toMatchObject({ accepted: 0, rejected: 1 });
+      expect(reportOf(later).rows[0]?.errors[0]?.message.en).toContain('already proposed for 2020');
+      expect(reportOf(later).rows[0]?.errors[0]?.message.en).toContain('has not ended yet');
+    });
   });
 
   it('rejects a family whose card was proposed with another NIK, and frees the NIK it had claimed', async () => {
@@ -392,7 +507,7 @@ describe('ReadProposal: one family, one proposal', () => {
 
     await expect(read(second)).resolves.toMatchObject({ accepted: 0, rejected: 1 });
     expect(reportOf(second).rows[0]?.errors).toEqual([expect.objectContaining({ code: 'ALREADY_PROPOSED', field: 'no_kk' })]);
-    expect(table.has(`NIK#${hashId('nik', nikOf(spouse))}|CLAIM`)).toBe(false);
+    expect(table.has(`NIK#${hashId('nik', nikOf(spouse))}|CLAIM#2020`)).toBe(false);
     expect(cases()).toHaveLength(1);
   });
 

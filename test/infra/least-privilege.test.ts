@@ -25,7 +25,7 @@ const leadingKeysOf = (s: { condition: Record<string, Record<string, unknown>> }
   s.condition['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
 
 describe('the case table', () => {
-  it('the internet-facing Pages function reads and updates cases and requests, and nothing else', () => {
+  it('the internet-facing Pages function reads and updates cases, requests and the quota an approval reserves from, and nothing else', () => {
     const actions = permissionsOf(json, roleOf('Pages')).map((p) => p.action);
     for (const never of [
       'dynamodb:Scan',
@@ -38,7 +38,7 @@ describe('the case table', () => {
     }
     const table = statementsOf('Pages').filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
     expect(table.map((s) => ({ actions: s.actions.sort(), keys: leadingKeysOf(s) }))).toEqual([
-      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['CASE#*', 'REQUEST#*'] },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['CASE#*', 'REQUEST#*', 'QUOTA#*'] },
     ]);
   });
 
@@ -54,7 +54,7 @@ describe('the case table', () => {
       expect(s.resources).toEqual([`{${tableId}.Arn}`]);
       const keys = leadingKeysOf(s);
       expect(Array.isArray(keys) && keys.length > 0, `${s.policy}: ${s.actions.join()} without LeadingKeys`).toBe(true);
-      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA)#\*$/);
+      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD)#\*$/);
       expect(s.condition.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
     }
   });
@@ -72,10 +72,10 @@ describe('the case table', () => {
     }
   });
 
-  it('only ReadProposal deletes, and only the NIK claim it gives back', () => {
+  it('only ReadProposal deletes, and only the identity claims it gives back', () => {
     for (const id of ids) {
       const deletes = statementsOf(id).filter((s) => s.actions.includes('dynamodb:DeleteItem'));
-      if (id === 'ReadProposal') expect(deletes.map(leadingKeysOf)).toEqual([['NIK#*']]);
+      if (id === 'ReadProposal') expect(deletes.map(leadingKeysOf)).toEqual([['NIK#*', 'KK#*']]);
       else expect(deletes).toEqual([]);
     }
   });

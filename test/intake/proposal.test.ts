@@ -136,6 +136,36 @@ describe('checkRow', () => {
   });
 });
 
+describe('checkRow: text limits', () => {
+  it.each([
+    ['nama', 100],
+    ['alamat', 300],
+    ['kecamatan', 100],
+    ['desa', 100],
+    ['jenis_usaha', 100],
+    ['deskripsi_usaha', 1000],
+    ['pendamping', 100],
+  ] as const)('refuses a %s longer than %i characters, naming the limit and the length', (field, limit) => {
+    expect(checkRow({ ...good, [field]: 'a'.repeat(limit) }, ctx).ok).toBe(true);
+    const r = checkRow({ ...good, [field]: 'a'.repeat(limit + 1) }, ctx);
+    expect(r.ok).toBe(false);
+    const finding = !r.ok ? r.findings.find((f) => f.code === 'FIELD_TOO_LONG') : undefined;
+    expect(finding).toMatchObject({ field, severity: 'error' });
+    expect(finding?.message.en).toContain(`at most ${limit.toLocaleString('en-US')} characters`);
+    expect(finding?.message.en).toContain(`has ${(limit + 1).toLocaleString('en-US')}`);
+    expect(finding?.message.id).toContain(`paling banyak ${limit.toLocaleString('id-ID')} karakter`);
+  });
+
+  it('says how long a 450 KiB address is, without repeating it', () => {
+    const r = checkRow({ ...good, alamat: 'Jl. Raya 1'.repeat(46_080) }, ctx);
+    expect(r.ok).toBe(false);
+    const finding = !r.ok ? r.findings[0] : undefined;
+    expect(finding?.code).toBe('FIELD_TOO_LONG');
+    expect(finding?.message.en).toContain('460,800');
+    expect(JSON.stringify(finding).length).toBeLessThan(400);
+  });
+});
+
 describe('checkRow: cells from a workbook', () => {
   it('refuses a NIK or KK from a number cell whatever it shows, and says to format the column as Text', () => {
     const r = checkRow({ ...good, nik: '3210014508950012', no_kk: '3210010101090001' }, ctx, { nik: 'number', no_kk: 'number' });
@@ -322,7 +352,7 @@ describe('duplicates within a file', () => {
 describe('already proposed', () => {
   it('dates the earlier proposal in Jakarta time, where the ministry works', () => {
     const f = alreadyProposed('no_kk', { proposedAt: '2020-03-13T23:30:00.000Z', district: '3210', programYear: 2020 });
-    expect(f.message.en).toContain('on 2020-03-14 by 3210');
+    expect(f.message.en).toContain('by 3210 on 2020-03-14');
     expect(f.field).toBe('no_kk');
   });
 
@@ -335,9 +365,27 @@ describe('already proposed', () => {
     });
     expect(f).toMatchObject({ code: 'ALREADY_PROPOSED', field: 'nik', severity: 'error' });
     expect(f.message.en).toBe(
-      'This NIK was already proposed on 2020-03-14 by Kab. Bandung Barat (3217) for program year 2020. A family can be proposed only once.',
+      'This NIK was already proposed for 2020 by Kab. Bandung Barat (3217) on 2020-03-14. A family is proposed only once in a program year.',
     );
     expect(f.message.id).toContain('2020-03-14');
+  });
+
+  const earlier = { proposedAt: '2020-03-14T02:00:00.000Z', district: '3217', programYear: 2020 };
+
+  it('says a family that received a grant never receives another, naming the year', () => {
+    const f = alreadyProposed('no_kk', earlier, 'granted');
+    expect(f).toMatchObject({ code: 'ALREADY_GRANTED', field: 'no_kk', severity: 'error' });
+    expect(f.message.en).toBe(
+      'The family with this family card number already received a grant in 2020 (proposed by 3217 on 2020-03-14). A family receives a grant only once.',
+    );
+    expect(f.message.id).toContain('sudah menerima bantuan pada tahun program 2020');
+  });
+
+  it("says an earlier year's proposal must end before the family is proposed again", () => {
+    const f = alreadyProposed('nik', earlier, 'in-progress');
+    expect(f.code).toBe('ALREADY_PROPOSED');
+    expect(f.message.en).toContain('already proposed for 2020 by 3217 on 2020-03-14, and that proposal has not ended yet');
+    expect(f.message.id).toContain('belum selesai');
   });
 });
 

@@ -193,6 +193,25 @@ describe('journey', () => {
     expect(closedWith()).toEqual(['quota-exhausted']);
   });
 
+  it('closes as QuotaExhausted, without disbursing, when the approval found the district quota used up', async () => {
+    // What the approval page sends when reserveGrant found no grant left (decisions.ts).
+    const refused = new QuotaExhaustedError('3210', 2020);
+    h.answer({ 'grant-approval': { failure: refused.name, cause: refused.message } });
+
+    const { record, entered, arn } = await journey();
+
+    expect(record.status).toBe('SUCCEEDED');
+    expectInOrder(entered, ['OpenGrantApproval', 'AwaitGrantApproval', 'QuotaExhausted', 'Close', 'Closed']);
+    for (const skipped of ['Disbursement', 'PlanMentoring', 'Rejected', 'RecordFailure']) expect(entered).not.toContain(skipped);
+    expect(closedWith()).toEqual(['quota-exhausted']);
+    expect(h.payloads('Close')).toEqual([{ caseId: caseIdFor(1), outcome: 'quota-exhausted' }]);
+    const exited = h.history(arn).find((e) => e.stateExitedEventDetails?.name === 'QuotaExhausted');
+    expect(JSON.parse(exited?.stateExitedEventDetails?.output ?? '{}')).toMatchObject({
+      closing: { outcome: 'quota-exhausted' },
+      error: { Error: 'QuotaExhaustedError', Cause: refused.message },
+    });
+  });
+
   it('records an unexpected error on the case and fails the execution with it', async () => {
     h.on('Grading', () => {
       throw new TypeError("Cannot read properties of undefined (reading 'grade')");

@@ -79,33 +79,57 @@ export async function openCsv(
     delimiter: separator,
     relax_column_count: true,
     relax_quotes: true,
-    // Blank lines are rows a person sees; they are skipped after counting.
-    skip_empty_lines: false,
+    // Empty lines are rows a person sees: the parser skips them and counts them
+    // (info.empty_lines), and each record's row is the records and empty lines so far.
+    // Not handed over as records: with relax_column_count, the parser builds an error
+    // object for every record shorter than the first, which made a file of empty lines
+    // take a minute per 300,000 of them.
+    skip_empty_lines: true,
+    info: true,
     max_record_size: MAX_RECORD_BYTES,
   });
+  const { maxBlankRows } = opts.limits;
+  const blankLines = (emptyLines: number) => {
+    if (emptyLines > maxBlankRows) throw new SheetError(sheetProblems.tooManyBlankRows(maxBlankRows));
+  };
   const utf8 = encoding === 'auto' ? utf8OrWindows1252(source.chunks) : utf16(source.chunks, encoding);
+  // The parser skips empty lines without a record to show for them: checked as its input
+  // goes in too, so a file of nothing but empty lines stops at the limit, not at its end.
+  async function* watched(): AsyncGenerator<Buffer> {
+    for await (const chunk of utf8) {
+      blankLines(parser.info.empty_lines);
+      yield chunk;
+    }
+  }
   // pipeline, not pipe: a read error of the source (a dropped S3 connection, the size
   // limit) must reach the reader as that error, so the caller retries or reports it
   // instead of judging half a file.
-  pipeline(Readable.from(utf8), parser, () => {});
-  const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  pipeline(Readable.from(watched()), parser, () => {});
+  const records = parser[Symbol.asyncIterator]() as AsyncIterator<{
+    record: string[];
+    info: { records: number; empty_lines: number };
+  }>;
   let row = 0;
   const raw: AsyncIterator<SheetRow> = {
     async next() {
       try {
         let r = await records.next();
         if (hint && row === 0 && !r.done) {
-          row += 1;
+          row = 1;
           r = await records.next();
         }
         if (r.done) return { done: true, value: undefined };
-        row += 1;
-        return { done: false, value: { row, cells: r.value } };
+        // The record's own count (the parser may have read further, and counts a file's
+        // last line break as one more empty line).
+        blankLines(r.value.info.empty_lines);
+        row = r.value.info.records + r.value.info.empty_lines;
+        return { done: false, value: { row, cells: r.value.record } };
       } catch (e) {
         // The parser's own count: records it had parsed before this one broke (this stream
         // may already have dropped them when it failed).
         if (e instanceof CsvError) {
-          throw new SheetError(sheetProblems.malformed(typeof e.records === 'number' ? e.records + 1 : row + 1), { cause: e });
+          const at = typeof e.records === 'number' ? e.records + (typeof e.empty_lines === 'number' ? e.empty_lines : 0) : row;
+          throw new SheetError(sheetProblems.malformed(at + 1), { cause: e });
         }
         throw e;
       }

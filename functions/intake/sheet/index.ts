@@ -3,8 +3,9 @@
  * and then records numbered the way a person sees them. One entry point, `openSheet`,
  * recognises the file from its bytes (never from its name, which officers and other
  * systems get wrong) and gives every format the same `Sheet`:
- *   - XLSX (zip): the sheet named `usulan`, else the first visible sheet, streamed with
- *     exceljs (xlsx.ts); rows keep the sheet's own numbers;
+ *   - XLSX (zip): the sheet named `usulan`, else the first visible sheet (xlsx.ts); the
+ *     zip is read from memory (at most the size limit; nothing of it goes to disk) and
+ *     the sheet's rows are streamed from it; rows keep the sheet's own numbers;
  *   - text: CSV with `,` `;` or tab (detected), UTF-8 with or without BOM, UTF-16 LE/BE
  *     (Excel's "Unicode text"), Windows-1252 when the text is not UTF-8 (csv.ts,
  *     encoding.ts); rows numbered from the first line, blank lines counted;
@@ -12,6 +13,8 @@
  *     that says what the file is and how to save it instead (source.ts).
  * The checks and reports built on top never ask which format a row came from, except
  * through `kinds`: a 16-digit number that sat in a numeric cell has lost its last digit.
+ * Whatever the file, a read ends: every limit in SHEET_LIMITS (types.ts) bounds its time
+ * and memory and, passed, is a SheetError that names it.
  */
 import { openCsv } from './csv.ts';
 import { SheetError, sheetProblems } from './problems.ts';
@@ -38,6 +41,7 @@ export {
   type Sheet,
   type SheetFormat,
   type SheetInput,
+  type SheetLimits,
   type SheetOptions,
   type SheetRow,
 } from './types.ts';
@@ -50,9 +54,16 @@ export {
  * unchanged, so they can be retried.
  */
 export async function openSheet(input: SheetInput, opts: SheetOptions = {}): Promise<Sheet> {
+  const limits = {
+    ...SHEET_LIMITS,
+    ...opts.limits,
+    maxRows: opts.maxRows ?? opts.limits?.maxRows ?? SHEET_LIMITS.maxRows,
+    maxBytes: opts.maxBytes ?? opts.limits?.maxBytes ?? SHEET_LIMITS.maxBytes,
+  };
   const resolved: ResolvedSheetOptions = {
-    maxRows: opts.maxRows ?? SHEET_LIMITS.maxRows,
-    maxBytes: opts.maxBytes ?? SHEET_LIMITS.maxBytes,
+    maxRows: limits.maxRows,
+    maxBytes: limits.maxBytes,
+    limits,
     sheetName: opts.sheetName ?? 'usulan',
     ...(opts.isHeader ? { isHeader: opts.isHeader } : {}),
   };

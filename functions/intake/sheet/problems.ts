@@ -125,6 +125,56 @@ export const sheetProblems = {
       en: `The file has more than ${countEn(maxRows)} proposal rows. Split it into files of at most ${countEn(maxRows)} rows and upload them one by one.`,
     },
   }),
+  tooManyBlankRows: (max: number): FileProblem => ({
+    code: 'FILE_TOO_MANY_BLANK_ROWS',
+    message: {
+      id: `Berkas memuat lebih dari ${count(max)} baris kosong (misalnya format yang diterapkan sampai baris terakhir lembar kerja). Hapus baris kosong di bawah data, simpan, lalu unggah lagi.`,
+      en: `The file has more than ${countEn(max)} empty rows (for example formatting applied down to the last row of the sheet). Delete the empty rows below the data, save and upload it again.`,
+    },
+  }),
+  tooManyColumns: (max: number, row: number): FileProblem => ({
+    code: 'FILE_TOO_MANY_COLUMNS',
+    message: {
+      id: `Baris ${row} memuat lebih dari ${count(max)} kolom, batas Excel sendiri; berkas ini tidak disimpan oleh Excel atau rusak. ${SAVE_AS.id}`,
+      en: `Row ${row} has more than ${countEn(max)} columns, Excel's own limit; this file was not saved by Excel, or is damaged. ${SAVE_AS.en}`,
+    },
+  }),
+  cellTooLong: (max: number, row?: number): FileProblem => ({
+    code: 'FILE_CELL_TOO_LONG',
+    message: {
+      id: `${row === undefined ? 'Berkas' : `Baris ${row}`} memuat sel dengan lebih dari ${count(max)} karakter, batas Excel sendiri; berkas ini tidak disimpan oleh Excel atau rusak. ${SAVE_AS.id}`,
+      en: `${row === undefined ? 'The file' : `Row ${row}`} has a cell of more than ${countEn(max)} characters, Excel's own limit; this file was not saved by Excel, or is damaged. ${SAVE_AS.en}`,
+    },
+  }),
+  /** XML text with no tag for longer than any cell can be: a damaged or hostile file. */
+  xmlRunTooLong: (max: number): FileProblem => ({
+    code: 'FILE_MALFORMED',
+    message: {
+      id: `Buku kerja Excel ini rusak: memuat lebih dari ${count(max)} karakter berturut-turut tanpa struktur lembar kerja. ${SAVE_AS.id}`,
+      en: `This Excel workbook is damaged: it holds more than ${countEn(max)} characters in a row without any worksheet structure. ${SAVE_AS.en}`,
+    },
+  }),
+  partTooLarge: (maxBytes: number): FileProblem => ({
+    code: 'FILE_TOO_LARGE',
+    message: {
+      id: `Isi buku kerja Excel ini lebih besar dari batas ${mib(maxBytes)} setelah dibuka dari ZIP-nya (mungkin banyak baris atau spasi kosong). Hapus baris dan kolom kosong, atau bagi usulan menjadi beberapa berkas, lalu unggah lagi.`,
+      en: `A part of this Excel workbook is larger than the ${mib(maxBytes)} limit once unzipped (perhaps many empty rows or spaces). Delete empty rows and columns, or split the proposal into several files, and upload it again.`,
+    },
+  }),
+  tooManyStrings: (maxCount: number, maxBytes: number): FileProblem => ({
+    code: 'FILE_TOO_LARGE',
+    message: {
+      id: `Buku kerja Excel ini memuat lebih dari ${count(maxCount)} teks berbeda atau lebih dari ${mib(maxBytes)} teks, lebih dari usulan mana pun. Bagi usulan menjadi beberapa berkas lalu unggah satu per satu.`,
+      en: `This Excel workbook holds more than ${countEn(maxCount)} distinct texts or more than ${mib(maxBytes)} of text, more than any proposal. Split the proposal into several files and upload them one by one.`,
+    },
+  }),
+  tooManyParts: (max: number): FileProblem => ({
+    code: 'FILE_MALFORMED',
+    message: {
+      id: `Berkas ZIP ini memuat lebih dari ${count(max)} bagian; buku kerja Excel hanya memuat beberapa puluh. ${SAVE_AS.id}`,
+      en: `This ZIP file holds more than ${countEn(max)} parts; an Excel workbook holds a few dozen. ${SAVE_AS.en}`,
+    },
+  }),
   malformed: (row: number): FileProblem => ({
     code: 'FILE_MALFORMED',
     message: {

@@ -30,12 +30,28 @@ export async function frame(
   opts: ResolvedSheetOptions,
   release: () => void,
 ): Promise<Framed | undefined> {
+  const { maxBlankRows, maxColumns } = opts.limits;
+  let blank = 0;
+  /** Whether a row is blank; throws past the blank-row or column limit. */
+  const blankRow = (r: SheetRow): boolean => {
+    if (r.cells.length > maxColumns) throw new SheetError(sheetProblems.tooManyColumns(maxColumns, r.row));
+    if (!isBlank(r.cells)) return false;
+    blank += 1;
+    if (blank > maxBlankRows) throw new SheetError(sheetProblems.tooManyBlankRows(maxBlankRows));
+    return true;
+  };
   const leading: SheetRow[] = [];
   let headerAt = -1;
   while (leading.length < (opts.isHeader ? HEADER_SEARCH_ROWS : 1)) {
-    const next = await raw.next();
-    if (next.done) break;
-    if (isBlank(next.value.cells)) continue;
+    let next: IteratorResult<SheetRow>;
+    try {
+      next = await raw.next();
+      if (next.done) break;
+      if (blankRow(next.value)) continue;
+    } catch (e) {
+      release();
+      throw e;
+    }
     leading.push(next.value);
     if (opts.isHeader?.(next.value.cells)) {
       headerAt = leading.length - 1;
@@ -60,7 +76,7 @@ export async function frame(
       for (const r of buffered) yield counted(r);
       buffered.length = 0;
       for (let next = await raw.next(); !next.done; next = await raw.next()) {
-        if (!isBlank(next.value.cells)) yield counted(next.value);
+        if (!blankRow(next.value)) yield counted(next.value);
       }
     } finally {
       release();

@@ -46,13 +46,47 @@ export interface Sheet {
 export type SheetInput = NodeJS.ReadableStream | string | Uint8Array;
 
 /**
- * Proposal files: a national upload day is about 500 districts, files of up to 100,000
- * families. 100 MiB leaves room for 100,000 rows saved as UTF-16 "Unicode text" (about
- * 60 MB with long addresses); the same rows are 15-20 MB as UTF-8 CSV and about 10 MB as
- * XLSX. Reading is streamed, so these bound time and the officer's mistakes (a whole
- * column of formulas dragged to row 1,048,576), not memory.
+ * Every limit of the reader, in one place; each one passed is a named SheetError that
+ * states it. Together they bound the time and the memory of one read, whatever the file:
+ *
+ * - `maxBytes`, `maxRows`: a national upload day is about 500 districts, files of up to
+ *   100,000 families. 100 MiB leaves room for 100,000 rows saved as UTF-16 "Unicode
+ *   text" (about 60 MB with long addresses); the same rows are 15-20 MB as UTF-8 CSV and
+ *   about 11 MB as XLSX.
+ * - `maxBlankRows`: blank rows are skipped (still counted), but each costs reading; a
+ *   sheet formatted down to row 1,048,576 is 1 million of them. More than any officer's
+ *   gaps, far less than a file of millions of empty rows takes to read.
+ * - `maxColumns`, `maxCellChars`: Excel's own limits (column XFD, 32,767 characters in a
+ *   cell). A file past them was not saved by Excel and is no proposal.
+ * - XLSX only. The workbook is read from memory (at most `maxBytes`; the zip's directory
+ *   is at its end, and nothing of it is written to disk), and only its parts that matter
+ *   are inflated, each refused when its size says it is over `maxPartBytes` before a byte
+ *   is inflated (the zip reader checks the size said against the bytes inflated).
+ *   100,000 proposal rows are about 66 MB of worksheet XML.
+ *   `maxSharedStrings` and `maxSharedStringBytes` (UTF-8) bound the shared-string table,
+ *   which is kept whole while the sheet is read: of the proposal's columns about seven
+ *   hold a text of each family's own (NIK and KK typed as text, name, address, phone,
+ *   business), so 100,000 rows hold about 700,000 distinct texts; the limit is twice
+ *   that, and reading it takes about 3 s. `maxXmlRun` bounds the characters between two `<` of the XML,
+ *   which the XML parser would otherwise gather into one string (1 GiB of whitespace).
+ *   `maxZipEntries`: a workbook has a few dozen parts.
+ * Peak memory of one XLSX read is about maxBytes + maxSharedStringBytes + 8 bytes per
+ * shared string + one row; of a CSV read, one record (at most 1 MiB of text) and one chunk.
  */
-export const SHEET_LIMITS = { maxRows: 100_000, maxBytes: 100 * 1024 * 1024 } as const;
+export const SHEET_LIMITS = {
+  maxRows: 100_000,
+  maxBytes: 100 * 1024 * 1024,
+  maxBlankRows: 100_000,
+  maxColumns: 16_384,
+  maxCellChars: 32_767,
+  maxPartBytes: 256 * 1024 * 1024,
+  maxSharedStrings: 1_500_000,
+  maxSharedStringBytes: 128 * 1024 * 1024,
+  maxXmlRun: 1024 * 1024,
+  maxZipEntries: 10_000,
+} as const;
+
+export type SheetLimits = { -readonly [K in keyof typeof SHEET_LIMITS]: number };
 
 export interface SheetOptions {
   /**
@@ -66,6 +100,8 @@ export interface SheetOptions {
   maxRows?: number;
   /** Bytes allowed; default SHEET_LIMITS.maxBytes. `Infinity` for none. */
   maxBytes?: number;
+  /** The other limits (SHEET_LIMITS), each replaceable; tests and tools lower them. */
+  limits?: Partial<SheetLimits>;
   /** XLSX: the sheet to read when the workbook has one of this name (any case); default `usulan`. */
   sheetName?: string;
   /**
@@ -79,6 +115,8 @@ export interface SheetOptions {
 export interface ResolvedSheetOptions {
   maxRows: number;
   maxBytes: number;
+  /** Every limit, maxRows and maxBytes included (the same values as above). */
+  limits: SheetLimits;
   sheetName: string;
   isHeader?: (cells: string[]) => boolean;
 }

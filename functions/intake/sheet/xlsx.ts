@@ -1,120 +1,44 @@
 /**
- * XLSX workbooks, streamed (never loaded whole): the sheet named `usulan` (any case) if
- * there is one, else the first visible sheet in tab order. Cells keep what Excel stored
- * (text, number, date, boolean, error) so the checks can tell a NIK typed as text from
- * one Excel has already rounded; rows keep the sheet's own numbers.
+ * XLSX workbooks: the sheet named `usulan` (any case) if there is one, else the first
+ * visible sheet in tab order. Cells keep what Excel stored (text, number, date, boolean,
+ * error) so the checks can tell a NIK typed as text from one Excel has already rounded;
+ * rows keep the sheet's own numbers.
  *
- * exceljs's WorkbookReader does the workbook: the zip, the sheet list, styles (which
- * number formats are dates), shared strings, and parking worksheets in temporary files
- * until the rest of the workbook is known. Three of its internal
- * hooks (`_parseSharedStrings`, `_parseWorksheet`, exceljs 4.4, pinned by the lock file;
- * the tests read names and dates back through them) are overridden, because:
- *   - it decodes each inflated chunk of XML on its own, so a character whose bytes are
- *     split between two chunks becomes two `�`: `Sutéjo` would arrive damaged about once
- *     every few thousand names. Here the XML is decoded as one stream before parsing.
- *   - its shared-string table keeps rich text as objects with fonts; here plain strings.
- *   - its worksheet reader builds a Row, Cells and a merged style per cell: for 100,000
- *     rows that is most of the time and memory. Worksheet XML is read here with exceljs's
- *     own SAX parser into plain rows; dates are computed from the stored serial.
- * Reading to the end (also after an early stop, in the background) lets exceljs delete
- * its temporary files.
+ * The zip is read from memory (xlsx-zip.ts): the file is at most SHEET_LIMITS.maxBytes,
+ * its directory is at its end, and reading it from memory means no part of a proposal
+ * is ever written to disk (exceljs's stream reader parked worksheets in temporary files
+ * until the shared strings came, and left them there) and the parts are read in the
+ * order they are needed: the sheet list, the styles (which number formats are dates),
+ * the shared strings, then the one sheet, streamed, never the others.
+ * exceljs's own XML readers do the sheet list, the relationships and the styles; the
+ * shared strings (xlsx-strings.ts) and the worksheet are read here with exceljs's SAX
+ * parser into plain text and rows: exceljs builds a Row, Cells and a merged style per
+ * cell, which for 100,000 rows is most of the time and memory. Every limit of
+ * SHEET_LIMITS that a workbook can pass is checked as it is read.
  */
-import { Readable } from 'node:stream';
-import type ExcelJS from 'exceljs';
-// The stream reader alone, not exceljs's index: that one also loads the workbook model and
-// writers, archiver, jszip and fast-csv, half a megabyte of the Lambda bundle never used here.
-import WorkbookReader from 'exceljs/lib/stream/xlsx/workbook-reader.js';
+
 import parseSax from 'exceljs/lib/utils/parse-sax.js';
+import WorkbookXform from 'exceljs/lib/xlsx/xform/book/workbook-xform.js';
+import RelationshipsXform from 'exceljs/lib/xlsx/xform/core/relationships-xform.js';
+import StylesXform from 'exceljs/lib/xlsx/xform/style/styles-xform.js';
 import { isDateFormat, serialToIsoDate } from './dates.ts';
 import { SheetError, sheetProblems } from './problems.ts';
 import { frame } from './rows.ts';
 import type { ByteSource } from './source.ts';
-import type { CellKind, ResolvedSheetOptions, Sheet, SheetRow } from './types.ts';
+import type { CellKind, ResolvedSheetOptions, Sheet, SheetLimits, SheetRow } from './types.ts';
+import { readSharedStrings } from './xlsx-strings.ts';
+import { openWorkbookZip, relsOf, resolveTarget, type Workbook, wholeFile } from './xlsx-zip.ts';
 
 interface SheetEntry {
-  id: number;
   name: string;
   state?: string;
+  rId?: string;
 }
 
-/** A worksheet found in the workbook: its name and its XML, not yet read. */
-interface WorksheetSource {
-  name: string;
-  xml: AsyncIterable<Buffer | string>;
-}
-
-/** The parts of exceljs's stream reader used beyond its typed API (exceljs 4.4). */
-interface ReaderInternals {
-  model?: { sheets?: SheetEntry[] };
-  properties?: { model?: { date1904?: boolean } };
-  styles: { getStyleModel(id: number): { numFmt?: string } | null };
-  _parseSharedStrings(entry: NodeJS.ReadableStream): AsyncGenerator<{ index: number; text: unknown }>;
-  _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): Generator<{ eventType: string; value: unknown }>;
-  [Symbol.asyncIterator](): AsyncGenerator<WorksheetSource>;
-}
-
-const Base = WorkbookReader as unknown as new (
-  input: Readable,
-  options: Partial<ExcelJS.stream.xlsx.WorkbookStreamReaderOptions>,
-) => ReaderInternals;
-
-/** UTF-8 XML as strings, decoded as one stream (exceljs passes strings through as they are). */
-async function* utf8Strings(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
-  for await (const chunk of chunks) {
-    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    if (text) yield text;
-  }
-  const tail = decoder.decode();
-  if (tail) yield tail;
-}
-
-function plainText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && 'richText' in value && Array.isArray(value.richText)) {
-    return value.richText.map((run: { text?: unknown }) => (typeof run.text === 'string' ? run.text : '')).join('');
-  }
-  return '';
-}
-
-class Reader extends Base {
-  /**
-   * The shared strings. Not exceljs's `sharedStrings`: while that is unset, exceljs parks
-   * every worksheet and reads it after the whole zip, when the sheet names, the styles
-   * and the strings are all known, whatever order the program that wrote the file put
-   * them in (Excel writes worksheets first anyway).
-   */
-  readonly strings: string[] = [];
-
-  // biome-ignore lint/correctness/useYield: exceljs's parse() delegates here with yield*; the strings go to the table, not to its readers.
-  override async *_parseSharedStrings(entry: NodeJS.ReadableStream): AsyncGenerator<{ index: number; text: unknown }> {
-    for await (const s of super._parseSharedStrings(Readable.from(utf8Strings(entry as AsyncIterable<Buffer>)))) {
-      this.strings.push(plainText(s.text));
-    }
-  }
-
-  /** The worksheet's name as exceljs resolves it, and its XML for `sheetRows` instead of exceljs's reader. */
-  override *_parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string) {
-    // A parked worksheet arrives as a file stream that opens its temporary file lazily.
-    // Stopped early (close(), or a sheet skipped), the stream is destroyed and exceljs
-    // deletes the file at once; the open still pending then fails with ENOENT on a stream
-    // nobody listens to any more, which would crash the process. While it is read, its
-    // reader's own listener still gets every error: this one only catches the orphan.
-    const emitter = iterator as Partial<Pick<NodeJS.EventEmitter, 'on'>>;
-    if (typeof emitter.on === 'function') emitter.on('error', () => undefined);
-    for (const event of super._parseWorksheet(iterator, sheetNo)) {
-      if (event.eventType !== 'worksheet') continue;
-      const { name } = event.value as { name: string };
-      yield { eventType: 'worksheet', value: { name, xml: iterator } satisfies WorksheetSource };
-    }
-  }
-}
-
-/** Lets go of a worksheet's XML that will not be read (a parked one holds an open file). */
-function skip(ws: WorksheetSource): void {
-  const source = ws.xml as { destroy?: () => void; return?: () => unknown };
-  if (typeof source.destroy === 'function') source.destroy();
-  else source.return?.();
+interface Relationship {
+  Id?: string;
+  Type?: string;
+  Target?: string;
 }
 
 /** The sheet officers mean: `usulan` by name, else the first one they can see. */
@@ -148,7 +72,7 @@ function columnOf(ref: string | undefined): number {
 
 /** What the workbook says about every sheet: shared strings, and which styles show dates. */
 export interface Book {
-  sharedStrings: readonly string[];
+  sharedString(index: number): string | undefined;
   date1904: boolean;
   isDateStyle(style: number): boolean;
 }
@@ -167,7 +91,7 @@ export function cellText(
 ): [string, CellKind] {
   switch (t) {
     case 's':
-      return [book.sharedStrings[Number(v)] ?? '', 'text'];
+      return [book.sharedString(Number(v)) ?? '', 'text'];
     case 'inlineStr':
       return [inline, 'text'];
     case 'str':
@@ -192,7 +116,12 @@ export function cellText(
 }
 
 /** The rows of one worksheet's XML, as the sheet numbers them. */
-export async function* sheetRows(xml: AsyncIterable<Buffer | string>, book: Book): AsyncGenerator<SheetRow> {
+export async function* sheetRows(
+  xml: AsyncIterable<string>,
+  book: Book,
+  limits: Pick<SheetLimits, 'maxColumns' | 'maxCellChars'>,
+): AsyncGenerator<SheetRow> {
+  const { maxColumns, maxCellChars } = limits;
   let current: { row: number; cells: string[]; kinds: CellKind[] } | undefined;
   let lastRow = 0;
   let col = -1;
@@ -203,11 +132,15 @@ export async function* sheetRows(xml: AsyncIterable<Buffer | string>, book: Book
   let inline = '';
   let capture: 'v' | 't' | undefined;
   let phonetic = false;
-  for await (const events of parseSax(utf8Strings(xml))) {
+  for await (const events of parseSax(xml)) {
     for (const event of events) {
       if (event.eventType === 'text') {
         if (capture === 'v') value = (value ?? '') + event.value;
         else if (capture === 't' && !phonetic) inline += event.value;
+        else continue;
+        if ((value?.length ?? 0) > maxCellChars || inline.length > maxCellChars) {
+          throw new SheetError(sheetProblems.cellTooLong(maxCellChars, lastRow));
+        }
         continue;
       }
       // `x:row` → `row`: some programs write the spreadsheet namespace with a prefix.
@@ -227,6 +160,8 @@ export async function* sheetRows(xml: AsyncIterable<Buffer | string>, book: Book
           case 'c': {
             const c = columnOf(a.r);
             col = c >= 0 ? c : lastCol + 1;
+            // Before the cell is stored: a column a million letters out would be a row of a million cells.
+            if (col >= maxColumns) throw new SheetError(sheetProblems.tooManyColumns(maxColumns, lastRow));
             type = a.t;
             style = a.s ? Number.parseInt(a.s, 10) : 0;
             value = undefined;
@@ -281,15 +216,15 @@ export async function* sheetRows(xml: AsyncIterable<Buffer | string>, book: Book
   }
 }
 
-function bookOf(reader: Reader): Book {
+function bookOf(strings: { get(index: number): string | undefined }, styles: StylesXform, date1904: boolean): Book {
   const dateStyles = new Map<number, boolean>();
   return {
-    sharedStrings: reader.strings,
-    date1904: reader.properties?.model?.date1904 === true,
+    sharedString: (index) => strings.get(index),
+    date1904,
     isDateStyle(style: number) {
       let isDate = dateStyles.get(style);
       if (isDate === undefined) {
-        isDate = style > 0 && isDateFormat(reader.styles.getStyleModel(style)?.numFmt);
+        isDate = style > 0 && isDateFormat(styles.getStyleModel(style)?.numFmt);
         dateStyles.set(style, isDate);
       }
       return isDate;
@@ -297,100 +232,84 @@ function bookOf(reader: Reader): Book {
   };
 }
 
-export async function openXlsx(source: ByteSource, opts: ResolvedSheetOptions): Promise<Sheet> {
-  const input = Readable.from(source.chunks, { objectMode: false });
-  let failed: unknown;
-  let failPending: ((e: unknown) => void) | undefined;
-  input.once('error', (e) => {
-    failed = e;
-    failPending?.(e);
-  });
-  // exceljs pipes its input, so a failing source (a dropped connection, the size limit)
-  // would leave it waiting forever: each step also ends when the source fails. (One
-  // pending step at a time, not Promise.race against a shared promise, which would keep
-  // every row ever read reachable from that promise.)
-  const guarded = <T>(step: Promise<T>): Promise<T> => {
-    if (failed !== undefined) return Promise.reject(failed);
-    return new Promise<T>((resolve, reject) => {
-      failPending = reject;
-      step.then(
-        (v) => {
-          failPending = undefined;
-          resolve(v);
-        },
-        (e: unknown) => {
-          failPending = undefined;
-          reject(e);
-        },
-      );
-    });
-  };
-  // Anything the reading throws that is not the source failing is a file it cannot read.
-  const damaged = (e: unknown): unknown => {
-    if (e === failed || e instanceof SheetError) return e;
-    return new SheetError(sheetProblems.xlsxDamaged, { cause: e });
-  };
+/** The workbook part (the officeDocument of `_rels/.rels`; `xl/workbook.xml` as Excel writes it). */
+async function workbookPath(zip: Workbook): Promise<string> {
+  const rels = zip.part('_rels/.rels');
+  const main = rels && (await relationships(zip, rels)).find((r) => r.Type?.endsWith('/officeDocument') && r.Target);
+  return main?.Target ? resolveTarget('', main.Target) : 'xl/workbook.xml';
+}
 
-  const reader = new Reader(input, {
-    worksheets: 'emit',
-    sharedStrings: 'emit',
-    styles: 'cache',
-    hyperlinks: 'ignore',
-    entries: 'ignore',
-  });
-  const worksheets = reader[Symbol.asyncIterator]();
-  let target: WorksheetSource | undefined;
+async function relationships(zip: Workbook, entry: NonNullable<ReturnType<Workbook['part']>>): Promise<Relationship[]> {
+  return (await new RelationshipsXform().parseStream(zip.xml(entry))) ?? [];
+}
+
+/** What the workbook needs read before its sheet: the sheet list, the sheet's part, the styles, the strings. */
+async function readBook(zip: Workbook, opts: ResolvedSheetOptions) {
+  const bookPath = await workbookPath(zip);
+  const bookEntry = zip.part(bookPath);
+  if (!bookEntry) throw new SheetError(sheetProblems.notWorkbook);
+  const relsEntry = zip.part(relsOf(bookPath));
+  const rels = relsEntry ? await relationships(zip, relsEntry) : [];
+  const xform = new WorkbookXform();
+  await xform.parseStream(zip.xml(bookEntry));
+  const sheets = (xform.model?.sheets ?? []).filter((s): s is SheetEntry => typeof s?.name === 'string');
+  const wanted = targetSheet(sheets, opts.sheetName);
+  if (!wanted) throw new SheetError(sheetProblems.noSheet);
+  const target = (r?: Relationship) => (r?.Target ? resolveTarget(bookPath, r.Target) : undefined);
+  const byType = (type: string) => target(rels.find((r) => r.Type?.endsWith(`/${type}`)));
+  // Without relationships, the sheets are numbered in tab order, as Excel names their parts.
+  const sheetPath = target(rels.find((r) => r.Id === wanted.rId)) ?? `xl/worksheets/sheet${sheets.indexOf(wanted) + 1}.xml`;
+  const sheetEntry = zip.part(sheetPath);
+  if (!sheetEntry) throw new SheetError(sheetProblems.noSheet);
+
+  const styles = new StylesXform();
+  const stylesEntry = zip.part(byType('styles') ?? 'xl/styles.xml');
+  if (stylesEntry) await styles.parseStream(zip.xml(stylesEntry));
+  else styles.init();
+  const stringsEntry = zip.part(byType('sharedStrings') ?? 'xl/sharedStrings.xml');
+  const strings = stringsEntry ? await readSharedStrings(zip.xml(stringsEntry), opts.limits) : { get: () => undefined };
+  return {
+    name: wanted.name,
+    sheetEntry,
+    book: bookOf(strings, styles, xform.map.workbookPr.model?.date1904 === true),
+  };
+}
+
+export async function openXlsx(source: ByteSource, opts: ResolvedSheetOptions): Promise<Sheet> {
+  // A failure of the source (a dropped connection, the size limit) passes through unchanged.
+  const zip = await openWorkbookZip(await wholeFile(source.chunks), opts.limits);
+  // Anything else that breaks while reading is a file that cannot be read.
+  const damaged = (e: unknown): unknown =>
+    e instanceof SheetError ? e : new SheetError(sheetProblems.xlsxDamaged, { cause: e });
+  let read: Awaited<ReturnType<typeof readBook>>;
   try {
-    for (let next = await guarded(worksheets.next()); !next.done; next = await guarded(worksheets.next())) {
-      const ws = next.value;
-      const wanted = targetSheet(reader.model?.sheets ?? [], opts.sheetName);
-      if (!wanted || wanted.name === ws.name) {
-        target = ws;
-        break;
-      }
-      skip(ws);
-    }
+    read = await readBook(zip, opts);
   } catch (e) {
-    input.destroy();
+    zip.close();
     throw damaged(e);
   }
-  if (!target) {
-    input.destroy();
-    throw new SheetError(reader.model ? sheetProblems.noSheet : sheetProblems.notWorkbook);
-  }
-
-  const rowsOfTarget = sheetRows(target.xml, bookOf(reader));
+  const rowsOfTarget = sheetRows(zip.xml(read.sheetEntry), read.book, opts.limits);
   const raw: AsyncIterator<SheetRow> = {
-    next: () => guarded(rowsOfTarget.next()).catch((e: unknown) => Promise.reject(damaged(e))),
+    next: () => rowsOfTarget.next().catch((e: unknown) => Promise.reject(damaged(e))),
   };
   let finished = false;
-  // The rest of the workbook is read through (not parsed) so exceljs removes its
-  // temporary files; when the source has failed there is nothing left to read.
   const release = () => {
     if (finished) return;
     finished = true;
-    if (failed !== undefined) return;
-    void (async () => {
-      await rowsOfTarget.return(undefined);
-      for (let next = await guarded(worksheets.next()); !next.done; next = await guarded(worksheets.next())) {
-        skip(next.value);
-      }
-    })().catch(() => input.destroy());
+    // Ends the sheet's inflater (the generator's finally), then the zip.
+    rowsOfTarget.return(undefined).then(
+      () => zip.close(),
+      () => zip.close(),
+    );
   };
-  let framed: Awaited<ReturnType<typeof frame>>;
-  try {
-    framed = await frame(raw, opts, release);
-  } catch (e) {
-    input.destroy();
-    throw e;
-  }
+  const framed = await frame(raw, opts, release);
   if (!framed) throw new SheetError(sheetProblems.empty);
   return {
     format: 'xlsx',
     header: framed.header.cells,
     headerRow: framed.header.row,
     separator: ',',
-    sheetName: target.name,
+    sheetName: read.name,
     rows: framed.rows,
     close: release,
   };

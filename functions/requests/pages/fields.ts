@@ -96,6 +96,18 @@ ${options.map((o) => html`<option value="${o.value}"${chosen === o.value && html
 </div>`;
 }
 
+/**
+ * What a text field shows again after a failed POST: the person's text, so they need
+ * not type it twice, but only while it fits the field. Longer text is never sent back:
+ * the field's message already says its limit, and a page must not mirror a megabyte
+ * someone posted at it.
+ */
+const SHORT_TEXT = 200;
+function echoed(state: FormState, name: string, maxlength: number | undefined): string {
+  const v = one(state.values, name);
+  return v.length <= (maxlength ?? SHORT_TEXT) ? v : '';
+}
+
 export function textInput(
   name: string,
   text: Bilingual,
@@ -105,7 +117,7 @@ export function textInput(
   return html`<div class="${cls(state, name)}">
 <label for="${fieldId(name)}">${label(text)}</label>
 ${hintText(name, opts.hint)}${problem(state, name)}
-<input type="text" id="${fieldId(name)}" name="${name}" value="${one(state.values, name)}" autocomplete="off"${opts.inputmode && html` inputmode="${opts.inputmode}"`}${opts.maxlength && html` maxlength="${opts.maxlength}"`}${describedBy(state, name, !!opts.hint)}>
+<input type="text" id="${fieldId(name)}" name="${name}" value="${echoed(state, name, opts.maxlength)}" autocomplete="off"${opts.inputmode && html` inputmode="${opts.inputmode}"`}${opts.maxlength && html` maxlength="${opts.maxlength}"`}${describedBy(state, name, !!opts.hint)}>
 </div>`;
 }
 
@@ -113,7 +125,7 @@ export function textArea(name: string, text: Bilingual, state: FormState, opts: 
   return html`<div class="${cls(state, name)}">
 <label for="${fieldId(name)}">${label(text)}</label>
 ${hintText(name, opts.hint)}${problem(state, name)}
-<textarea id="${fieldId(name)}" name="${name}" rows="4" maxlength="${opts.maxlength}"${describedBy(state, name, !!opts.hint)}>${one(state.values, name)}</textarea>
+<textarea id="${fieldId(name)}" name="${name}" rows="4" maxlength="${opts.maxlength}"${describedBy(state, name, !!opts.hint)}>${echoed(state, name, opts.maxlength)}</textarea>
 </div>`;
 }
 

@@ -1,12 +1,13 @@
 /**
  * What a page request does, independent of HTTP plumbing. GET only reads (mail
  * scanners open every link); POST validates the form, then `decide()` records the
- * decision once, applies it to the case and settles the journey's task.
+ * decision once, applies it to the case and settles the journey's task; the page then
+ * tells the person what the case now says.
  */
 
 import { type Bilingual, FormInvalidError, LinkError } from '#domain/errors';
 import { logger } from '#lib/logger';
-import { assertOpen, decide, parseDecision } from '#requests/decisions';
+import { assertOpen, type Decided, decide, parseDecision } from '#requests/decisions';
 import { findRequest, type Request, type RequestKind, requestIdFromLink } from '#requests/requests';
 import { type FormValues, loadContext, type PageContext } from './context.ts';
 import { EMPTY_FORM, errorSummary, type FormState, type KindPage } from './fields.ts';
@@ -135,7 +136,7 @@ export async function submitDecision(token: string, values: FormValues, now = ne
   const candidate = page.toDecision(values);
   const errors = validate(ctx, page, candidate);
   if (Object.keys(errors).length > 0) return { status: 400, html: requestPage(ctx, { values, errors }) };
-  let decided: Request;
+  let decided: Decided;
   try {
     decided = await decide(ctx.request.requestId, candidate, now);
   } catch (e) {
@@ -144,13 +145,15 @@ export async function submitDecision(token: string, values: FormValues, now = ne
     if (e instanceof LinkError) return linkErrorPage(e, await findRequest(ctx.request.requestId));
     throw e;
   }
-  logger.info('decision recorded', { requestId: decided.requestId, caseId: decided.caseId, kind: decided.kind });
-  const recorded = { ...ctx, request: decided };
+  const { request } = decided;
+  logger.info('decision recorded', { requestId: request.requestId, caseId: request.caseId, kind: request.kind });
+  // The case as the decision left it: what the page says is what the case says.
+  const recorded = { ...ctx, request, case: decided.case };
   return {
     status: 200,
     html: layout(
       { id: 'Keputusan tercatat', en: 'Decision recorded' },
-      html`${page.recorded(recorded, decided.decision)}${bi({ id: 'Terima kasih. Anda dapat menutup halaman ini.', en: 'Thank you. You can close this page.' })}`,
+      html`${page.recorded(recorded, request.decision)}${bi({ id: 'Terima kasih. Anda dapat menutup halaman ini.', en: 'Thank you. You can close this page.' })}`,
     ),
   };
 }

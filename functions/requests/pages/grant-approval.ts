@@ -43,6 +43,32 @@ function verification(ctx: PageContext) {
 <span class="hint">${label({ id: `Aturan program versi ${v.ruleVersion}`, en: `Program rules version ${v.ruleVersion}` })}</span>`;
 }
 
+/**
+ * What an approval did, as the case records it: the grant was reserved against the
+ * district quota when the approval was applied, or the quota had none left. Only a
+ * reservation lets the page promise a disbursement.
+ */
+function approvedNotice(ctx: PageContext) {
+  const quota = ctx.case.grantApproval?.quota;
+  if (quota === 'exhausted') {
+    const district = districtName(ctx);
+    const year = ctx.case.programYear;
+    return html`<div class="notice bad">${bi({ id: 'Persetujuan tercatat, tetapi kuota bantuan sudah habis.', en: 'The approval is recorded, but the grant quota is used up.' }, 'strong')}
+${bi({
+  id: `Kuota bantuan ${district} untuk tahun program ${year} sudah terpakai seluruhnya, sehingga keluarga ini tidak akan menerima bantuan.`,
+  en: `The grant quota of ${district} for program year ${year} is already used up, so this family will not receive the grant.`,
+})}
+${bi({ id: 'Kasus ini akan ditutup karena kuota habis.', en: 'The case will be closed because the quota is used up.' })}</div>`;
+  }
+  const approved = bi({ id: 'Bantuan disetujui.', en: 'The grant is approved.' }, 'strong');
+  // Without a recorded reservation (an approval applied before reservations were made
+  // at approval time) the page promises nothing: Disbursement decides.
+  if (quota !== 'reserved') return html`<div class="notice">${approved}</div>`;
+  const amount = formatRupiah(ctx.program.grant.amountRupiah);
+  return html`<div class="notice">${approved}
+${bi({ id: `Bantuan ${amount} akan dicairkan untuk keluarga ini.`, en: `The grant of ${amount} will be disbursed to this family.` })}</div>`;
+}
+
 export const grantApprovalPage: KindPage = {
   title: { id: 'Persetujuan bantuan modal usaha (BSiMU)', en: 'Business capital grant approval (BSiMU)' },
 
@@ -110,11 +136,7 @@ ${submit({ id: 'Kirim keputusan', en: 'Send decision' })}
 
   recorded(ctx, decision) {
     const d = z.parse(GrantDecision, decision);
-    if (d.decision === 'approved') {
-      const amount = formatRupiah(ctx.program.grant.amountRupiah);
-      return html`<div class="notice">${bi({ id: 'Bantuan disetujui.', en: 'The grant is approved.' }, 'strong')}
-${bi({ id: `Bantuan ${amount} akan dicairkan untuk keluarga ini.`, en: `The grant of ${amount} will be disbursed to this family.` })}</div>`;
-    }
+    if (d.decision === 'approved') return approvedNotice(ctx);
     const reason = REJECTION_REASONS.find((r) => r.value === d.reasonCode)?.label ?? { id: d.reasonCode, en: d.reasonCode };
     return html`<div class="notice bad">${bi({ id: 'Bantuan ditolak.', en: 'The grant is rejected.' }, 'strong')}
 <p>${label(reason)}</p>

@@ -24,10 +24,4 @@ export const CREDENTIAL_PROVIDERS_NOT_IN_LAMBDA = [
 
 export const BUNDLE_ALIASES: Record<string, string> = {
   ...Object.fromEntries(CREDENTIAL_PROVIDERS_NOT_IN_LAMBDA.map((p) => [p, here('./credential-links.ts')])),
-  // exceljs's stream reader calls unzipper.Parse only; unzipper's index also loads Open,
-  // Extract and ParseOne (fstream, graceful-fs, big-integer, glob: ~140 KB of ReadProposal).
-  unzipper: here('./unzipper-parse.cjs'),
-  // A polyfill under unzipper (traverse) that on Node is the native method, bound; its
-  // es-abstract machinery is ~47 KB of ReadProposal.
-  'typedarray.prototype.slice': here('./typedarray-slice.cjs'),
 };

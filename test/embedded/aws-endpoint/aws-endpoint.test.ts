@@ -30,7 +30,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../embedded/aws-endpoint/server.ts';
+import type { Keyring, LocalCredentials } from '../../../embedded/local/local-auth.ts';
 import { Engine } from '../../../embedded/stepfunctions/engine.ts';
+import { rawRequest } from '../../helpers/sigv4.ts';
 
 const DEFINITION = {
   Comment: 'approval',
@@ -60,13 +62,13 @@ let machineArn: string;
 let sfn: SFNClient;
 const tokens = new Map<string, string>();
 
-function clientConfig() {
-  return {
-    endpoint: endpoint.url,
-    region: 'ap-southeast-3',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  };
+const keyring: Keyring = {
+  operator: { accessKeyId: 'LOCALTESTOPERATOR000', secretAccessKey: 'operator-secret-for-the-endpoint-test' },
+  runtime: { accessKeyId: 'RUNTIMETESTKEY000000', secretAccessKey: 'runtime-secret-for-the-endpoint-test' },
+};
+
+function clientConfig(credentials: LocalCredentials = keyring.runtime) {
+  return { endpoint: endpoint.url, region: 'ap-southeast-3', credentials, maxAttempts: 1 };
 }
 
 beforeAll(async () => {
@@ -78,8 +80,14 @@ beforeAll(async () => {
     tokens.set(caseId, taskToken);
     return {};
   });
-  endpoint = await startAwsEndpoint({ engine, outboxDir: join(dir, 'outbox'), secrets: { 'prokus/keys': '{"k":"v"}' }, port: 0 });
-  sfn = new SFNClient(clientConfig());
+  endpoint = await startAwsEndpoint({
+    engine,
+    outboxDir: join(dir, 'outbox'),
+    secrets: { 'prokus/keys': '{"k":"v"}' },
+    keyring,
+    port: 0,
+  });
+  sfn = new SFNClient(clientConfig(keyring.operator));
 });
 
 afterAll(async () => {
@@ -200,12 +208,15 @@ describe('Step Functions API', () => {
   });
 
   it('answers malformed requests with ValidationException', async () => {
-    const call = (target: string, body: string) =>
-      fetch(endpoint.url, {
+    const call = async (target: string, body: string) => {
+      const res = await rawRequest(endpoint.url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': target },
         body,
+        sign: { credentials: keyring.operator, service: 'states' },
       });
+      return { status: res.status, json: async () => JSON.parse(res.body) as unknown };
+    };
 
     const wrongType = await call('AWSStepFunctions.DescribeExecution', '{"executionArn": 5}');
     expect(wrongType.status).toBe(400);

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type PagesHandler, type PagesServer, startPagesServer } from '../../../embedded/local/pages-server.ts';
+import { rawRequest } from '../../helpers/sigv4.ts';
 
 let server: PagesServer | undefined;
 const events: APIGatewayProxyEventV2[] = [];
@@ -147,6 +148,24 @@ describe('pages server', () => {
     const res = await fetch(`${url}/r/tok`, { method: 'POST', body: 'x'.repeat(1024 * 1024) });
     expect(res.status).toBe(200);
     expect(events).toHaveLength(1);
+  });
+
+  it('refuses a request whose Host is not its loopback address (DNS rebinding) without calling the handler', async () => {
+    const { url, port } = await start(echo);
+    const rebound = await rawRequest(`${url}/r/abc123.sig456`, {
+      method: 'POST',
+      headers: { host: `evil.example:${port}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'decision=approved',
+    });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain('Permintaan tidak dapat diproses');
+    expect(rebound.body).toContain('The request cannot be processed');
+    expect(events).toEqual([]);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
+      const ok = await rawRequest(`${url}/r/abc123.sig456`, { headers: { host } });
+      expect(ok.status).toBe(200);
+    }
+    expect(events).toHaveLength(2);
   });
 
   it('stops listening on close', async () => {

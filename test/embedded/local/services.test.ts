@@ -5,7 +5,8 @@ import { DescribeTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } fro
 import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureTable, startDynamo } from '../../../embedded/local/dynamodb.ts';
-import { isPortFree, LOCAL_CREDENTIALS, type LocalService } from '../../../embedded/local/ports.ts';
+import type { Keyring } from '../../../embedded/local/local-auth.ts';
+import { isPortFree, type LocalService } from '../../../embedded/local/ports.ts';
 import {
   intakeExecutionName,
   isProposalUpload,
@@ -56,6 +57,11 @@ describe('intake trigger rules', () => {
   });
 });
 
+const keyring: Keyring = {
+  operator: { accessKeyId: 'LOCALTESTOPERATOR000', secretAccessKey: 'operator-secret-for-the-services-test' },
+  runtime: { accessKeyId: 'RUNTIMETESTKEY000000', secretAccessKey: 'runtime-secret-for-the-services-test' },
+};
+
 describe('local DynamoDB and S3', () => {
   let dir: string;
   const services: LocalService[] = [];
@@ -71,11 +77,11 @@ describe('local DynamoDB and S3', () => {
 
   it('creates the table with the CDK schema once, and keeps items on disk across restarts', async () => {
     const client = (endpoint: string) =>
-      new DynamoDBClient({ endpoint, region: 'ap-southeast-3', credentials: LOCAL_CREDENTIALS });
-    const first = await startDynamo({ dir: join(dir, 'dynamodb') });
+      new DynamoDBClient({ endpoint, region: 'ap-southeast-3', credentials: keyring.operator });
+    const first = await startDynamo({ dir: join(dir, 'dynamodb'), keyring });
     services.push(first);
-    await ensureTable(first.endpoint, 'prokus-local');
-    await ensureTable(first.endpoint, 'prokus-local');
+    await ensureTable(first.endpoint, 'prokus-local', keyring.runtime);
+    await ensureTable(first.endpoint, 'prokus-local', keyring.runtime);
     const c1 = client(first.endpoint);
     const { Table } = await c1.send(new DescribeTableCommand({ TableName: 'prokus-local' }));
     expect(Table?.TableStatus).toBe('ACTIVE');
@@ -96,9 +102,9 @@ describe('local DynamoDB and S3', () => {
     c1.destroy();
     await services.pop()?.close();
 
-    const second = await startDynamo({ dir: join(dir, 'dynamodb') });
+    const second = await startDynamo({ dir: join(dir, 'dynamodb'), keyring });
     services.push(second);
-    await ensureTable(second.endpoint, 'prokus-local');
+    await ensureTable(second.endpoint, 'prokus-local', keyring.runtime);
     const c2 = client(second.endpoint);
     const { Items } = await c2.send(new ScanCommand({ TableName: 'prokus-local' }));
     expect(Items).toEqual([{ pk: { S: 'CASE#x' }, sk: { S: 'CASE' } }]);
@@ -107,9 +113,14 @@ describe('local DynamoDB and S3', () => {
 
   it('serves the bucket and reports each write so intake can start', async () => {
     const created: ObjectCreated[] = [];
-    const s3Service = await startS3({ dir: join(dir, 's3'), bucket: 'prokus-local', onObjectCreated: (o) => created.push(o) });
+    const s3Service = await startS3({
+      dir: join(dir, 's3'),
+      bucket: 'prokus-local',
+      keyring,
+      onObjectCreated: (o) => created.push(o),
+    });
     services.push(s3Service);
-    const s3 = localS3Client(s3Service.endpoint);
+    const s3 = localS3Client(s3Service.endpoint, keyring.operator);
     await s3.send(new HeadBucketCommand({ Bucket: 'prokus-local' }));
     const put = await s3.send(new PutObjectCommand({ Bucket: 'prokus-local', Key: 'proposals/3210/usulan.csv', Body: 'nik\n' }));
     const got = await s3.send(new GetObjectCommand({ Bucket: 'prokus-local', Key: 'proposals/3210/usulan.csv' }));
@@ -119,9 +130,9 @@ describe('local DynamoDB and S3', () => {
   });
 
   it('replaces an object atomically: a read in progress gets the whole old version', async () => {
-    const s3Service = await startS3({ dir: join(dir, 's3'), bucket: 'prokus-local', onObjectCreated: () => undefined });
+    const s3Service = await startS3({ dir: join(dir, 's3'), bucket: 'prokus-local', keyring, onObjectCreated: () => undefined });
     services.push(s3Service);
-    const s3 = localS3Client(s3Service.endpoint);
+    const s3 = localS3Client(s3Service.endpoint, keyring.operator);
     const oldBody = Buffer.alloc(8 * 1024 * 1024, 'a');
     const newBody = Buffer.from('short new version');
     await s3.send(new PutObjectCommand({ Bucket: 'prokus-local', Key: 'proposals/3210/usulan.csv', Body: oldBody }));
@@ -138,11 +149,13 @@ describe('local DynamoDB and S3', () => {
   });
 
   it('refuses a port already in use instead of crashing', async () => {
-    const s3Service = await startS3({ dir: join(dir, 's3'), bucket: 'prokus-local', onObjectCreated: () => undefined });
+    const s3Service = await startS3({ dir: join(dir, 's3'), bucket: 'prokus-local', keyring, onObjectCreated: () => undefined });
     services.push(s3Service);
     const port = Number(new URL(s3Service.endpoint).port);
     expect(await isPortFree(port)).toBe(false);
-    await expect(startS3({ dir: join(dir, 's3b'), bucket: 'b', port, onObjectCreated: () => undefined })).rejects.toMatchObject({
+    await expect(
+      startS3({ dir: join(dir, 's3b'), bucket: 'b', port, keyring, onObjectCreated: () => undefined }),
+    ).rejects.toMatchObject({
       code: 'EADDRINUSE',
     });
   });

@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { intakeExecutionName, localS3Client, startS3 } from '../../../embedded/local/s3.ts';
+import { keyringOf, loadOrCreateCredentials } from '../../../embedded/runtime/credentials.ts';
 import {
   dataPaths,
   LOCAL_NAME,
   listAllExecutions,
+  loadOrCreateSecret,
   putProposal,
   type Runtime,
   startRuntime,
@@ -34,8 +36,11 @@ afterAll(async () => {
 
 describe('an upload whose event never reached a runtime', () => {
   it('gets its intake when the runtime starts, and only once', async () => {
-    const s3Service = await startS3({ dir: dataPaths(dir).s3, bucket: LOCAL_NAME, port: 0, onObjectCreated: () => undefined });
-    const s3 = localS3Client(s3Service.endpoint);
+    // The data folder's own key pairs, as the runtime started below will find them.
+    const paths = dataPaths(dir);
+    const keyring = keyringOf(await loadOrCreateCredentials(paths.credentials), await loadOrCreateSecret(paths.secret));
+    const s3Service = await startS3({ dir: paths.s3, bucket: LOCAL_NAME, port: 0, keyring, onObjectCreated: () => undefined });
+    const s3 = localS3Client(s3Service.endpoint, keyring.operator);
     const file = join(dir, 'usulan.csv');
     await writeFile(file, 'nik,no_kk,nama\n');
     const { key } = await putProposal(s3, LOCAL_NAME, file, {

@@ -3,14 +3,13 @@
  * and handler modules, in this process. One data dir through a start, a stop and a
  * restart, because persistence across restarts is what is under test.
  */
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LOCAL_CREDENTIALS } from '../../../embedded/local/ports.ts';
 import { intakeExecutionName, localS3Client } from '../../../embedded/local/s3.ts';
 import { EndpointsFile, listAllExecutions, RESTART_CAUSE, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
 
@@ -54,14 +53,14 @@ describe('embedded runtime', () => {
     const dynamo = new DynamoDBClient({
       endpoint: rt.endpoints.dynamodb,
       region: 'ap-southeast-3',
-      credentials: LOCAL_CREDENTIALS,
+      credentials: rt.credentials,
     });
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: rt.table }));
     dynamo.destroy();
     expect(Table?.TableStatus).toBe('ACTIVE');
     expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byDistrictStage']);
 
-    const s3 = localS3Client(rt.endpoints.s3);
+    const s3 = localS3Client(rt.endpoints.s3, rt.credentials);
     await expect(s3.send(new HeadBucketCommand({ Bucket: rt.bucket }))).resolves.toBeDefined();
     s3.destroy();
 
@@ -94,7 +93,7 @@ describe('embedded runtime', () => {
     await writeFile(file, 'nik,no_kk,nama\n');
     const { key } = await runtime.upload(file, { district: '3210', programYear: 2020, uploader: 'operator@dinsos.example' });
     expect(key).toBe('proposals/3210/usulan.csv');
-    const s3 = localS3Client(runtime.endpoints.s3);
+    const s3 = localS3Client(runtime.endpoints.s3, runtime.credentials);
     const first = await s3.send(new HeadObjectCommand({ Bucket: runtime.bucket, Key: key }));
     await runtime.upload(file, { district: '3210', programYear: 2020, uploader: 'operator@dinsos.example' });
     await s3.send(new PutObjectCommand({ Bucket: runtime.bucket, Key: `${key}.report.csv`, Body: 'row,code\n' }));
@@ -212,5 +211,57 @@ describe('embedded runtime', () => {
 
   it('refuses a second runtime in the same process', async () => {
     await expect(startRuntime({ dataDir: join(dir, 'other'), port: 0, quiet: true })).rejects.toThrow(/one runtime per process/);
+  });
+
+  it('keeps the data folder private to its owner: every folder 0700, every file 0600, also one written before', async () => {
+    const before = rt!.credentials;
+    await rt?.stop();
+    rt = undefined;
+    // A data folder from before this rule, or one copied in with a lax umask.
+    await chmod(dir, 0o755);
+    await mkdir(join(dir, 'outbox', 'copied'), { mode: 0o755 });
+    await chmod(join(dir, 'outbox', 'copied'), 0o755);
+    await writeFile(join(dir, 'outbox', 'copied', 'old.eml'), 'x', { mode: 0o644 });
+    await chmod(join(dir, 'outbox', 'copied', 'old.eml'), 0o644);
+    await chmod(join(dir, 'secret'), 0o644);
+    // What is not the runtime's keeps its modes (a data folder named by mistake, say `--data .`).
+    await writeFile(join(dir, 'notes.txt'), 'x');
+    await chmod(join(dir, 'notes.txt'), 0o644);
+    rt = await startRuntime({ dataDir: dir, quiet: true });
+    // The operator's shell that exported the credentials keeps working after a restart.
+    expect(rt.credentials).toEqual(before);
+    expect(rt.credentials.accessKeyId).not.toBe('S3RVER');
+    const onFile = JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8'));
+    expect(onFile).toEqual(before);
+    await rt.stop();
+    rt = undefined;
+
+    expect((await stat(join(dir, 'notes.txt'))).mode & 0o777).toBe(0o644);
+    await rm(join(dir, 'notes.txt'));
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    const names = entries.map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+    // What the runtime writes is in the listing: the stores, the outbox, the log, the files of the data folder.
+    for (const expected of [
+      'secret',
+      'credentials.json',
+      'ports.json',
+      'dynamodb',
+      's3',
+      'sfn',
+      'outbox',
+      join('logs', 'prokus.log'),
+    ]) {
+      expect(names).toContain(expected);
+    }
+    expect(names.some((n) => n.startsWith(`dynamodb${sep}`))).toBe(true);
+    expect(names.some((n) => n.startsWith(`s3${sep}`) && n.endsWith('._S3rver_object'))).toBe(true);
+    expect(names.some((n) => n.startsWith(`outbox${sep}`) && n.endsWith('.eml'))).toBe(true);
+    const open: string[] = [];
+    for (const path of [dir, ...entries.map((e) => join(e.parentPath, e.name))]) {
+      const st = await lstat(path);
+      if (st.isSymbolicLink()) continue;
+      if ((st.mode & 0o077) !== 0) open.push(`${path.slice(dir.length)} ${(st.mode & 0o777).toString(8)}`);
+    }
+    expect(open).toEqual([]);
   });
 });

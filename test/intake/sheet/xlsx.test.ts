@@ -1,5 +1,3 @@
-import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import ExcelJS from 'exceljs';
@@ -260,14 +258,13 @@ describe('openSheet: XLSX', () => {
     await expect(read(source)).rejects.toThrow('connection reset');
   });
 
-  describe('temporary files', () => {
-    const mine = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`tmp-${process.pid}-`));
+  describe('closing early', () => {
     const settled = () => new Promise((resolve) => setTimeout(resolve, 50));
     afterEach(settled);
 
-    it('survives being closed at once, again and again, while a parked sheet is still being opened', async () => {
-      // The target sheet comes before the shared strings, so exceljs parks it in a temporary
-      // file; closing right away races the file's lazy open against its deletion.
+    it('survives being closed at once, again and again, the sheet coming before the shared strings', async () => {
+      // Once the case where exceljs parked the sheet in a temporary file and closing raced the
+      // file's lazy open against its deletion (an orphaned ENOENT that crashed the process).
       const bytes = await xlsx((wb) => {
         wb.addWorksheet('Petunjuk').addRow(['baca dulu']);
         const ws = wb.addWorksheet('usulan');
@@ -279,19 +276,16 @@ describe('openSheet: XLSX', () => {
       await settled();
     });
 
-    it('leaves none behind, read to the end or stopped early', async () => {
-      const before = mine().length;
+    it('reads the same workbook again after a read stopped early', async () => {
       const bytes = await xlsx((wb) => {
         wb.addWorksheet('Petunjuk').addRow(['baca dulu']);
         const ws = wb.addWorksheet('usulan');
         ws.addRow(['nik']);
         for (let i = 0; i < 100; i += 1) ws.addRow([NIK]);
       });
-      await read(bytes);
       const early = await openSheet(bytes);
       early.close();
-      await settled();
-      expect(mine().length).toBe(before);
+      expect((await read(bytes)).rows).toHaveLength(100);
     });
   });
 });

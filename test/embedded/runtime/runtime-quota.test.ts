@@ -1,0 +1,144 @@
+/**
+ * Issue 7.6 end to end on the embedded runtime (real dynalite, engine running the real
+ * journey ASL, AWS endpoint, pages server, handlers): a district with a quota of one grant
+ * and two families waiting for approval. The first approver is told the grant will be
+ * disbursed and the family reaches mentoring; the second is told plainly that the quota
+ * is used up, and that family's journey closes `quota-exhausted` without disbursing.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Case } from '#domain/case';
+import { listAllExecutions, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
+
+let dir: string;
+let rt: Runtime;
+
+const caseIds = ['3210-2020-quotaonefirst000000001', '3210-2020-quotaonesecond00000002'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'prokus-runtime-quota-'));
+  const programs = join(dir, 'programs');
+  const program = JSON.parse(await readFile(new URL('../../../programs/2020.json', import.meta.url), 'utf8'));
+  program.districts['3210'].quota = 1;
+  await mkdir(programs);
+  await writeFile(join(programs, '2020.json'), JSON.stringify(program));
+  rt = await startRuntime({ dataDir: join(dir, 'data'), port: 0, quiet: true, programsDir: programs });
+});
+
+afterAll(async () => {
+  await rt?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function caseAtApproval(caseId: string, n: number): Promise<Case> {
+  const { seal } = await import('#lib/secrets');
+  const now = new Date().toISOString();
+  return {
+    caseId,
+    district: '3210',
+    programYear: 2020,
+    stage: 'grant-approval',
+    nikHash: String(n).repeat(32),
+    kkHash: String(n + 2).repeat(32),
+    nikMasked: `3210********004${n}`,
+    personal: seal({
+      nik: `321001450895004${n}`,
+      kk: `321001010109004${n}`,
+      nama: `Ibu Uji Kuota ${n}`,
+      tanggalLahir: '1995-08-05',
+      jenisKelamin: 'P',
+      alamat: 'Jl. Contoh 1',
+      kecamatan: 'Majalengka',
+      desa: 'Cicurug',
+      noHp: '+6281200000000',
+    }),
+    business: { type: 'kuliner', description: 'Keripik singkong', months: 12, monthlyRevenue: 1_500_000 },
+    proposal: { uploadId: 'u1', key: 'proposals/3210/usulan.csv', row: n + 1, proposedAt: now },
+    intakeWarnings: [],
+    journeyRuns: 0,
+    verification: { eligible: true, reasons: [], explanation: [], ruleVersion: '2020.1', at: now },
+    milestones: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** The approval link emailed for each case, by case id. */
+async function approvalLinks(): Promise<Map<string, string>> {
+  const links = new Map<string, string>();
+  for (const f of await readdir(rt.outboxDir)) {
+    const mail = await simpleParser(await readFile(join(rt.outboxDir, f)));
+    if (mail.headers.get('x-prokus-kind') !== 'grant-approval') continue;
+    const text = mail.text ?? '';
+    const caseId = caseIds.find((id) => text.includes(id));
+    const link = /http:\/\/127\.0\.0\.1:\d+\/r\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/.exec(text)?.[0];
+    if (caseId && link) links.set(caseId, link);
+  }
+  return links;
+}
+
+const approve = async (link: string) => {
+  const res = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'decision=approved',
+  });
+  return { status: res.status, html: await res.text() };
+};
+
+function entered(caseId: string): string[] {
+  const journey = listAllExecutions(rt.engine, rt.journeyArn).find((e) => e.name === caseId);
+  const history = rt.engine.getExecutionHistory({ executionArn: journey!.executionArn, maxResults: 1000 });
+  return history.events.flatMap((e) => (e.stateEnteredEventDetails?.name ? [e.stateEnteredEventDetails.name] : []));
+}
+
+describe('the district quota at approval, end to end', () => {
+  it('tells the second approver of a one-grant district that the quota is used up, and the journey closes it so', async () => {
+    const { loadKeys } = await import('#lib/secrets');
+    const { createCase, getCase } = await import('#store/cases');
+    await loadKeys();
+    for (const [n, caseId] of caseIds.entries()) {
+      await createCase(await caseAtApproval(caseId, n + 1));
+      await rt.engine.startExecution({ stateMachineArn: rt.journeyArn, name: caseId, input: JSON.stringify({ caseId }) });
+    }
+    await rt.idle({ timeoutMs: 60_000 });
+    const links = await approvalLinks();
+    expect([...links.keys()].sort()).toEqual([...caseIds].sort());
+
+    const first = await approve(links.get(caseIds[0]!)!);
+    expect(first.status).toBe(200);
+    expect(first.html).toContain('The grant of Rp3.500.000 will be disbursed to this family.');
+
+    const second = await approve(links.get(caseIds[1]!)!);
+    expect(second.status).toBe(200);
+    expect(second.html).toContain('Persetujuan tercatat, tetapi kuota bantuan sudah habis.');
+    expect(second.html).toContain('so this family will not receive the grant.');
+    expect(second.html).not.toContain('will be disbursed');
+
+    await rt.idle({ timeoutMs: 60_000 });
+    const granted = await getCase(caseIds[0]!);
+    expect(granted).toMatchObject({ stage: 'mentoring', grantApproval: { quota: 'reserved' } });
+    expect(granted.disbursement?.amountRupiah).toBe(3_500_000);
+    expect(entered(caseIds[0]!)).toContain('Disbursement');
+
+    const refused = await getCase(caseIds[1]!);
+    expect(refused).toMatchObject({
+      stage: 'closed',
+      outcome: 'quota-exhausted',
+      grantApproval: { decision: 'approved', quota: 'exhausted' },
+    });
+    expect(refused.disbursement).toBeUndefined();
+    const states = entered(caseIds[1]!);
+    expect(states.slice(states.indexOf('AwaitGrantApproval'))).toEqual([
+      'AwaitGrantApproval',
+      'QuotaExhausted',
+      'Close',
+      'Closed',
+    ]);
+    const journey = listAllExecutions(rt.engine, rt.journeyArn).find((e) => e.name === caseIds[1]);
+    expect(journey?.status).toBe('SUCCEEDED');
+  });
+});

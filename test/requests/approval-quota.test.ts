@@ -1,0 +1,205 @@
+/**
+ * The district quota under a crowd of approvers, on real dynalite: 1,000 families of one
+ * district approved at once on a quota of 500 (a tenth of the approvers double-click).
+ * Exactly 500 approvers are told the grant will be disbursed and exactly those 500 hold
+ * a reservation; the other 500 are told plainly that the quota is used up. Then what the
+ * journey does next (Disbursement after SendTaskSuccess; QuotaExhausted → Close after
+ * SendTaskFailure(QuotaExhaustedError)), run with the real handlers, ends each case the
+ * way its approver was told, and an AwaitRequest replay in between (a restart) changes
+ * nothing. Step Functions is mocked: it only records how each task was settled.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useSecretForTests } from '#lib/secrets';
+import type { Request } from '#requests/requests';
+import { ensureTable, startDynamo } from '../../embedded/local/dynamodb.ts';
+import type { Keyring } from '../../embedded/local/local-auth.ts';
+import type { LocalService } from '../../embedded/local/ports.ts';
+import { caseItem, makeCase, TEST_SECRET } from '../helpers/fixtures.ts';
+import { invoke, setTestEnv } from '../helpers/lambda.ts';
+
+const FAMILIES = 1_000;
+const QUOTA = 500;
+const DOUBLE_CLICKS = 100;
+
+const sfn = mockClient(SFNClient);
+// The local DynamoDB answers only requests signed with the data folder's key pairs.
+const keyring: Keyring = {
+  operator: { accessKeyId: 'LOCALOPERATORKEY0001', secretAccessKey: 'operator-secret-for-the-quota-test' },
+  runtime: { accessKeyId: 'LOCALRUNTIMEKEY00001', secretAccessKey: 'runtime-secret-for-the-quota-test' },
+};
+let dir: string;
+let dynamo: LocalService;
+
+const caseIdOf = (i: number) => `3210-2020-crowd${String(i).padStart(4, '0')}zzzzzzzzzz`;
+const tokenOf = (i: number) => `task-token-${i}`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'prokus-approval-quota-'));
+  dynamo = await startDynamo({ dir: join(dir, 'dynamodb'), keyring });
+  setTestEnv();
+  useSecretForTests(TEST_SECRET);
+  await ensureTable(dynamo.endpoint, 'prokus-test', keyring.runtime);
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = keyring.runtime.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = keyring.runtime.secretAccessKey;
+  // The 2020 program with a quota of 500 for Majalengka (3210).
+  const program = JSON.parse(await readFile(new URL('../../programs/2020.json', import.meta.url), 'utf8'));
+  program.districts['3210'].quota = QUOTA;
+  await writeFile(join(dir, '2020.json'), JSON.stringify(program));
+  process.env.PROKUS_PROGRAMS_DIR = dir;
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  sfn.on(SendTaskFailureCommand).resolves({});
+});
+
+afterAll(async () => {
+  await dynamo?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Modules that create the DynamoDB client, imported once the endpoint is set. */
+async function system() {
+  const { BatchWriteCommand, GetCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { dynamo: client } = await import('#lib/clients/dynamodb');
+  const { signLink } = await import('#lib/secrets');
+  const { requestIdFor } = await import('#requests/requests');
+  const { submitDecision } = await import('#requests/pages/flow');
+  const { getCase } = await import('#store/cases');
+  const awaitRequest = (await import('../../functions/await-request.ts')).handler;
+  const disbursement = (await import('../../functions/disbursement.ts')).handler;
+  const close = (await import('../../functions/close.ts')).handler;
+  const reservedCases = async () => {
+    const out = await client.send(
+      new GetCommand({ TableName: 'prokus-test', Key: { pk: 'QUOTA#3210#2020', sk: 'QUOTA' }, ConsistentRead: true }),
+    );
+    return [...((out.Item?.cases as Set<string> | undefined) ?? [])].sort();
+  };
+  /** Writes the cases and requests 25 at a time (one call per item would take longer than the approvals). */
+  const putAll = async (items: Record<string, unknown>[]) => {
+    for (let from = 0; from < items.length; from += 25) {
+      const batch = items.slice(from, from + 25).map((Item) => ({ PutRequest: { Item } }));
+      const out = await client.send(new BatchWriteCommand({ RequestItems: { 'prokus-test': batch } }));
+      expect(out.UnprocessedItems?.['prokus-test'] ?? []).toEqual([]);
+    }
+  };
+  return { putAll, client, signLink, requestIdFor, submitDecision, getCase, awaitRequest, disbursement, close, reservedCases };
+}
+
+/** How each task token was settled, from the mocked Step Functions. */
+function settlements(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const call of sfn.commandCalls(SendTaskSuccessCommand)) out.set(String(call.args[0].input.taskToken), 'success');
+  for (const call of sfn.commandCalls(SendTaskFailureCommand)) {
+    out.set(String(call.args[0].input.taskToken), String(call.args[0].input.error));
+  }
+  return out;
+}
+
+describe('the district quota at approval, under concurrency', () => {
+  // About a minute on a shared 2-core machine: 1,100 decisions of ~8 DynamoDB calls each,
+  // client and dynalite in one process, then 1,000 replays and 1,000 next steps.
+  it('1,000 approvals at once on a quota of 500: each approver is told the truth, and the cases end that way', {
+    timeout: 300_000,
+  }, async () => {
+    const s = await system();
+    const ids = Array.from({ length: FAMILIES }, (_, i) => i);
+    const items = ids.flatMap((i) => {
+      const caseId = caseIdOf(i);
+      const requestId = s.requestIdFor(caseId, 'grant-approval');
+      const request: Request = {
+        requestId,
+        kind: 'grant-approval',
+        caseId,
+        recipient: 'approver@dinsos.example',
+        status: 'open',
+        openedAt: '2026-01-05T00:00:00.000Z',
+        deadline: '2099-01-01T00:00:00.000Z',
+        reminders: 0,
+        taskToken: tokenOf(i),
+      };
+      return [caseItem(makeCase({ caseId, stage: 'grant-approval' })), { pk: `REQUEST#${requestId}`, sk: 'REQUEST', ...request }];
+    });
+    await s.putAll(items);
+    const links = ids.map((i) => {
+      const requestId = s.requestIdFor(caseIdOf(i), 'grant-approval');
+      return `${requestId}.${s.signLink(requestId)}`;
+    });
+
+    // Every approver at once; the first DOUBLE_CLICKS approvers send the form twice.
+    const posts = [...ids, ...ids.slice(0, DOUBLE_CLICKS)].map(async (i) => ({
+      i,
+      page: await s.submitDecision(links[i]!, { decision: 'approved' }),
+    }));
+    const t0 = performance.now();
+    const pages = await Promise.all(posts);
+    const elapsedMs = performance.now() - t0;
+    console.info(`${posts.length} approval POSTs on dynalite in ${Math.round(elapsedMs)} ms`);
+
+    const told = new Map<number, 'reserved' | 'exhausted'>();
+    let refusedAsUsed = 0;
+    for (const { i, page } of pages) {
+      if (page.status === 409) {
+        refusedAsUsed += 1;
+        continue;
+      }
+      expect(page.status).toBe(200);
+      const promised = page.html.includes('will be disbursed to this family');
+      const usedUp = page.html.includes('this family will not receive the grant');
+      expect(promised !== usedUp, `page ${i} says exactly one of the two`).toBe(true);
+      expect(told.has(i), `approver ${i} told twice`).toBe(false);
+      told.set(i, promised ? 'reserved' : 'exhausted');
+    }
+    expect(refusedAsUsed).toBe(DOUBLE_CLICKS);
+    expect(told.size).toBe(FAMILIES);
+    const toldReserved = ids.filter((i) => told.get(i) === 'reserved');
+    const toldExhausted = ids.filter((i) => told.get(i) === 'exhausted');
+    expect(toldReserved).toHaveLength(QUOTA);
+    expect(toldExhausted).toHaveLength(FAMILIES - QUOTA);
+
+    // The promise is backed: exactly the families told "approved" hold a reservation.
+    expect(await s.reservedCases()).toEqual(toldReserved.map(caseIdOf).sort());
+    // And the journey was told the same, once per approval.
+    const settled = settlements();
+    expect(settled.size).toBe(FAMILIES);
+    for (const i of toldReserved) expect(settled.get(tokenOf(i)), `task ${i}`).toBe('success');
+    for (const i of toldExhausted) expect(settled.get(tokenOf(i)), `task ${i}`).toBe('QuotaExhaustedError');
+    expect(sfn.calls()).toHaveLength(FAMILIES);
+
+    // A restart: every journey's AwaitRequest finds its request decided and replays it.
+    await Promise.all(
+      ids.map((i) => invoke(s.awaitRequest, { caseId: caseIdOf(i), kind: 'grant-approval', taskToken: `${tokenOf(i)}-again` })),
+    );
+    expect(await s.reservedCases()).toEqual(toldReserved.map(caseIdOf).sort());
+    const replayed = settlements();
+    for (const i of ids) expect(replayed.get(`${tokenOf(i)}-again`)).toBe(replayed.get(tokenOf(i)));
+
+    // What the journey does next, with the real handlers: Disbursement after success,
+    // Close('quota-exhausted') after QuotaExhaustedError (the QuotaExhausted state).
+    await Promise.all([
+      ...toldReserved.map((i) => invoke(s.disbursement, { caseId: caseIdOf(i) })),
+      ...toldExhausted.map((i) => invoke(s.close, { caseId: caseIdOf(i), outcome: 'quota-exhausted' })),
+    ]);
+    expect(await s.reservedCases()).toHaveLength(QUOTA);
+    const cases = await Promise.all(ids.map((i) => s.getCase(caseIdOf(i))));
+    for (const i of toldReserved) {
+      expect(cases[i]).toMatchObject({
+        stage: 'mentoring',
+        grantApproval: { decision: 'approved', quota: 'reserved' },
+        disbursement: { amountRupiah: 3_500_000 },
+      });
+    }
+    for (const i of toldExhausted) {
+      expect(cases[i]).toMatchObject({
+        stage: 'closed',
+        outcome: 'quota-exhausted',
+        grantApproval: { decision: 'approved', quota: 'exhausted' },
+        outcomeReason: { en: "The district's grant quota for the program year is used up" },
+      });
+      expect(cases[i]?.disbursement).toBeUndefined();
+    }
+  });
+});
