@@ -36,6 +36,11 @@ function reasonFor(outcome: Outcome, c: Case): Bilingual {
       };
     case 'mentoring-incomplete':
       return { id: 'Semua laporan pendampingan terlewat', en: 'Every mentoring report was missed' };
+    case 'already-granted':
+      return {
+        id: 'Keluarga ini sudah menerima bantuan melalui usulan lain (satu kartu keluarga, satu kali bantuan)',
+        en: 'The family already received a grant through another proposal (one grant per family card)',
+      };
   }
 }
 

@@ -5,7 +5,7 @@
  * case approved before reservations were made at approval, makes it now). Safe to retry:
  * the quota remembers which cases it reserved for and the record is written once.
  */
-import { QuotaExhaustedError } from '#domain/errors';
+import { AlreadyGrantedError, QuotaExhaustedError } from '#domain/errors';
 import { programFor } from '#domain/program';
 import * as z from '#domain/zod';
 import { taskHandler } from '#lib/handler';
@@ -15,7 +15,9 @@ import { reserveGrant } from '#store/quota';
 export const handler = taskHandler('disbursement', z.object({ caseId: z.string().check(z.minLength(1)) }), async ({ caseId }) => {
   const c = await getCase(caseId);
   const config = programFor(c.programYear);
-  if (!(await reserveGrant(c))) throw new QuotaExhaustedError(c.district, c.programYear);
+  const reservation = await reserveGrant(c);
+  if (reservation === 'exhausted') throw new QuotaExhaustedError(c.district, c.programYear);
+  if (reservation === 'already-granted') throw new AlreadyGrantedError();
   const at = new Date().toISOString();
   const disbursement = c.disbursement ?? {
     amountRupiah: config.grant.amountRupiah,

@@ -41,6 +41,13 @@ const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], lea
 
 // Every function also reads the program secret (secretsmanager:GetSecretValue): the task
 // handler and the pages load the keys at cold start. That grant is in the stack.
+/**
+ * reserveGrant's hold on the family's one grant (store/grants.ts): a conditional
+ * UpdateItem of `KK#<hash>` / `GRANT`, its read on a lost race. An item of the family
+ * card's partition.
+ */
+const familyGrantHold: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [KK_CLAIM] };
+
 export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
   LoadCase: { table: [readAndUpdateCase] },
   Verification: {
@@ -64,12 +71,13 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       // reserveGrant (an UpdateItem on the quota, re-read on a lost race)
       { actions: ['UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] },
       { actions: ['GetItem'], leadingKeys: [CASE, QUOTA] },
+      familyGrantHold,
     ],
     answersTasks: true,
   },
   Disbursement: {
     // getCase, reserveGrant (an UpdateItem, re-read on a lost race), updateCase
-    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, QUOTA] }],
+    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, QUOTA] }, familyGrantHold],
   },
   PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }] },
   Grading: { table: [readAndUpdateCase] },
@@ -92,7 +100,7 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
   Pages: {
     // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase,
     // and for an approval reserveGrant (an UpdateItem on the quota, re-read on a lost race)
-    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] }],
+    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] }, familyGrantHold],
     answersTasks: true,
   },
 };

@@ -17,13 +17,18 @@ export const Outcome = z.enum([
   'approval-expired',
   'quota-exhausted',
   'mentoring-incomplete',
+  'already-granted',
 ]);
 export type Outcome = z.infer<typeof Outcome>;
 
 const Bilingual = z.object({ id: z.string(), en: z.string() });
 
-/** What the district quota answered an approval: a grant reserved for the family, or none left. */
-export const GrantQuota = z.enum(['reserved', 'exhausted']);
+/**
+ * What reserving the grant answered an approval: a grant reserved for the family, none
+ * left in the district quota, or the family's one grant already held by another of its
+ * cases (another program year's).
+ */
+export const GrantQuota = z.enum(['reserved', 'exhausted', 'already-granted']);
 export type GrantQuota = z.infer<typeof GrantQuota>;
 
 /** What the officer proposed, sealed inside the case. */

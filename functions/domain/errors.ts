@@ -67,6 +67,18 @@ export class QuotaExhaustedError extends ProkusError {
   }
 }
 
+/** The family's one grant (one per family card, ever) is held by another of its cases. */
+export class AlreadyGrantedError extends ProkusError {
+  readonly name = 'AlreadyGrantedError';
+  override readonly expected = true;
+  constructor() {
+    super('ALREADY_GRANTED', {
+      id: 'Keluarga ini sudah menerima bantuan melalui usulan lain; satu kartu keluarga hanya menerima bantuan sekali',
+      en: 'This family already received a grant through another proposal; a family card receives a grant only once',
+    });
+  }
+}
+
 /** Every milestone of the mentoring plan was missed: there is nothing to grade. */
 export class MentoringIncompleteError extends ProkusError {
   readonly name = 'MentoringIncompleteError';

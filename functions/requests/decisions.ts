@@ -13,6 +13,7 @@ import {
   FormInvalidError,
   GRANT_REJECTED,
   LinkError,
+  AlreadyGrantedError,
   QuotaExhaustedError,
   StageConflictError,
 } from '#domain/errors';
@@ -122,7 +123,7 @@ const SUCCESS: Settlement = { ok: true };
 async function quotaAnswer(c: Case): Promise<GrantQuota> {
   if (c.grantApproval?.quota) return c.grantApproval.quota;
   if (c.stage !== 'grant-approval') return 'reserved';
-  return (await reserveGrant(c)) ? 'reserved' : 'exhausted';
+  return reserveGrant(c);
 }
 
 async function applyGrantApproval(request: Request, at: string): Promise<Applied> {
@@ -146,8 +147,8 @@ async function applyGrantApproval(request: Request, at: string): Promise<Applied
     }),
   );
   if (quota === 'reserved') return { case: updated ?? c, settlement: SUCCESS };
-  const exhausted = new QuotaExhaustedError(c.district, c.programYear);
-  return { case: updated ?? c, settlement: { error: exhausted.name, cause: exhausted.message } };
+  const refused = quota === 'exhausted' ? new QuotaExhaustedError(c.district, c.programYear) : new AlreadyGrantedError();
+  return { case: updated ?? c, settlement: { error: refused.name, cause: refused.message } };
 }
 
 async function applyMilestoneReport(request: Request, at: string): Promise<Case> {

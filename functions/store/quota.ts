@@ -1,10 +1,11 @@
 /** District grant quotas, per program year. */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Case } from '#domain/case';
+import type { Case, GrantQuota } from '#domain/case';
 import { ProgramConfigError } from '#domain/errors';
 import { programFor } from '#domain/program';
 import { dynamo } from '#lib/clients/dynamodb';
 import { isConditionFailed, tableName as table } from '#lib/table';
+import { holdFamilyGrant } from './grants.ts';
 
 /**
  * Reserves one grant of the district quota for this case, when the approval is applied
@@ -17,11 +18,22 @@ import { isConditionFailed, tableName as table } from '#lib/table';
  * A district quota is a few hundred to a few thousand families: the set stays far
  * below the 400 KB item limit.
  *
- * Returns true when the case holds a reservation (new or from an earlier pass), false
- * when other cases used up the quota (the program configuration of the case's year).
+ * Before the quota, the family's one grant is held for this case (store/grants.ts): a
+ * family card another case holds it for is `already-granted`, and takes nothing of the
+ * district's quota.
+ *
+ * Returns `reserved` when the case holds a reservation (new or from an earlier pass),
+ * `exhausted` when other cases used up the quota (the program configuration of the
+ * case's year), `already-granted` when the family's grant is another case's.
  */
-export async function reserveGrant(c: Pick<Case, 'caseId' | 'district' | 'programYear'>): Promise<boolean> {
+export async function reserveGrant(c: Pick<Case, 'caseId' | 'district' | 'programYear' | 'kkHash'>): Promise<GrantQuota> {
+  // The configuration first: a district it does not know is an error, and nothing is written.
   const quota = districtQuota(c);
+  if (!(await holdFamilyGrant(c)).held) return 'already-granted';
+  return (await takeFromQuota(c, quota)) ? 'reserved' : 'exhausted';
+}
+
+async function takeFromQuota(c: Pick<Case, 'caseId' | 'district' | 'programYear'>, quota: number): Promise<boolean> {
   const Key = { pk: `QUOTA#${c.district}#${c.programYear}`, sk: 'QUOTA' };
   try {
     await dynamo.send(

@@ -45,6 +45,7 @@ export const FUNNEL_OUTCOMES = [
   'approval-expired',
   'quota-exhausted',
   'mentoring-incomplete',
+  'already-granted',
 ];
 
 /** Until the pickers set them (on load, to the first value CloudWatch finds). */

@@ -25,7 +25,7 @@ const leadingKeysOf = (s: { condition: Record<string, Record<string, unknown>> }
   s.condition['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
 
 describe('the case table', () => {
-  it('the internet-facing Pages function reads and updates cases, requests and the quota an approval reserves from, and nothing else', () => {
+  it('the internet-facing Pages function reads and updates cases, requests, the quota an approval reserves from and the family grant hold, and nothing else', () => {
     const actions = permissionsOf(json, roleOf('Pages')).map((p) => p.action);
     for (const never of [
       'dynamodb:Scan',
@@ -39,6 +39,7 @@ describe('the case table', () => {
     const table = statementsOf('Pages').filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
     expect(table.map((s) => ({ actions: s.actions.sort(), keys: leadingKeysOf(s) }))).toEqual([
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['CASE#*', 'REQUEST#*', 'QUOTA#*'] },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['KK#*'] },
     ]);
   });
 

@@ -121,7 +121,12 @@ describe('the district quota at approval, under concurrency', () => {
         reminders: 0,
         taskToken: tokenOf(i),
       };
-      return [caseItem(makeCase({ caseId, stage: 'grant-approval' })), { pk: `REQUEST#${requestId}`, sk: 'REQUEST', ...request }];
+      // A thousand families: each its own family card (one grant per card is store/grants.ts, tested below).
+      const kkHash = `kk${String(i).padStart(30, '0')}`;
+      return [
+        caseItem(makeCase({ caseId, stage: 'grant-approval', kkHash })),
+        { pk: `REQUEST#${requestId}`, sk: 'REQUEST', ...request },
+      ];
     });
     await s.putAll(items);
     const links = ids.map((i) => {
@@ -200,6 +205,80 @@ describe('the district quota at approval, under concurrency', () => {
         outcomeReason: { en: "The district's grant quota for the program year is used up" },
       });
       expect(cases[i]?.disbursement).toBeUndefined();
+    }
+  });
+
+  // One grant per family card, ever: the same family proposed for 2020 and for 2024 (the
+  // intake refuses that unless both proposals came at once), both approved at the same moment.
+  it('100 families with a case in 2020 and one in 2024, all approved at once: one grant per family card', {
+    timeout: 300_000,
+  }, async () => {
+    const s = await system();
+    const CARDS = 100;
+    const cards = Array.from({ length: CARDS }, (_, i) => i);
+    const years = [2020, 2024] as const;
+    // Kab. Bandung Barat (3217): a quota of 200 a year, untouched by the test above.
+    const caseOf = (card: number, year: number) => `3217-${year}-card${String(card).padStart(4, '0')}zzzzzzzzzzz`;
+    const tokenFor = (card: number, year: number) => `card-token-${card}-${year}`;
+    const items = cards.flatMap((card) =>
+      years.flatMap((programYear) => {
+        const caseId = caseOf(card, programYear);
+        const requestId = s.requestIdFor(caseId, 'grant-approval');
+        const request: Request = {
+          requestId,
+          kind: 'grant-approval',
+          caseId,
+          recipient: 'approver@dinsos.example',
+          status: 'open',
+          openedAt: '2026-01-05T00:00:00.000Z',
+          deadline: '2099-01-01T00:00:00.000Z',
+          reminders: 0,
+          taskToken: tokenFor(card, programYear),
+        };
+        const kkHash = `card${String(card).padStart(28, '0')}`;
+        return [
+          caseItem(makeCase({ caseId, district: '3217', programYear, stage: 'grant-approval', kkHash })),
+          { pk: `REQUEST#${requestId}`, sk: 'REQUEST', ...request },
+        ];
+      }),
+    );
+    await s.putAll(items);
+    const linkOf = (caseId: string) => {
+      const requestId = s.requestIdFor(caseId, 'grant-approval');
+      return `${requestId}.${s.signLink(requestId)}`;
+    };
+    const pages = await Promise.all(
+      cards.flatMap((card) =>
+        years.map(async (year) => ({
+          card,
+          year,
+          page: await s.submitDecision(linkOf(caseOf(card, year)), { decision: 'approved' }),
+        })),
+      ),
+    );
+    const settled = settlements();
+    for (const card of cards) {
+      const told = pages.filter((p) => p.card === card);
+      const promised = told.filter((p) => p.page.html.includes('will be disbursed to this family'));
+      const refused = told.filter((p) => p.page.html.includes('this family already has a grant'));
+      expect(promised, `card ${card}`).toHaveLength(1);
+      expect(refused, `card ${card}`).toHaveLength(1);
+      const winner = promised[0]!;
+      const loser = refused[0]!;
+      expect(settled.get(tokenFor(card, winner.year))).toBe('success');
+      expect(settled.get(tokenFor(card, loser.year))).toBe('AlreadyGrantedError');
+
+      // The next steps, as the journey takes them: the refused case closes, the other is disbursed.
+      await invoke(s.close, { caseId: caseOf(card, loser.year), outcome: 'already-granted' });
+      await invoke(s.disbursement, { caseId: caseOf(card, winner.year) });
+      const [granted, closed] = await Promise.all([s.getCase(caseOf(card, winner.year)), s.getCase(caseOf(card, loser.year))]);
+      expect(granted).toMatchObject({ stage: 'mentoring', grantApproval: { quota: 'reserved' } });
+      expect(closed).toMatchObject({
+        stage: 'closed',
+        outcome: 'already-granted',
+        grantApproval: { decision: 'approved', quota: 'already-granted' },
+      });
+      expect(closed.disbursement).toBeUndefined();
     }
   });
 });

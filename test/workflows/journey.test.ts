@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DeadlinePassedError,
+  AlreadyGrantedError,
   GRANT_REJECTED,
   IneligibleError,
   MentoringIncompleteError,
@@ -191,6 +192,27 @@ describe('journey', () => {
     expectInOrder(entered, ['Disbursement', 'QuotaExhausted', 'Close', 'Closed']);
     expect(entered).not.toContain('PlanMentoring');
     expect(closedWith()).toEqual(['quota-exhausted']);
+  });
+
+  it('closes as AlreadyGranted, without disbursing, when the approval found the family card already granted', async () => {
+    const refused = new AlreadyGrantedError();
+    h.answer({ 'grant-approval': { failure: refused.name, cause: refused.message } });
+    const atApproval = await journey();
+    expect(atApproval.record.status).toBe('SUCCEEDED');
+    expectInOrder(atApproval.entered, ['AwaitGrantApproval', 'AlreadyGranted', 'Close', 'Closed']);
+    expect(atApproval.entered).not.toContain('Disbursement');
+    expect(closedWith()).toEqual(['already-granted']);
+  });
+
+  it('closes as AlreadyGranted when Disbursement finds the family card granted', async () => {
+    h.on('Disbursement', () => {
+      throw new AlreadyGrantedError();
+    });
+    const { record, entered } = await journey();
+    expect(record.status).toBe('SUCCEEDED');
+    expectInOrder(entered, ['Disbursement', 'AlreadyGranted', 'Close', 'Closed']);
+    expect(entered).not.toContain('PlanMentoring');
+    expect(closedWith()).toEqual(['already-granted']);
   });
 
   it('closes as QuotaExhausted, without disbursing, when the approval found the district quota used up', async () => {

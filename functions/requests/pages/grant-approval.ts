@@ -60,6 +60,14 @@ ${bi({
 })}
 ${bi({ id: 'Kasus ini akan ditutup karena kuota habis.', en: 'The case will be closed because the quota is used up.' })}</div>`;
   }
+  if (quota === 'already-granted') {
+    return html`<div class="notice bad">${bi({ id: 'Persetujuan tercatat, tetapi keluarga ini sudah menerima bantuan.', en: 'The approval is recorded, but this family already has a grant.' }, 'strong')}
+${bi({
+  id: 'Bantuan untuk kartu keluarga ini sudah diberikan (atau sedang diberikan) melalui usulan lain. Satu kartu keluarga hanya menerima bantuan sekali, sehingga usulan ini tidak akan menerima bantuan.',
+  en: 'The grant for this family card was already given (or is being given) through another proposal. A family card receives a grant only once, so this proposal will not receive it.',
+})}
+${bi({ id: 'Kasus ini akan ditutup.', en: 'The case will be closed.' })}</div>`;
+  }
   const approved = bi({ id: 'Bantuan disetujui.', en: 'The grant is approved.' }, 'strong');
   // Without a recorded reservation (an approval applied before reservations were made
   // at approval time) the page promises nothing: Disbursement decides.
