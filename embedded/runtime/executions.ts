@@ -2,10 +2,8 @@
  * The runtime's own use of the engine: listing every execution, starting an intake once per
  * write, and resuming journeys and intakes after a restart. Its own file: the rules of re-runs.
  */
-import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { journeyName } from '#domain/case';
-import { intakeExecutionName, isProposalUpload, type ObjectCreated } from '../local/s3.ts';
 import type { Engine, ExecutionRecord } from '../stepfunctions/engine.ts';
 
 /** The cause the engine records on executions a previous process left RUNNING. */
@@ -131,48 +129,6 @@ export async function resumeIntakes(engine: Engine, intakeArn: string): Promise<
     if (record.status !== 'ABORTED' || record.cause !== RESTART_CAUSE) continue;
     try {
       await engine.startExecution({ stateMachineArn: intakeArn, name: `${base}-r${run + 1}`, input: record.input });
-      started += 1;
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e;
-    }
-  }
-  return started;
-}
-
-/** Every proposal in the bucket as its current write: key and ETag, as its object-created event named it. */
-export async function proposalUploads(s3: S3Client, bucket: string): Promise<ObjectCreated[]> {
-  const uploads: ObjectCreated[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'proposals/', ContinuationToken: token }));
-    for (const { Key } of page.Contents ?? []) {
-      if (!Key || !isProposalUpload(Key)) continue;
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key }));
-      if (head.ETag) uploads.push({ bucket, key: Key, eTag: head.ETag.replaceAll('"', '') });
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return uploads;
-}
-
-/**
- * The local S3 reports a write once, to the process that made it: a kill -9 between the
- * write and its intake's first line on disk loses the event (on AWS, EventBridge delivers
- * at least once). So at start-up every upload whose current write has no intake under any
- * run gets one, under the name its event would have given it.
- */
-export async function startMissedIntakes(engine: Engine, intakeArn: string, uploads: ObjectCreated[]): Promise<number> {
-  const names = new Set(listAllExecutions(engine, intakeArn).map((e) => baseOf(e.name)));
-  let started = 0;
-  for (const upload of uploads) {
-    const name = intakeExecutionName(upload.key, upload.eTag);
-    if (names.has(name)) continue;
-    try {
-      await engine.startExecution({
-        stateMachineArn: intakeArn,
-        name,
-        input: JSON.stringify({ bucket: upload.bucket, key: upload.key }),
-      });
       started += 1;
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;

@@ -45,7 +45,7 @@ import {
   SECRET_ID,
   setEnvironment,
 } from './environment.ts';
-import { openCaseIds, proposalUploads, resumeIntakes, resumeJourneys, startIntake, startMissedIntakes } from './executions.ts';
+import { openCaseIds, resumeIntakes, resumeJourneys, startIntake } from './executions.ts';
 import { type FunctionId, functionArn, importHandler, invocationScope, loadFunctions, root, substitutions } from './handlers.ts';
 import { putProposal, type UploadOptions } from './upload.ts';
 
@@ -234,9 +234,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     closers.push(() => engine.close());
 
     const resumed = {
-      intakes:
-        (await resumeIntakes(engine, intakeArn)) +
-        (await startMissedIntakes(engine, intakeArn, await proposalUploads(s3, LOCAL_NAME))),
+      intakes: await resumeIntakes(engine, intakeArn),
       journeys: await resumeJourneys(engine, journeyArn, await openCaseIds(documents, LOCAL_NAME)),
     };
     if (resumed.intakes + resumed.journeys > 0) logger.info('resumed after restart', resumed);
