@@ -9,11 +9,11 @@
  */
 import { type Case, type GrantQuota, MilestoneReport } from '#domain/case';
 import {
+  AlreadyGrantedError,
   type Bilingual,
   FormInvalidError,
   GRANT_REJECTED,
   LinkError,
-  AlreadyGrantedError,
   QuotaExhaustedError,
   StageConflictError,
 } from '#domain/errors';

@@ -5,8 +5,8 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  DeadlinePassedError,
   AlreadyGrantedError,
+  DeadlinePassedError,
   GRANT_REJECTED,
   IneligibleError,
   MentoringIncompleteError,
