@@ -9,9 +9,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { LocalCredentials } from '../embedded/local/local-auth.ts';
+import { LOCAL_REGION } from '../embedded/local/ports.ts';
 import { localS3Client } from '../embedded/local/s3.ts';
 import { readCredentials, runtimeCredentials } from '../embedded/runtime/credentials.ts';
 import {
+  confirmIntake,
   dataPaths,
   EndpointsFile,
   putProposal,
@@ -185,12 +187,16 @@ function uploadCommand(): Command {
     .action(async (file: string, opts: { district: string; year?: number; uploader?: string; data: string }) => {
       const dev = await requireDev(opts.data);
       const s3 = localS3Client(dev.endpoints.s3, dev.credentials);
+      const { SFNClient } = await import('@aws-sdk/client-sfn');
+      const sfn = new SFNClient({ endpoint: dev.endpoints.sfn, region: LOCAL_REGION, credentials: dev.credentials });
       try {
-        const { key } = await putProposal(s3, dev.bucket, file, {
+        const upload = await putProposal(s3, dev.bucket, file, {
           district: opts.district,
           programYear: opts.year,
           uploader: opts.uploader,
         });
+        await confirmIntake(sfn, dev.intakeArn, upload);
+        const { key } = upload;
         process.stdout.write(
           `Terunggah / uploaded: s3://${dev.bucket}/${key}\n` +
             `Intake dimulai / intake started: ${dev.intakeArn}\n` +
@@ -201,6 +207,7 @@ function uploadCommand(): Command {
         throw e;
       } finally {
         s3.destroy();
+        sfn.destroy();
       }
     });
 }

@@ -15,4 +15,4 @@ export {
 export { listAllExecutions, RESTART_CAUSE, resumeIntakes, startIntake } from './executions.ts';
 export { type FunctionId, functionArn } from './handlers.ts';
 export { type Runtime, type RuntimeOptions, startRuntime } from './start.ts';
-export { putProposal, UploadError, type UploadOptions } from './upload.ts';
+export { confirmIntake, putProposal, UploadError, type UploadOptions } from './upload.ts';
