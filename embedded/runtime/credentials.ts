@@ -12,9 +12,10 @@
  *   import`, which hashes NIKs with the secret, derives them from that file.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Keyring, LocalCredentials } from '../local/local-auth.ts';
+import { createOnce } from './data-dir.ts';
 
 const CredentialsFile = z.object({
   accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/),
@@ -41,14 +42,8 @@ export async function loadOrCreateCredentials(file: string): Promise<LocalCreden
     accessKeyId: accessKeyId('LOCAL', randomBytes(20)),
     secretAccessKey: randomBytes(30).toString('base64url'),
   };
-  try {
-    await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    // Another start won the race: its pair is the one.
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateCredentials(file);
-    throw e;
-  }
-  await chmod(file, 0o600);
+  // Another start won the race: its pair is the one.
+  if (!(await createOnce(file, `${JSON.stringify(credentials, null, 2)}\n`))) return loadOrCreateCredentials(file);
   return credentials;
 }
 

@@ -2,8 +2,8 @@
  * The runtime's files in its data dir (secret, ports, endpoints.json, the services' stores)
  * and the ports it comes back on. Its own file: `prokus upload` and `registry import` read it too.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmod, link, lstat, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { isPortFree } from '../local/ports.ts';
@@ -50,6 +50,27 @@ export async function replaceFile(file: string, text: string): Promise<void> {
  * The program secret signs links and keys the NIK hashes: it must outlive restarts,
  * or every link already emailed stops working and known families look new.
  */
+/**
+ * Creates a private file (0600) only if it does not exist, whole or not at all: the
+ * content is written aside and linked into place, which fails if the name exists. A
+ * kill -9 in the middle leaves at most a stray `.tmp`, never a cut-short file that later
+ * starts would refuse. Returns false when the file already existed (another start won).
+ */
+export async function createOnce(file: string, content: string): Promise<boolean> {
+  const tmp = `${file}.${randomUUID()}.tmp`;
+  try {
+    await writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
+    await chmod(tmp, 0o600);
+    await link(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
 export async function loadOrCreateSecret(file: string): Promise<string> {
   try {
     const secret = (await readFile(file, 'utf8')).trim();
@@ -59,8 +80,8 @@ export async function loadOrCreateSecret(file: string): Promise<string> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   const secret = randomBytes(48).toString('base64url');
-  await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  await chmod(file, 0o600);
+  // Another start created it first: its secret is the one.
+  if (!(await createOnce(file, `${secret}\n`))) return loadOrCreateSecret(file);
   return secret;
 }
 
