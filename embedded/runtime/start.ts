@@ -88,7 +88,22 @@ export interface Runtime {
 let processPorts: Ports | undefined;
 let running = false;
 
+/**
+ * The engine's library (aws-local-stepfunctions) needs Node 22 or later
+ * (`Promise.withResolvers`); on Node 20 executions start and never move. The npm scripts
+ * run the Node 24 this project installs (devDependency `node`); a bare `node` may be the
+ * system's older one, so say so instead of hanging.
+ */
+export function assertSupportedNode(): void {
+  if (typeof (Promise as { withResolvers?: unknown }).withResolvers === 'function') return;
+  throw new Error(
+    `embedded runtime: Node.js ${process.version} is too old (22 or later needed); run it through npm (npm run prokus, npx prokus), which uses the project's Node 24 / ` +
+      `Node.js ${process.version} terlalu lama (perlu 22 atau lebih baru); jalankan lewat npm (npm run prokus, npx prokus), yang memakai Node 24 proyek ini`,
+  );
+}
+
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  assertSupportedNode();
   if (running) throw new Error('embedded runtime: one runtime per process (handlers share process.env and SDK clients)');
   running = true;
   const dataDir = resolve(opts.dataDir);
