@@ -23,6 +23,17 @@ export function isConditionFailed(e: unknown): boolean {
   return e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
+/** Runs a conditional write; false when its condition did not hold, any other failure thrown. */
+export async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (e) {
+    if (isConditionFailed(e)) return false;
+    throw e;
+  }
+}
+
 /**
  * DynamoDB refused this one item for what it holds (over the 400 KB item size, an
  * attribute it cannot store): writing it again can never succeed, unlike throttling or

@@ -10,7 +10,7 @@ import { type Blocker, blockerOf, Claim, type ClaimedCase, isAbandoned, isOurs }
 import { TransientError } from '#domain/errors';
 import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
-import { isConditionFailed, tableName as table } from '#lib/table';
+import { conditionally, isConditionFailed, tableName as table } from '#lib/table';
 import { caseStanding } from './cases.ts';
 
 export type IdentityKind = 'NIK' | 'KK';
@@ -61,20 +61,16 @@ async function write(
   claim: Claim,
   condition: { expression: string; values?: Record<string, unknown> },
 ): Promise<boolean> {
-  try {
-    await dynamo.send(
+  return conditionally(() =>
+    dynamo.send(
       new PutCommand({
         TableName: table(),
         Item: { ...claimKey(kind, hash, claim.programYear), ...claim },
         ConditionExpression: condition.expression,
         ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
       }),
-    );
-    return true;
-  } catch (e) {
-    if (isConditionFailed(e)) return false;
-    throw e;
-  }
+    ),
+  );
 }
 
 const heldBy = (held: Claim) => ({

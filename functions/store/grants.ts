@@ -15,7 +15,7 @@ import type { Case } from '#domain/case';
 import { TransientError } from '#domain/errors';
 import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
-import { isConditionFailed, tableName as table } from '#lib/table';
+import { conditionally, tableName as table } from '#lib/table';
 import { caseStanding } from './cases.ts';
 
 const Hold = z.object({ caseId: z.string(), programYear: z.number(), heldAt: z.string() });
@@ -27,8 +27,8 @@ const HOLD_ATTEMPTS = 5;
 
 /** A conditional write of the whole hold (an UpdateItem, so the internet-facing Pages function needs no PutItem). */
 async function put(c: Pick<Case, 'caseId' | 'kkHash' | 'programYear'>, condition: string, values: Record<string, unknown>) {
-  try {
-    await dynamo.send(
+  return conditionally(() =>
+    dynamo.send(
       new UpdateCommand({
         TableName: table(),
         Key: holdKey(c.kkHash),
@@ -41,12 +41,8 @@ async function put(c: Pick<Case, 'caseId' | 'kkHash' | 'programYear'>, condition
           ...values,
         },
       }),
-    );
-    return true;
-  } catch (e) {
-    if (isConditionFailed(e)) return false;
-    throw e;
-  }
+    ),
+  );
 }
 
 /**

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '#domain/errors';
 import { dynamo } from '#lib/clients/dynamodb';
-import { isConditionFailed, tableName as table } from '#lib/table';
+import { conditionally, tableName as table } from '#lib/table';
 
 /** Longer than sending an email takes (SES answers in well under a second), short enough that a dead run's lease lapses soon. */
 export const SUMMARY_LEASE_MS = 60_000;
@@ -30,15 +30,8 @@ async function readSummary(uploadId: string): Promise<Summary> {
   return { mailedAt: out.Item?.mailedAt as string | undefined, leaseUntil: out.Item?.leaseUntil as number | undefined };
 }
 
-async function update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
-  try {
-    await dynamo.send(new UpdateCommand({ TableName: table(), ...input }));
-    return true;
-  } catch (e) {
-    if (isConditionFailed(e)) return false;
-    throw e;
-  }
-}
+const update = (input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> =>
+  conditionally(() => dynamo.send(new UpdateCommand({ TableName: table(), ...input })));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
