@@ -89,6 +89,21 @@ async function system() {
   return { putAll, client, signLink, requestIdFor, submitDecision, getCase, awaitRequest, disbursement, close, reservedCases };
 }
 
+/** An open grant-approval request waiting on its journey's task token. */
+function openApproval(requestId: string, caseId: string, taskToken: string): Request {
+  return {
+    requestId,
+    kind: 'grant-approval',
+    caseId,
+    recipient: 'approver@dinsos.example',
+    status: 'open',
+    openedAt: '2026-01-05T00:00:00.000Z',
+    deadline: '2099-01-01T00:00:00.000Z',
+    reminders: 0,
+    taskToken,
+  };
+}
+
 /** How each task token was settled, from the mocked Step Functions. */
 function settlements(): Map<string, string> {
   const out = new Map<string, string>();
@@ -110,17 +125,7 @@ describe('the district quota at approval, under concurrency', () => {
     const items = ids.flatMap((i) => {
       const caseId = caseIdOf(i);
       const requestId = s.requestIdFor(caseId, 'grant-approval');
-      const request: Request = {
-        requestId,
-        kind: 'grant-approval',
-        caseId,
-        recipient: 'approver@dinsos.example',
-        status: 'open',
-        openedAt: '2026-01-05T00:00:00.000Z',
-        deadline: '2099-01-01T00:00:00.000Z',
-        reminders: 0,
-        taskToken: tokenOf(i),
-      };
+      const request = openApproval(requestId, caseId, tokenOf(i));
       // A thousand families: each its own family card (one grant per card is store/grants.ts, tested below).
       const kkHash = `kk${String(i).padStart(30, '0')}`;
       return [
@@ -224,17 +229,7 @@ describe('the district quota at approval, under concurrency', () => {
       years.flatMap((programYear) => {
         const caseId = caseOf(card, programYear);
         const requestId = s.requestIdFor(caseId, 'grant-approval');
-        const request: Request = {
-          requestId,
-          kind: 'grant-approval',
-          caseId,
-          recipient: 'approver@dinsos.example',
-          status: 'open',
-          openedAt: '2026-01-05T00:00:00.000Z',
-          deadline: '2099-01-01T00:00:00.000Z',
-          reminders: 0,
-          taskToken: tokenFor(card, programYear),
-        };
+        const request = openApproval(requestId, caseId, tokenFor(card, programYear));
         const kkHash = `card${String(card).padStart(28, '0')}`;
         return [
           caseItem(makeCase({ caseId, district: '3217', programYear, stage: 'grant-approval', kkHash })),
