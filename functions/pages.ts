@@ -1,8 +1,10 @@
 /**
  * Pages: the HTTP API behind the links in approval, milestone-report and
- * financing-outcome emails (API Gateway HTTP API, payload v2.0; the embedded runtime
- * serves the same handler). The link itself is the capability, so responses carry
- * headers that keep it from leaking and every failure is a page, never a stack trace.
+ * financing-outcome emails, the sign-in (OpenID Connect: Cognito on AWS, the embedded
+ * provider on one machine) and the officers' upload pages (API Gateway HTTP API,
+ * payload v2.0; the embedded runtime serves the same handler). A link names a request;
+ * only the signed-in person it is for may decide it. Responses carry headers that keep
+ * links from leaking and every failure is a page, never a stack trace.
  * Traces, log context and metrics as for the tasks (lib/handler.ts `observed`).
  */
 import { randomUUID } from 'node:crypto';
@@ -11,13 +13,26 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { SIGNED_OUT_PATH } from '#access/pages';
+import { checkForgery, FORM_TOKEN_FIELD, signedIn } from '#access/session';
+import { finishSignIn, home, signedOut, signOut, startSignIn } from '#access/signin';
 import { LinkError } from '#domain/errors';
 import * as z from '#domain/zod';
 import { observed } from '#lib/handler';
 import { logger } from '#lib/logger';
 import { loadKeys } from '#lib/secrets';
-import { failurePage, httpErrorPage, linkErrorPage, type PageResponse, showRequest, submitDecision } from '#requests/pages/flow';
-import { SECURITY_HEADERS } from '#requests/pages/layout';
+import {
+  failurePage,
+  forgedPostPage,
+  httpErrorPage,
+  linkErrorPage,
+  type PageResponse,
+  showRequest,
+  signInNeededPage,
+  submitDecision,
+} from '#requests/pages/flow';
+import { findRequest, requestIdFromLink } from '#requests/requests';
+import { SECURITY_HEADERS } from '#web/layout';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
@@ -53,7 +68,7 @@ const show = middy<Event, Result>()
   .handler(async (event) => {
     const token = tokenOf(event);
     if (!token) return toResult(linkErrorPage(new LinkError('LINK_INVALID')));
-    return toResult(await showRequest(token));
+    return toResult(await showRequest(token, (await signedIn(event))?.session));
   });
 
 // The package's types describe REST API (v1) events only; it reads `headers`, `body` and
@@ -68,8 +83,33 @@ const submit = middy<Event, Result>()
     if (!token) return toResult(linkErrorPage(new LinkError('LINK_INVALID')));
     const form = FormBody.safeParse(event.body as unknown);
     if (!form.success) return toResult(httpErrorPage(400));
-    return toResult(await submitDecision(token, form.data));
+    const visitor = await signedIn(event);
+    if (!visitor) return toResult(await signInNeeded(token));
+    const sent = form.data[FORM_TOKEN_FIELD];
+    if (checkForgery(event, visitor.session, typeof sent === 'string' ? sent : undefined) !== 'ok') {
+      return toResult(forgedPostPage());
+    }
+    return toResult(
+      await submitDecision(token, form.data, { session: visitor.session, pageRequestId: event.requestContext.requestId }),
+    );
   });
+
+const signOutRoute = middy<Event, Result>()
+  .use(programKeys())
+  .use(formBody)
+  .handler((event) => signOut(event));
+
+/** A POST from nobody signed in decides nothing; the page says whom the request is for and how to sign in. */
+async function signInNeeded(token: string): Promise<PageResponse> {
+  let request: Awaited<ReturnType<typeof findRequest>>;
+  try {
+    request = await findRequest(requestIdFromLink(token));
+  } catch (e) {
+    if (e instanceof LinkError) return linkErrorPage(e);
+    throw e;
+  }
+  return request ? signInNeededPage(token, request, 401) : linkErrorPage(new LinkError('LINK_INVALID'));
+}
 
 const health = async (): Promise<Result> => ({
   statusCode: 200,
@@ -97,5 +137,10 @@ export const handler = middy<Event, Result>()
       { method: 'GET', path: '/r/{token}', handler: show },
       { method: 'POST', path: '/r/{token}', handler: submit },
       { method: 'GET', path: '/health', handler: health },
+      { method: 'GET', path: '/', handler: home },
+      { method: 'GET', path: '/signin', handler: startSignIn },
+      { method: 'GET', path: '/auth/callback', handler: finishSignIn },
+      { method: 'GET', path: SIGNED_OUT_PATH, handler: signedOut },
+      { method: 'POST', path: '/signout', handler: signOutRoute },
     ]),
   );

@@ -101,6 +101,9 @@ export class ProkusStack extends Stack {
       APPROVER_EMAIL: props.approverEmail,
       PAGES_URL: pagesApi.apiEndpoint,
       LOG_LEVEL: props.logLevel ?? 'info',
+      // Filled in by the sign-in construct (issue 8, in progress): the user pool's issuer and the pages' client.
+      OIDC_ISSUER: 'https://cognito-idp.invalid',
+      OIDC_CLIENT_ID: 'unset',
     };
 
     const fn = (id: FunctionId, extra: { memorySize?: number; timeout?: Duration } = {}) =>

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { httpErrorPage } from '#requests/pages/flow';
-import { SECURITY_HEADERS } from '#requests/pages/layout';
+import { SECURITY_HEADERS } from '#web/layout';
 import { isLoopbackHost } from './local-auth.ts';
 
 export type PagesHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;

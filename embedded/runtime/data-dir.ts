@@ -28,7 +28,7 @@ export const EndpointsFile = z.object({
   bucket: z.string(),
   table: z.string(),
   secretId: z.string(),
-  endpoints: z.object({ dynamodb: z.string(), s3: z.string(), sfn: z.string(), pages: z.string() }),
+  endpoints: z.object({ dynamodb: z.string(), s3: z.string(), sfn: z.string(), pages: z.string(), oidc: z.string() }),
   journeyArn: z.string(),
   intakeArn: z.string(),
   startedAt: z.string(),
@@ -130,7 +130,7 @@ export function privateUmask(): () => void {
   }
 }
 
-const Ports = z.object({ dynamodb: z.number(), s3: z.number(), sfn: z.number(), pages: z.number() }).partial();
+const Ports = z.object({ dynamodb: z.number(), s3: z.number(), sfn: z.number(), pages: z.number(), oidc: z.number() }).partial();
 export type Ports = z.infer<typeof Ports>;
 
 export async function readPorts(file: string): Promise<Ports> {

@@ -12,12 +12,16 @@ export const LOCAL_NAME = 'prokus-local';
 export const SECRET_ID = 'prokus-local/secret';
 export const JOURNEY_MACHINE = 'prokus-journey';
 export const INTAKE_MACHINE = 'prokus-intake';
+/** The pages' client id at the embedded OpenID Connect provider. */
+export const LOCAL_PAGES_CLIENT = 'prokus-pages';
 
 export interface Endpoints {
   dynamodb: string;
   s3: string;
   sfn: string;
   pages: string;
+  /** The OpenID Connect provider standing in for Cognito (embedded/local/oidc.ts). */
+  oidc: string;
 }
 
 /**
@@ -51,6 +55,8 @@ export function setEnvironment(opts: {
     APPROVER_EMAIL: 'approver@dinsos.example',
     PAGES_URL: opts.endpoints.pages,
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    OIDC_ISSUER: opts.endpoints.oidc,
+    OIDC_CLIENT_ID: LOCAL_PAGES_CLIENT,
   };
   Object.assign(env, lambda);
   env.PROKUS_LOG_FILE = opts.log;

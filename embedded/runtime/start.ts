@@ -200,7 +200,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         ));
     closers.push(pages.close);
 
-    const endpoints: Endpoints = { dynamodb: dynamo.endpoint, s3: s3Service.endpoint, sfn: aws.url, pages: pages.url };
+    const endpoints: Endpoints = {
+      dynamodb: dynamo.endpoint,
+      s3: s3Service.endpoint,
+      sfn: aws.url,
+      pages: pages.url,
+      oidc: oidc.issuer,
+    };
     const ports = {
       dynamodb: portOf(endpoints.dynamodb),
       s3: portOf(endpoints.s3),

@@ -3,6 +3,7 @@
  * family stands; the journey execution only orchestrates. Personal fields live sealed
  * (encrypted) in `personal`; everything else here is safe to show an operator.
  */
+import { DecidedBy } from './person.ts';
 import { Grade, Practice } from './program.ts';
 import * as z from './zod.ts';
 
@@ -67,6 +68,8 @@ export const MilestoneRecord = z.object({
   status: z.enum(['reported', 'missed']),
   at: z.string(),
   report: z.optional(MilestoneReport),
+  /** Who reported it (absent on a missed milestone, which nobody decides). */
+  decidedBy: z.optional(DecidedBy),
 });
 
 export const FinancingOutcome = z.object({
@@ -74,6 +77,8 @@ export const FinancingOutcome = z.object({
   amountRupiah: z.optional(z.int().check(z.nonnegative())),
   reason: z.optional(z.string()),
   at: z.string(),
+  /** Who recorded it for the lender (absent on no-response, which nobody decides). */
+  decidedBy: z.optional(DecidedBy),
 });
 
 export const Case = z.object({
@@ -106,7 +111,7 @@ export const Case = z.object({
       decision: z.enum(['approved', 'rejected']),
       reasonCode: z.optional(z.string()),
       reason: z.optional(z.string()),
-      decidedBy: z.string(),
+      decidedBy: DecidedBy,
       at: z.string(),
       /**
        * For an approval: whether the district quota had a grant left for this family when

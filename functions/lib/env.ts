@@ -4,7 +4,17 @@
  * another cannot drift apart.
  */
 
-export const LAMBDA_ENV = ['TABLE_NAME', 'SECRET_ID', 'MAIL_FROM', 'APPROVER_EMAIL', 'PAGES_URL', 'LOG_LEVEL'] as const;
+export const LAMBDA_ENV = [
+  'TABLE_NAME',
+  'SECRET_ID',
+  'MAIL_FROM',
+  'APPROVER_EMAIL',
+  'PAGES_URL',
+  'LOG_LEVEL',
+  /** The OpenID Connect provider the pages sign people in with (Cognito's user pool issuer on AWS), and their client id there. */
+  'OIDC_ISSUER',
+  'OIDC_CLIENT_ID',
+] as const;
 export type LambdaEnvName = (typeof LAMBDA_ENV)[number];
 export type LambdaEnvironment = Record<LambdaEnvName, string>;
 

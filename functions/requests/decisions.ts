@@ -17,6 +17,7 @@ import {
   QuotaExhaustedError,
   StageConflictError,
 } from '#domain/errors';
+import type { DecidedBy } from '#domain/person';
 import * as z from '#domain/zod';
 import { getCase, updateCase } from '#store/cases';
 import { reserveGrant } from '#store/quota';
@@ -87,11 +88,12 @@ export interface Decided {
   case: Case;
 }
 
-export async function decide(requestId: string, input: unknown, now = new Date()): Promise<Decided> {
+/** Records the decision of `by` (the signed-in recipient; the page checked that) and applies it. */
+export async function decide(requestId: string, input: unknown, by: DecidedBy, now = new Date()): Promise<Decided> {
   const request = await findRequest(requestId);
   assertOpen(request, now);
   const decision = parseDecision(request.kind, input);
-  const decided = await recordDecision(requestId, decision, now.toISOString());
+  const decided = await recordDecision(requestId, decision, now.toISOString(), by);
   if (!decided) throw new LinkError('LINK_USED');
   return { request: decided, case: await completeDecision(decided) };
 }
@@ -126,17 +128,23 @@ async function quotaAnswer(c: Case): Promise<GrantQuota> {
   return reserveGrant(c);
 }
 
+/** Every decided request names its decider; one without is a bug, not a decision to apply. */
+function decidedByOf(request: Request): DecidedBy {
+  if (!request.decidedBy) throw new Error(`request ${request.requestId} is decided but names nobody`);
+  return request.decidedBy;
+}
+
 async function applyGrantApproval(request: Request, at: string): Promise<Applied> {
   const d = z.parse(GrantDecision, request.decision);
   const c = await getCase(request.caseId);
   if (d.decision === 'rejected') {
     // A rejection never touches the quota.
-    const grantApproval = { ...d, decidedBy: request.recipient, at };
+    const grantApproval = { ...d, decidedBy: decidedByOf(request), at };
     const updated = await tolerateMovedOn(() => updateCase(c.caseId, { expectStage: 'grant-approval', set: { grantApproval } }));
     return { case: updated ?? c, settlement: { error: GRANT_REJECTED, cause: `reasonCode=${d.reasonCode}` } };
   }
   const quota = await quotaAnswer(c);
-  const grantApproval = { ...d, decidedBy: request.recipient, at, quota };
+  const grantApproval = { ...d, decidedBy: decidedByOf(request), at, quota };
   // Reserved: on to disbursement. Exhausted: the case stays here, approved but without a
   // grant, and the journey closes it `quota-exhausted` (its Close writes the outcome).
   const updated = await tolerateMovedOn(() =>
@@ -159,7 +167,9 @@ async function applyMilestoneReport(request: Request, at: string): Promise<Case>
   const updated = await tolerateMovedOn(() =>
     updateCase(request.caseId, {
       expectStage: 'mentoring',
-      set: { milestones: { ...c.milestones, [milestoneId]: { status: 'reported', at, report } } },
+      set: {
+        milestones: { ...c.milestones, [milestoneId]: { status: 'reported', at, report, decidedBy: decidedByOf(request) } },
+      },
     }),
   );
   return updated ?? c;
@@ -169,7 +179,7 @@ async function applyFinancingOutcome(request: Request, at: string): Promise<Case
   const d = z.parse(LenderDecision, request.decision);
   const c = await getCase(request.caseId);
   if (!c.referral || c.referral.outcome) return c;
-  const referral = { ...c.referral, outcome: { ...d, at } };
+  const referral = { ...c.referral, outcome: { ...d, at, decidedBy: decidedByOf(request) } };
   const updated = await tolerateMovedOn(() =>
     updateCase(request.caseId, { expectStage: 'financing-referral', set: { referral } }),
   );

@@ -12,6 +12,7 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { FinancingOutcome, MilestoneReport } from '#domain/case';
 import { LinkError } from '#domain/errors';
+import { DecidedBy } from '#domain/person';
 import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
 import { sfn } from '#lib/clients/sfn';
@@ -57,6 +58,8 @@ export const Request = z.object({
   taskToken: z.optional(z.string()),
   decision: z.optional(z.unknown()),
   decidedAt: z.optional(z.string()),
+  /** The signed-in person who decided, from the verified token (domain/person.ts). */
+  decidedBy: z.optional(DecidedBy),
 });
 export type Request = z.infer<typeof Request>;
 
@@ -172,16 +175,21 @@ export async function attachTaskToken(requestId: string, taskToken: string): Pro
  * Records a decision once. Returns false when the request was already decided (a double
  * click, a second tab): the first decision stands.
  */
-export async function recordDecision(requestId: string, decision: Decision, at: string): Promise<Request | undefined> {
+export async function recordDecision(
+  requestId: string,
+  decision: Decision,
+  at: string,
+  by: DecidedBy,
+): Promise<Request | undefined> {
   try {
     const out = await dynamo.send(
       new UpdateCommand({
         TableName: table(),
         Key: key(requestId),
-        UpdateExpression: 'SET #status = :decided, decision = :d, decidedAt = :at',
+        UpdateExpression: 'SET #status = :decided, decision = :d, decidedAt = :at, decidedBy = :by',
         ConditionExpression: '#status = :open',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':decided': 'decided', ':open': 'open', ':d': decision, ':at': at },
+        ExpressionAttributeValues: { ':decided': 'decided', ':open': 'open', ':d': decision, ':at': at, ':by': by },
         ReturnValues: 'ALL_NEW',
       }),
     );

@@ -7,6 +7,7 @@ import { requestIdFor } from '#requests/requests';
 import { handler } from '../../functions/await-request.ts';
 import { caseItem, makeCase } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
+import { decidedByOf } from '../helpers/people.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -124,7 +125,12 @@ describe('AwaitRequest', () => {
   it('replaying an approval whose quota answer is on the case keeps that answer and does not ask the quota again', async () => {
     const recorded = makeCase({
       stage: 'grant-approval',
-      grantApproval: { decision: 'approved', decidedBy: 'approver@dinsos.example', at: approved.decidedAt, quota: 'exhausted' },
+      grantApproval: {
+        decision: 'approved',
+        decidedBy: decidedByOf('approver@dinsos.example'),
+        at: approved.decidedAt,
+        quota: 'exhausted',
+      },
     });
     ddb.on(GetCommand, { Key: caseKey }).resolves({ Item: caseItem(recorded) });
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: approved });

@@ -8,6 +8,7 @@ import { handler as grading } from '../../functions/grading.ts';
 import { handler as recordFailure } from '../../functions/record-failure.ts';
 import { caseItem, makeCase } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
+import { decidedByOf } from '../helpers/people.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 setTestEnv();
@@ -29,7 +30,7 @@ describe('Close', () => {
           decision: 'rejected',
           reasonCode: 'USAHA_TIDAK_ADA',
           reason: 'Usaha tidak ditemukan',
-          decidedBy: 'a@b.example',
+          decidedBy: decidedByOf('a@b.example'),
           at: '2026-01-10T00:00:00Z',
         },
       }),

@@ -15,6 +15,7 @@ import { maskId } from '#domain/nik';
 import { seal, signLink, useSecretForTests } from '#lib/secrets';
 import type { Request } from '#requests/requests';
 import { handler } from '../../functions/pages.ts';
+import { decidedByOf } from '../helpers/people.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -288,7 +289,7 @@ describe('grant approval page', () => {
     });
     expect(table.get(`CASE#${c.caseId}|CASE`)).toMatchObject({
       stage: 'disbursement',
-      grantApproval: { decision: 'approved', decidedBy: 'approver@dinsos-majalengka.example', quota: 'reserved' },
+      grantApproval: { decision: 'approved', decidedBy: decidedByOf('approver@dinsos-majalengka.example'), quota: 'reserved' },
     });
     // The promise on the page is backed by a reservation made before the page answered.
     expect([...reserved()]).toEqual([c.caseId]);
@@ -453,7 +454,11 @@ describe('milestone report page', () => {
   const milestoneCase = () =>
     putCase({
       stage: 'mentoring',
-      grantApproval: { decision: 'approved', decidedBy: 'approver@dinsos-majalengka.example', at: '2020-08-03T00:00:00.000Z' },
+      grantApproval: {
+        decision: 'approved',
+        decidedBy: decidedByOf('approver@dinsos-majalengka.example'),
+        at: '2020-08-03T00:00:00.000Z',
+      },
       mentoringStartedAt: '2020-08-05T00:00:00.000Z',
       milestones: {
         'pemisahan-keuangan': {

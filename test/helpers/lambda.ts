@@ -33,6 +33,8 @@ export const TEST_ENV: LambdaEnvironment = {
   APPROVER_EMAIL: 'approver@dinsos.example',
   PAGES_URL: 'https://pages.example',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+  OIDC_ISSUER: 'https://signin.example',
+  OIDC_CLIENT_ID: 'prokus-test-pages',
 };
 
 export function setTestEnv(): void {

@@ -21,6 +21,10 @@ import type { Keyring } from '../../embedded/local/local-auth.ts';
 import type { LocalService } from '../../embedded/local/ports.ts';
 import { caseItem, makeCase, TEST_SECRET } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
+import { sessionOf } from '../helpers/people.ts';
+
+/** The approver every request here is for, signed in. */
+const visit = { session: sessionOf('approver@dinsos.example'), pageRequestId: 'test-page-request' };
 
 const FAMILIES = 1_000;
 const QUOTA = 500;
@@ -142,7 +146,7 @@ describe('the district quota at approval, under concurrency', () => {
     // Every approver at once; the first DOUBLE_CLICKS approvers send the form twice.
     const posts = [...ids, ...ids.slice(0, DOUBLE_CLICKS)].map(async (i) => ({
       i,
-      page: await s.submitDecision(links[i]!, { decision: 'approved' }),
+      page: await s.submitDecision(links[i]!, { decision: 'approved' }, visit),
     }));
     const t0 = performance.now();
     const pages = await Promise.all(posts);
@@ -247,7 +251,7 @@ describe('the district quota at approval, under concurrency', () => {
         years.map(async (year) => ({
           card,
           year,
-          page: await s.submitDecision(linkOf(caseOf(card, year)), { decision: 'approved' }),
+          page: await s.submitDecision(linkOf(caseOf(card, year)), { decision: 'approved' }, visit),
         })),
       ),
     );

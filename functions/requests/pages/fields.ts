@@ -4,8 +4,8 @@
  * 400 answer reads as "fix these" rather than "start again".
  */
 import type { Bilingual } from '#domain/errors';
+import { bi, type Html, html, label } from '#web/html';
 import { type FormValues, many, one, type PageContext } from './context.ts';
-import { bi, type Html, html, label } from './html.ts';
 
 export interface FormState {
   values: FormValues;

@@ -6,10 +6,10 @@
 import type { Bilingual } from '#domain/errors';
 import * as z from '#domain/zod';
 import { LenderDecision } from '#requests/requests';
+import { bi, html, label } from '#web/html';
 import { districtName, type FormValues, one, type PageContext } from './context.ts';
 import { choices, type FormState, fact, type KindPage, type Option, submit, textArea, textInput } from './fields.ts';
 import { formatDateTime, formatRupiah, parseRupiah } from './format.ts';
-import { bi, html, label } from './html.ts';
 
 const GRADES: Record<string, Bilingual> = {
   pemula: { id: 'Pemula', en: 'Beginner' },

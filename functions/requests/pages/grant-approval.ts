@@ -7,10 +7,10 @@
 import type { Bilingual } from '#domain/errors';
 import * as z from '#domain/zod';
 import { GrantDecision } from '#requests/requests';
+import { bi, html, label } from '#web/html';
 import { districtName, type FormValues, one, type PageContext } from './context.ts';
 import { choices, type FormState, fact, type KindPage, type Option, select, submit, textArea } from './fields.ts';
 import { formatDateTime, formatRupiah } from './format.ts';
-import { bi, html, label } from './html.ts';
 
 export const REJECTION_REASONS: Option[] = [
   { value: 'DATA_TIDAK_SESUAI', label: { id: 'Data tidak sesuai', en: 'The data does not match' } },

@@ -8,10 +8,10 @@ import { MilestoneReport } from '#domain/case';
 import type { Bilingual } from '#domain/errors';
 import type { Practice } from '#domain/program';
 import * as z from '#domain/zod';
+import { bi, html, label } from '#web/html';
 import { districtName, type FormValues, many, one, type PageContext } from './context.ts';
 import { choices, type FormState, fact, type KindPage, type Option, submit, textArea, textInput } from './fields.ts';
 import { formatDateTime, formatRupiah, parseRupiah } from './format.ts';
-import { bi, html, label } from './html.ts';
 
 /** Every `Practice` of the program, labelled; the Record type makes a new practice a compile error here. */
 export const PRACTICE_LABELS: Record<Practice, Bilingual> = {

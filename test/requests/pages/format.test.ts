@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatDateTime, formatRupiah, parseRupiah } from '#requests/pages/format';
-import { escapeHtml, Html, html } from '#requests/pages/html';
+import { escapeHtml, Html, html } from '#web/html';
 
 describe('rupiah as mentors and lenders type it', () => {
   it.each([

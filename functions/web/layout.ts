@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Bilingual } from '#domain/errors';
-import { bi, Html, html } from './html.ts';
+import { bi, Html, html, label } from './html.ts';
 
 const STYLE = `
 *{box-sizing:border-box}
@@ -58,6 +58,12 @@ button .en{color:#d7efe3;font-weight:400}
 .notice.bad{border-color:#a0001c;background:#fbeef0}
 footer{margin-top:2rem;padding-top:.75rem;border-top:1px solid #d6d6d6;font-size:.875rem;color:#4a4a4a}
 footer .en{color:#4a4a4a}
+.who{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;justify-content:space-between;margin-top:.375rem;font-size:.875rem}
+.who form{margin:0;padding:0;border:0}
+.who button{display:inline;width:auto;margin:0;padding:.375rem .75rem;min-height:2.25rem;font-size:.875rem;background:#fff;color:#0b5e3c}
+.who button .en{color:#0b5e3c}
+a.button{display:block;text-align:center;font-weight:700;padding:.875rem 1rem;margin:1.5rem 0 .5rem;border-radius:.5rem;background:#0b5e3c;color:#fff;text-decoration:none}
+a.button .en{color:#d7efe3;font-weight:400}
 `;
 
 // A hash rather than 'unsafe-inline': the one style block is allowed, injected ones are not.
@@ -87,7 +93,18 @@ const PROGRAM: Bilingual = {
   en: 'Prokus — Social Entrepreneurship Program, Ministry of Social Affairs',
 };
 
-export function layout(title: Bilingual, body: Html, footer?: Html): string {
+/** Who is signed in, shown on every page they see, with the way out. */
+export interface Viewer {
+  email: string;
+  csrf: string;
+}
+
+function viewerBar(viewer: Viewer): Html {
+  return html`<div class="who"><span>${label({ id: `Masuk sebagai ${viewer.email}`, en: `Signed in as ${viewer.email}` })}</span>
+<form method="post" action="/signout"><input type="hidden" name="csrf" value="${viewer.csrf}"><button type="submit">${label({ id: 'Keluar', en: 'Sign out' })}</button></form></div>`;
+}
+
+export function layout(title: Bilingual, body: Html, footer?: Html, viewer?: Viewer): string {
   return `<!doctype html>${html`<html lang="id">
 <head>
 <meta charset="utf-8">
@@ -98,7 +115,7 @@ export function layout(title: Bilingual, body: Html, footer?: Html): string {
 <style>${new Html(STYLE)}</style>
 </head>
 <body>
-<header class="top">${bi(PROGRAM)}</header>
+<header class="top">${bi(PROGRAM)}${viewer && viewerBar(viewer)}</header>
 <main>
 ${bi(title, 'h1')}
 ${body}
