@@ -10,16 +10,13 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { httpErrorPage } from '#requests/pages/flow';
 import { SECURITY_HEADERS } from '#web/layout';
+import { PAGE_ROUTES, type PageRoute } from '#web/routes';
 import { isLoopbackHost } from './local-auth.ts';
 
 export type PagesHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
-/** The routes the CDK stack gives the HTTP API; anything else never reaches the Lambda there either. */
-const ROUTES: { method: string; path: string }[] = [
-  { method: 'GET', path: '/r/{token}' },
-  { method: 'POST', path: '/r/{token}' },
-  { method: 'GET', path: '/health' },
-];
+/** The routes the CDK stack gives the HTTP API (functions/web/routes.ts); anything else never reaches the Lambda there either. */
+const ROUTES: readonly PageRoute[] = PAGE_ROUTES;
 
 /** Forms are small; this keeps a stray upload from filling memory. */
 const MAX_BODY_BYTES = 1024 * 1024;
