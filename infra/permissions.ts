@@ -6,11 +6,12 @@
  * adding it here, and the README's permission table says the same in prose.
  *
  * Item kinds (partition keys, functions/lib/table.ts header): CASE#, NIK# / KK# (identity
- * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email). No function
+ * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email), SESSION# and
+ * SIGNIN# (store/sessions.ts: who is signed in, a sign-in under way). No function
  * queries the `byDistrictStage` index (operators do, with their own credentials).
  */
 
-import { INTAKE_OUTPUTS, PROPOSAL_WILDCARD } from '#intake/bucket-layout';
+import { INTAKE_OUTPUTS, PROPOSAL_WILDCARD, PROPOSALS_PREFIX } from '#intake/bucket-layout';
 import type { TableAccess } from './constructs/data-access.ts';
 import type { FunctionId } from './functions.ts';
 
@@ -21,26 +22,44 @@ export const REGISTRY = 'REGISTRY#*';
 export const REQUEST = 'REQUEST#*';
 export const QUOTA = 'QUOTA#*';
 export const UPLOAD = 'UPLOAD#*';
+export const SESSION = 'SESSION#*';
+export const SIGNIN = 'SIGNIN#*';
 
 /** Objects ReadProposal reads: the uploads (the intake only runs it for keys under proposals/). */
 export const UPLOADS = PROPOSAL_WILDCARD;
 
+/**
+ * Where an officer's browser puts a file for the pages to check before it is submitted
+ * (a presigned POST); the bucket expires what is left there after a day.
+ * TODO: import CHECKS_PREFIX from functions/intake/bucket-layout.ts once the officers' pages add it there.
+ */
+export const CHECKS_PREFIX = 'checks/';
+export const CHECKS = `${CHECKS_PREFIX}*`;
+
 export interface FunctionPermissions {
   /** DynamoDB item access, by action and item kind. */
   readonly table: readonly TableAccess[];
-  /** S3 objects, by key pattern. */
-  readonly bucket?: { readonly read: readonly string[]; readonly write: readonly string[] };
+  /** S3 objects, by key pattern (`delete`: DeleteObject), and listings, by key prefix (ListBucket with `s3:prefix`). */
+  readonly bucket?: {
+    readonly read: readonly string[];
+    readonly write: readonly string[];
+    readonly delete?: readonly string[];
+    readonly list?: readonly string[];
+  };
   /** SES: send as the sender identity. */
   readonly sendsMail?: boolean;
   /** Step Functions: SendTaskSuccess / SendTaskFailure to the journey's waiting tasks. */
   readonly answersTasks?: boolean;
+  /**
+   * Secrets Manager: GetSecretValue on the program secret, which the task handler and the
+   * pages load at cold start (NIK hashing, sealing, link signatures).
+   */
+  readonly readsSecret: boolean;
 }
 
 /** getCase, then one conditional updateCase (which reads the case again when it lost a race). */
 const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE] };
 
-// Every function also reads the program secret (secretsmanager:GetSecretValue): the task
-// handler and the pages load the keys at cold start. That grant is in the stack.
 /**
  * reserveGrant's hold on the family's one grant (store/grants.ts): a conditional
  * UpdateItem of `KK#<hash>` / `GRANT`, its read on a lost race. An item of the family
@@ -49,12 +68,13 @@ const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], lea
 const familyGrantHold: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [KK_CLAIM] };
 
 export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
-  LoadCase: { table: [readAndUpdateCase] },
+  LoadCase: { table: [readAndUpdateCase], readsSecret: true },
   Verification: {
     table: [
       { actions: ['GetItem'], leadingKeys: [CASE, REGISTRY] },
       { actions: ['UpdateItem'], leadingKeys: [CASE] },
     ],
+    readsSecret: true,
   },
   OpenRequest: {
     table: [
@@ -64,6 +84,7 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       { actions: ['PutItem'], leadingKeys: [REQUEST] },
     ],
     sendsMail: true,
+    readsSecret: true,
   },
   AwaitRequest: {
     table: [
@@ -74,16 +95,18 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       familyGrantHold,
     ],
     answersTasks: true,
+    readsSecret: true,
   },
   Disbursement: {
     // getCase, reserveGrant (an UpdateItem, re-read on a lost race), updateCase
     table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, QUOTA] }, familyGrantHold],
+    readsSecret: true,
   },
-  PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }] },
-  Grading: { table: [readAndUpdateCase] },
-  FinancingReferral: { table: [readAndUpdateCase] },
-  Close: { table: [readAndUpdateCase] },
-  RecordFailure: { table: [readAndUpdateCase] },
+  PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }], readsSecret: true },
+  Grading: { table: [readAndUpdateCase], readsSecret: true },
+  FinancingReferral: { table: [readAndUpdateCase], readsSecret: true },
+  Close: { table: [readAndUpdateCase], readsSecret: true },
+  RecordFailure: { table: [readAndUpdateCase], readsSecret: true },
   ReadProposal: {
     table: [
       // claimIdentity: the family's claims of every year (Query), then one conditional put;
@@ -96,11 +119,37 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
     ],
     bucket: { read: [UPLOADS], write: [...INTAKE_OUTPUTS] },
     sendsMail: true,
+    readsSecret: true,
   },
   Pages: {
-    // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase,
-    // and for an approval reserveGrant (an UpdateItem on the quota, re-read on a lost race)
-    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] }, familyGrantHold],
+    table: [
+      // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase,
+      // and for an approval reserveGrant (an UpdateItem on the quota, re-read on a lost race)
+      { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] },
+      familyGrantHold,
+      // createSession (conditional put), findSession, endSession at sign-out
+      { actions: ['GetItem', 'PutItem', 'DeleteItem'], leadingKeys: [SESSION] },
+      // savePendingSignIn (conditional put); takePendingSignIn takes it once (conditional delete)
+      { actions: ['PutItem', 'DeleteItem'], leadingKeys: [SIGNIN] },
+    ],
+    bucket: {
+      // The officers' uploads: the browser POSTs the file under checks/ with a presigned POST
+      // the pages sign (PutObject), the pages read and check it, and on submit copy it to
+      // proposals/ (GetObject of the check, PutObject of the upload; GetObject there too, to
+      // find an upload already submitted), then delete the check. The officer downloads the
+      // intake's report (proposals/*.report.csv, within proposals/*), and the upload pages
+      // list a district's uploads.
+      read: [CHECKS, PROPOSAL_WILDCARD],
+      write: [CHECKS, PROPOSAL_WILDCARD],
+      delete: [CHECKS],
+      list: [PROPOSALS_PREFIX],
+    },
     answersTasks: true,
+    readsSecret: true,
+  },
+  Authorize: {
+    // findSession: is the cookie's session there and not over. Nothing else: no keys, no cases.
+    table: [{ actions: ['GetItem'], leadingKeys: [SESSION] }],
+    readsSecret: false,
   },
 };

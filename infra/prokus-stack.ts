@@ -2,31 +2,36 @@
  * Prokus on AWS: an upload under proposals/ starts the intake state machine, which
  * starts one journey execution per accepted family; Lambda functions do the work,
  * DynamoDB holds the cases, SES sends the links, an HTTP API serves the pages behind
- * those links. The state machines are the ASL files the embedded runtime also runs.
+ * those links, and a Cognito user pool signs in the people who use them. The state
+ * machines are the ASL files the embedded runtime also runs.
  */
 
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { HttpMethods } from 'aws-cdk-lib/aws-s3';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { JOURNEYS_LISTS, PROPOSALS_PREFIX, START_JOURNEYS_RESULTS } from '#intake/bucket-layout';
 import type { LambdaEnvironment } from '#lib/env';
-import { functionsOf } from '../workflows/functions.ts';
+import { PAGE_ROUTES, type PageRoute } from '#web/routes';
+import { functionsOf, WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS } from '../workflows/functions.ts';
 import { INTAKE_KEY_PATTERN } from '../workflows/intake-trigger.ts';
 import { AslStateMachine } from './constructs/asl-state-machine.ts';
-import { grantObjectAccess, grantTableAccess } from './constructs/data-access.ts';
+import { grantListing, grantObjectAccess, grantTableAccess } from './constructs/data-access.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
 import { ProkusData } from './constructs/prokus-data.ts';
 import { ProkusFunction } from './constructs/prokus-function.ts';
+import { SignIn } from './constructs/sign-in.ts';
 import { FUNCTIONS, type FunctionId } from './functions.ts';
 import { suppressAcceptedFindings } from './nag-suppressions.ts';
 import { FUNCTION_PERMISSIONS } from './permissions.ts';
@@ -56,6 +61,14 @@ export interface ProkusStackProps extends StackProps {
   readonly logLevel?: string;
   /** The SNS topic the alarms notify; without one the stack creates a topic. */
   readonly alarmTopicArn?: string;
+  /** The managed login's domain prefix (`<prefix>.auth.<region>.amazoncognito.com`); default `<stack name>-<account id>`. */
+  readonly signInDomainPrefix?: string;
+}
+
+/** One route of the pages' HTTP API, as functions/web/routes.ts declares it, and the route CDK made of it. */
+export interface PagesRoute {
+  readonly declared: PageRoute;
+  readonly route: HttpRoute;
 }
 
 export class ProkusStack extends Stack {
@@ -64,6 +77,9 @@ export class ProkusStack extends Stack {
   readonly intake: StateMachine;
   readonly data: ProkusData;
   readonly pagesApi: HttpApi;
+  readonly pagesRoutes: readonly PagesRoute[];
+  readonly signIn: SignIn;
+  readonly pagesAuthorizer: HttpLambdaAuthorizer;
 
   constructor(scope: Construct, id: string, props: ProkusStackProps) {
     super(scope, id, props);
@@ -94,6 +110,18 @@ export class ProkusStack extends Stack {
       },
     });
 
+    // The app client's callback URL needs the API's URL, and the functions' environment the
+    // client's id: the API comes first, the client second, the functions third; only the
+    // routes point back at the functions, so no cycle.
+    const signIn = new SignIn(this, 'SignIn', {
+      senderEmail: props.senderEmail,
+      pagesUrl: pagesApi.apiEndpoint,
+      domainPrefix: props.signInDomainPrefix ?? `${this.stackName.toLowerCase()}-${Aws.ACCOUNT_ID}`,
+    });
+    this.signIn = signIn;
+    // Cognito refuses an SES identity it cannot find: the identity exists before the pool.
+    signIn.userPool.node.addDependency(sender);
+
     const environment: LambdaEnvironment = {
       TABLE_NAME: data.table.tableName,
       SECRET_ID: data.secret.secretArn,
@@ -101,9 +129,8 @@ export class ProkusStack extends Stack {
       APPROVER_EMAIL: props.approverEmail,
       PAGES_URL: pagesApi.apiEndpoint,
       LOG_LEVEL: props.logLevel ?? 'info',
-      // Filled in by the sign-in construct (issue 8, in progress): the user pool's issuer and the pages' client.
-      OIDC_ISSUER: 'https://cognito-idp.invalid',
-      OIDC_CLIENT_ID: 'unset',
+      OIDC_ISSUER: signIn.issuer,
+      OIDC_CLIENT_ID: signIn.client.userPoolClientId,
     };
 
     const fn = (id: FunctionId, extra: { memorySize?: number; timeout?: Duration } = {}) =>
@@ -128,6 +155,8 @@ export class ProkusStack extends Stack {
       ReadProposal: fn('ReadProposal', { memorySize: 1024, timeout: Duration.minutes(15) }),
       // API Gateway gives up on an integration after 30 s.
       Pages: fn('Pages', { timeout: Duration.seconds(25) }),
+      // One GetItem; every person's page waits for it.
+      Authorize: fn('Authorize', { timeout: Duration.seconds(10) }),
     };
     const all = Object.values(this.functions);
 
@@ -153,9 +182,8 @@ export class ProkusStack extends Stack {
     });
     this.intake = intake.stateMachine;
 
-    for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
-      if (id === 'Pages') continue;
-      allowInvoke(id === 'ReadProposal' ? this.intake : this.journey, this.functions[id]);
+    for (const id of WORKFLOW_FUNCTION_IDS) {
+      allowInvoke(WORKFLOW_FUNCTIONS[id].machine === 'intake' ? this.intake : this.journey, this.functions[id]);
     }
 
     // The journey's definition names these functions, and a function waits for its role's
@@ -170,6 +198,8 @@ export class ProkusStack extends Stack {
       if (permissions.bucket) {
         grantObjectAccess(fn, data.bucket, ['s3:GetObject'], permissions.bucket.read);
         grantObjectAccess(fn, data.bucket, ['s3:PutObject'], permissions.bucket.write);
+        if (permissions.bucket.delete) grantObjectAccess(fn, data.bucket, ['s3:DeleteObject'], permissions.bucket.delete);
+        if (permissions.bucket.list) grantListing(fn, data.bucket, permissions.bucket.list);
       }
       if (permissions.sendsMail) sender.grantSendEmail(fn);
       if (permissions.answersTasks) {
@@ -181,8 +211,12 @@ export class ProkusStack extends Stack {
           }),
         );
       }
-      // loadKeys at cold start: GetSecretValue only (the secret is encrypted with Secrets Manager's own key).
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [data.secret.secretArn] }));
+      if (permissions.readsSecret) {
+        // loadKeys at cold start: GetSecretValue only (the secret is encrypted with Secrets Manager's own key).
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [data.secret.secretArn] }),
+        );
+      }
     }
 
     this.journey.grantStartExecution(this.intake);
@@ -235,9 +269,34 @@ export class ProkusStack extends Stack {
       ],
     });
 
+    // The officers' browsers POST their files straight to the bucket (a presigned POST the
+    // pages sign), from the pages and from nowhere else.
+    data.bucket.addCorsRule({
+      allowedOrigins: [pagesApi.apiEndpoint],
+      allowedMethods: [HttpMethods.POST],
+      maxAge: 3600,
+    });
+
+    // Every route of functions/web/routes.ts, and the session gate on those that act for a
+    // person. The session is an opaque HttpOnly cookie, not a JWT: a Lambda REQUEST
+    // authorizer checks it (functions/authorize.ts). Without a Cookie header API Gateway
+    // answers 401 without calling it; no caching, since sign-out ends a session at once.
+    this.pagesAuthorizer = new HttpLambdaAuthorizer('Session', this.functions.Authorize, {
+      authorizerName: 'session',
+      identitySource: ['$request.header.Cookie'],
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      resultsCacheTtl: Duration.seconds(0),
+    });
     const pages = new HttpLambdaIntegration('Pages', this.functions.Pages);
-    pagesApi.addRoutes({ path: '/r/{token}', methods: [HttpMethod.GET, HttpMethod.POST], integration: pages });
-    pagesApi.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: pages });
+    this.pagesRoutes = PAGE_ROUTES.map((declared) => ({
+      declared,
+      route: new HttpRoute(pagesApi, `${declared.method}${declared.path}`, {
+        httpApi: pagesApi,
+        routeKey: HttpRouteKey.with(declared.path, HttpMethod[declared.method]),
+        integration: pages,
+        ...(declared.person ? { authorizer: this.pagesAuthorizer } : {}),
+      }),
+    }));
 
     const operations = new OperationsDashboard(this, 'Dashboard', {
       dashboardName: `${this.stackName}-operations`,
@@ -255,6 +314,11 @@ export class ProkusStack extends Stack {
     new CfnOutput(this, 'JourneyStateMachineArn', { value: this.journey.stateMachineArn });
     new CfnOutput(this, 'IntakeStateMachineArn', { value: this.intake.stateMachineArn });
     new CfnOutput(this, 'PagesUrl', { value: pagesApi.apiEndpoint });
+    new CfnOutput(this, 'UserPoolId', {
+      value: signIn.userPool.userPoolId,
+      description: 'Create accounts here (README, Sign-in on AWS)',
+    });
+    new CfnOutput(this, 'SignInUrl', { value: signIn.domain.baseUrl() });
     new CfnOutput(this, 'UndeliveredUploadsQueueUrl', { value: undelivered.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: operations.alarmTopic.topicArn,

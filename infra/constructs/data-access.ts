@@ -78,6 +78,8 @@ const KMS_FOR_S3: Record<string, string[]> = {
   // Completing a multipart upload decrypts the parts' data keys.
   's3:ListMultipartUploadParts': ['kms:Decrypt'],
   's3:AbortMultipartUpload': [],
+  // A delete (on a versioned bucket, a delete marker) reads no object data.
+  's3:DeleteObject': [],
 };
 
 /** Lets `grantee` make `actions` on the objects whose keys match `keyPatterns`, and no others. */
@@ -97,6 +99,24 @@ export function grantObjectAccess(
   );
   const kms = [...new Set(actions.flatMap((a) => KMS_FOR_S3[a] ?? []))].sort();
   if (bucket.encryptionKey && kms.length > 0) grantKeyVia(grantee, bucket.encryptionKey, 's3', kms);
+}
+
+/**
+ * Lets `grantee` list the bucket's keys under `prefixes` only: ListBucket is granted on
+ * the bucket, and its `s3:prefix` condition keeps the listing to those prefixes. A
+ * listing gives key names (no contents), so it needs nothing of the key.
+ */
+export function grantListing(grantee: IGrantable, bucket: IBucket, prefixes: readonly string[]): void {
+  if (prefixes.length === 0 || prefixes.some((p) => p === '' || p.includes('*') || !p.endsWith('/'))) {
+    throw new DataAccessError(`grantListing: prefixes must be folders like "proposals/", got [${prefixes.join(', ')}]`);
+  }
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
+    }),
+  );
 }
 
 /** The key may be used only by the named service on the grantee's behalf, not directly. */

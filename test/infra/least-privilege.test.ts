@@ -25,22 +25,34 @@ const leadingKeysOf = (s: { condition: Record<string, Record<string, unknown>> }
   s.condition['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
 
 describe('the case table', () => {
-  it('the internet-facing Pages function reads and updates cases, requests, the quota an approval reserves from and the family grant hold, and nothing else', () => {
+  it('the internet-facing Pages function reads and updates cases, requests, the quota and the family grant hold, and keeps sessions and sign-ins; nothing else', () => {
     const actions = permissionsOf(json, roleOf('Pages')).map((p) => p.action);
-    for (const never of [
-      'dynamodb:Scan',
-      'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:PutItem',
-      'ses:SendEmail',
-    ]) {
+    for (const never of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'ses:SendEmail']) {
       expect(actions).not.toContain(never);
     }
     const table = statementsOf('Pages').filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
     expect(table.map((s) => ({ actions: s.actions.sort(), keys: leadingKeysOf(s) }))).toEqual([
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['CASE#*', 'REQUEST#*', 'QUOTA#*'] },
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['KK#*'] },
+      // createSession, findSession, endSession (sign-out)
+      { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], keys: ['SESSION#*'] },
+      // savePendingSignIn, takePendingSignIn
+      { actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], keys: ['SIGNIN#*'] },
     ]);
+    // Never a case, a request or a claim created or deleted from the internet-facing function.
+    for (const s of table.filter((t) => t.actions.some((a) => /PutItem|DeleteItem/.test(a)))) {
+      expect(leadingKeysOf(s)).toEqual(expect.arrayContaining([expect.stringMatching(/^(SESSION|SIGNIN)#\*$/)]));
+      expect((leadingKeysOf(s) as string[]).every((k) => /^(SESSION|SIGNIN)#\*$/.test(k))).toBe(true);
+    }
+  });
+
+  it('the authorizer reads sessions, and nothing else of the table', () => {
+    const table = statementsOf('Authorize').filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
+    expect(table.map((s) => ({ actions: s.actions, keys: leadingKeysOf(s) }))).toEqual([
+      { actions: ['dynamodb:GetItem'], keys: ['SESSION#*'] },
+    ]);
+    const kms = statementsOf('Authorize').filter((s) => s.resources.includes(`{${keyId}.Arn}`));
+    expect(kms.flatMap((s) => s.actions).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
   });
 
   it('every table statement names its actions and the item kinds (LeadingKeys) it may touch', () => {
@@ -55,7 +67,7 @@ describe('the case table', () => {
       expect(s.resources).toEqual([`{${tableId}.Arn}`]);
       const keys = leadingKeysOf(s);
       expect(Array.isArray(keys) && keys.length > 0, `${s.policy}: ${s.actions.join()} without LeadingKeys`).toBe(true);
-      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD)#\*$/);
+      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD|SESSION|SIGNIN)#\*$/);
       expect(s.condition.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
     }
   });
@@ -73,10 +85,11 @@ describe('the case table', () => {
     }
   });
 
-  it('only ReadProposal deletes, and only the identity claims it gives back', () => {
+  it('only ReadProposal deletes case data, and only the identity claims it gives back; the pages delete only sessions and sign-ins', () => {
     for (const id of ids) {
       const deletes = statementsOf(id).filter((s) => s.actions.includes('dynamodb:DeleteItem'));
       if (id === 'ReadProposal') expect(deletes.map(leadingKeysOf)).toEqual([['NIK#*', 'KK#*']]);
+      else if (id === 'Pages') expect(deletes.map(leadingKeysOf)).toEqual([['SESSION#*'], ['SIGNIN#*']]);
       else expect(deletes).toEqual([]);
     }
   });
@@ -93,8 +106,28 @@ describe('the files bucket', () => {
     ]);
   });
 
+  it("the Pages take the officers' uploads: checks/ in (presigned POST), read and delete; the submitted copy under proposals/; a listing of proposals/ only", () => {
+    const s3 = permissionsOf(json, roleOf('Pages')).filter((p) => p.action.startsWith('s3:'));
+    const sorted = s3.sort((a, b) => `${a.action}${a.resource}`.localeCompare(`${b.action}${b.resource}`));
+    expect(sorted).toEqual([
+      { action: 's3:DeleteObject', resource: `{${bucketId}.Arn}/checks/*` },
+      { action: 's3:GetObject', resource: `{${bucketId}.Arn}/checks/*` },
+      { action: 's3:GetObject', resource: `{${bucketId}.Arn}/proposals/*` },
+      { action: 's3:ListBucket', resource: `{${bucketId}.Arn}` },
+      { action: 's3:PutObject', resource: `{${bucketId}.Arn}/checks/*` },
+      { action: 's3:PutObject', resource: `{${bucketId}.Arn}/proposals/*` },
+    ]);
+    const listing = statementsOf('Pages').filter((s) => s.actions.includes('s3:ListBucket'));
+    expect(listing.map((s) => s.condition)).toEqual([{ StringLike: { 's3:prefix': ['proposals/*'] } }]);
+    // The uploads are SSE-KMS: reading needs Decrypt, writing GenerateDataKey, both only through S3.
+    const kms = statementsOf('Pages').filter(
+      (s) => s.resources.includes(`{${keyId}.Arn}`) && s.condition.StringEquals?.['kms:ViaService']?.toString().startsWith('s3.'),
+    );
+    expect([...new Set(kms.flatMap((s) => s.actions))].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
   it('no other function touches the bucket', () => {
-    for (const id of ids.filter((i) => i !== 'ReadProposal')) {
+    for (const id of ids.filter((i) => i !== 'ReadProposal' && i !== 'Pages')) {
       expect(
         permissionsOf(json, roleOf(id)).filter((p) => p.action.startsWith('s3:')),
         id,
@@ -148,11 +181,13 @@ describe('roles', () => {
     }
   });
 
-  it('every function reads the program secret and only reads it', () => {
+  it('every function but the authorizer reads the program secret and only reads it; the authorizer has no access to it', () => {
     const secret = logicalId(stack, stack.data.secret);
     for (const id of ids) {
       const grants = permissionsOf(json, roleOf(id)).filter((p) => p.action.startsWith('secretsmanager:'));
-      expect(grants).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: `{${secret}}` }]);
+      expect(grants, id).toEqual(
+        id === 'Authorize' ? [] : [{ action: 'secretsmanager:GetSecretValue', resource: `{${secret}}` }],
+      );
     }
   });
 });
