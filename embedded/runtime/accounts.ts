@@ -49,7 +49,7 @@ export class AccountError extends Error {
       | 'DISTRICT_REQUIRED'
       | 'PASSWORD_WEAK'
       | 'EMAIL_INVALID',
-    text: { id: string; en: string },
+    readonly text: { id: string; en: string },
   ) {
     super(`${code}: ${text.en} / ${text.id}`);
   }
