@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Case } from '#domain/case';
+import { ensureDemoAccounts } from '../../../cli/demo-accounts.ts';
+import { Browsers } from '../../../cli/people.ts';
+import { LOCAL_APPROVER_EMAIL } from '../../../embedded/runtime/environment.ts';
 import { listAllExecutions, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
+import { decideAs } from '../../helpers/people.ts';
 
 let dir: string;
 let rt: Runtime;
@@ -26,6 +30,8 @@ beforeAll(async () => {
   await mkdir(programs);
   await writeFile(join(programs, '2020.json'), JSON.stringify(program));
   rt = await startRuntime({ dataDir: join(dir, 'data'), port: 0, quiet: true, programsDir: programs });
+  // Everyone the program sends requests to has an account and signs in with a one-time code.
+  await ensureDemoAccounts(rt.dataDir, rt.accountsFile);
 });
 
 afterAll(async () => {
@@ -81,12 +87,9 @@ async function approvalLinks(): Promise<Map<string, string>> {
 }
 
 const approve = async (link: string) => {
-  const res = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'decision=approved',
-  });
-  return { status: res.status, html: await res.text() };
+  const browsers = new Browsers({ pagesUrl: rt.endpoints.pages, outboxDir: rt.outboxDir });
+  const { posted } = await decideAs(browsers, LOCAL_APPROVER_EMAIL, link, 'decision=approved');
+  return { status: posted.status, html: posted.text };
 };
 
 function entered(caseId: string): string[] {
