@@ -92,11 +92,12 @@ export class SignIn extends Construct {
       }),
       userInvitation: {
         emailSubject: 'Akun Prokus Anda / Your Prokus account',
+        // An account made without a password (approvers, mentors, lenders) has no {####} to show.
         emailBody:
-          'Akun Prokus Anda sudah dibuat. Nama pengguna: {username}, kata sandi sementara: {####}. ' +
-          'Persetujuan dari email cukup masuk dengan kode yang dikirim ke email ini.<br><br>' +
-          'Your Prokus account has been created. User name: {username}, temporary password: {####}. ' +
-          'To act on an emailed request, sign in with the code sent to this address instead.',
+          'Akun Prokus Anda sudah dibuat untuk {username}. Masuklah dengan kode yang dikirim ke alamat ini; ' +
+          'petugas dengan kata sandi memakai kata sandi sementara ini dan menggantinya: {####}<br><br>' +
+          'Your Prokus account has been made for {username}. Sign in with the code sent to this address; ' +
+          'officers with a password use this temporary password and change it: {####}',
       },
       // The accounts say who may decide on grants: never deleted with the stack.
       deletionProtection: true,

@@ -7,8 +7,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { DataAccessError, grantTableAccess } from '../../infra/constructs/data-access.ts';
+import { DataAccessError, grantListing, grantTableAccess } from '../../infra/constructs/data-access.ts';
 import { FUNCTIONS, type FunctionId } from '../../infra/functions.ts';
 import { FUNCTION_PERMISSIONS } from '../../infra/permissions.ts';
 import { allStatements, logicalId, permissionsOf, render, synthProkus } from './synth.ts';
@@ -224,6 +225,19 @@ describe('grantTableAccess', () => {
     expect(s?.actions).toEqual(['dynamodb:Query']);
     expect(s?.resources).toEqual([`{${logicalId(scope, table)}.Arn}/index/byDistrictStage`]);
     expect(s && leadingKeysOf(s)).toEqual(['DISTRICT#*']);
+  });
+
+  it('a listing is bounded by key prefix (s3:prefix), on the bucket, and refuses a prefix that is not a folder', () => {
+    const { scope, role } = fixture();
+    const bucket = new Bucket(scope, 'B');
+    grantListing(role, bucket, ['proposals/']);
+    const [s] = allStatements(Template.fromStack(scope).toJSON() as Parameters<typeof allStatements>[0]);
+    expect(s?.actions).toEqual(['s3:ListBucket']);
+    expect(s?.resources).toEqual([`{${logicalId(scope, bucket)}.Arn}`]);
+    expect(s?.condition).toEqual({ StringLike: { 's3:prefix': ['proposals/*'] } });
+    for (const bad of [[], [''], ['*'], ['proposals'], ['proposals/*']]) {
+      expect(() => grantListing(role, bucket, bad), bad.join()).toThrow(DataAccessError);
+    }
   });
 
   it('refuses grants that would not bound anything', () => {
