@@ -61,6 +61,8 @@ export interface ProkusStackProps extends StackProps {
   readonly logLevel?: string;
   /** The SNS topic the alarms notify; without one the stack creates a topic. */
   readonly alarmTopicArn?: string;
+  /** `existing`: the sender address is already a verified SES identity of the account (default `create`: the stack makes it). */
+  readonly senderIdentity?: 'create' | 'existing';
   /** The managed login's domain prefix (`<prefix>.auth.<region>.amazoncognito.com`); default `<stack name>-<account id>`. */
   readonly signInDomainPrefix?: string;
 }
@@ -86,7 +88,10 @@ export class ProkusStack extends Stack {
 
     const data = new ProkusData(this, 'Data');
     this.data = data;
-    const sender = new EmailIdentity(this, 'Sender', { identity: Identity.email(props.senderEmail) });
+    const sender =
+      props.senderIdentity === 'existing'
+        ? EmailIdentity.fromEmailIdentityName(this, 'Sender', props.senderEmail)
+        : new EmailIdentity(this, 'Sender', { identity: Identity.email(props.senderEmail) });
 
     // The API exists before its routes so every function (OpenRequest builds the links)
     // can know its URL; only the routes point back at the Pages function, so no cycle.

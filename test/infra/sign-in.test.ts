@@ -4,11 +4,12 @@
  * the pages' app client (code + PKCE, public, back to the pages), and the session
  * authorizer on exactly the routes functions/web/routes.ts marks as acting for a person.
  */
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { Role } from '#domain/person';
 import { PAGE_ROUTES } from '#web/routes';
-import { logicalId, permissionsOf, render, SENDER, synthProkus } from './synth.ts';
+import { ProkusStack } from '../../infra/prokus-stack.ts';
+import { APPROVER, type CfnTemplate, logicalId, permissionsOf, render, SENDER, synthProkus, testApp } from './synth.ts';
 
 const { stack, template, json } = synthProkus();
 const poolId = logicalId(stack, stack.signIn.userPool);
@@ -66,6 +67,26 @@ describe('the user pool', () => {
     expect(render(email.From)).toContain(SENDER);
     expect(render(email.SourceArn)).toBe(`arn:{AWS::Partition}:ses:{AWS::Region}:{AWS::AccountId}:identity/${SENDER}`);
     expect(pool.DependsOn).toContain(logicalId(stack, stack.node.findChild('Sender')));
+  });
+
+  it('with -c senderIdentity=existing, uses the verified identity the account has instead of making one', () => {
+    const existing = new ProkusStack(testApp(), 'ProkusExisting', {
+      senderEmail: SENDER,
+      approverEmail: APPROVER,
+      senderIdentity: 'existing',
+      signInDomainPrefix: 'prokus-test',
+    });
+    const t = Template.fromStack(existing);
+    t.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    t.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'prokus-test' });
+    const pools = Object.values((t.toJSON() as CfnTemplate).Resources).filter((r) => r.Type === 'AWS::Cognito::UserPool');
+    expect(pools).toHaveLength(1);
+    const email = pools[0]?.Properties?.EmailConfiguration as { SourceArn: unknown } | undefined;
+    expect(render(email?.SourceArn)).toBe(`arn:{AWS::Partition}:ses:{AWS::Region}:{AWS::AccountId}:identity/${SENDER}`);
+    const ses = permissionsOf(t.toJSON() as CfnTemplate, logicalId(existing, existing.functions.OpenRequest.role!)).filter(
+      (p) => p.action === 'ses:SendEmail',
+    );
+    expect(ses.map((p) => p.resource)).toEqual([`arn:{AWS::Partition}:ses:{AWS::Region}:{AWS::AccountId}:identity/${SENDER}`]);
   });
 
   it('is never deleted with the stack, nor by mistake', () => {
