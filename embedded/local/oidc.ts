@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { buildMime } from '#lib/mail';
 import { bi, html, label } from '#web/html';
-import { layout, SECURITY_HEADERS } from '#web/layout';
+import { CONTENT_SECURITY_POLICY, layout, SECURITY_HEADERS } from '#web/layout';
 import { type Account, accountBySub, findAccount, needsPassword, verifyPassword } from '../runtime/accounts.ts';
 import { createOnce } from '../runtime/data-dir.ts';
 
@@ -102,9 +102,16 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   });
 }
 
+/**
+ * The pages' headers, except that a login form may end at the pages: the browser holds
+ * a form's whole redirect chain (provider → /auth/callback on the pages' origin) to the
+ * CSP's form-action, so 'self' alone would stop the sign-in at the last hop.
+ */
+let headers: Record<string, string> = SECURITY_HEADERS;
+
 function sendPage(res: ServerResponse, status: number, page: string): void {
   res.statusCode = status;
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader('content-type', 'text/html; charset=utf-8');
   res.end(page);
 }
@@ -159,6 +166,11 @@ const WRONG_CODE = { id: 'Kode salah atau sudah kedaluwarsa.', en: 'The code is 
 
 export async function startOidc(opts: OidcOptions): Promise<OidcService> {
   const jwk = await signingKey(opts.keyFile);
+  const pagesOrigin = new URL(opts.pagesUrl).origin;
+  headers = {
+    ...SECURITY_HEADERS,
+    'content-security-policy': CONTENT_SECURITY_POLICY.replace("form-action 'self'", `form-action 'self' ${pagesOrigin}`),
+  };
   const codes = new Map<string, PendingCode>();
   const failures = new Map<string, { count: number; until: number }>();
   let issuer = '';
