@@ -75,6 +75,63 @@ function claimsOf(account: Account) {
   };
 }
 
+/**
+ * Where the provider keeps its short-lived records (sessions, interactions, grants,
+ * codes, tokens): this process's memory, bounded, each record dropped when it expires.
+ * A restart of `prokus dev` forgets sign-ins under way, which start again; nothing the
+ * program needs is kept here (the pages' sessions are in the table). Its own adapter,
+ * instead of the library's quick-start one, so that this is a decision, not a warning.
+ */
+const MAX_RECORDS = 20_000;
+const records = new Map<string, { payload: Record<string, unknown>; expires: number }>();
+
+class ProcessMemoryAdapter {
+  constructor(private readonly model: string) {}
+
+  private key(id: string) {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id: string, payload: Record<string, unknown>, expiresIn: number): Promise<void> {
+    const key = this.key(id);
+    records.delete(key);
+    records.set(key, { payload, expires: Date.now() + expiresIn * 1000 });
+    // The oldest record goes first when the bound is reached (a Map iterates in insertion order).
+    while (records.size > MAX_RECORDS) records.delete(records.keys().next().value as string);
+  }
+
+  async find(id: string): Promise<Record<string, unknown> | undefined> {
+    const key = this.key(id);
+    const r = records.get(key);
+    if (r && r.expires <= Date.now()) records.delete(key);
+    return r && r.expires > Date.now() ? r.payload : undefined;
+  }
+
+  async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
+    for (const [key, r] of records) {
+      if (key.startsWith(`${this.model}:`) && r.payload.uid === uid && r.expires > Date.now()) return r.payload;
+    }
+    return undefined;
+  }
+
+  async findByUserCode(): Promise<undefined> {
+    return undefined;
+  }
+
+  async consume(id: string): Promise<void> {
+    const r = records.get(this.key(id));
+    if (r) r.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id: string): Promise<void> {
+    records.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    for (const [key, r] of records) if (r.payload.grantId === grantId) records.delete(key);
+  }
+}
+
 interface PendingCode {
   email: string;
   hash: Buffer;
@@ -187,6 +244,7 @@ export async function startOidc(opts: OidcOptions): Promise<OidcService> {
         application_type: 'web',
       },
     ],
+    adapter: ProcessMemoryAdapter,
     jwks: { keys: [jwk] },
     cookies: { keys: opts.cookieKeys },
     pkce: { required: () => true },
