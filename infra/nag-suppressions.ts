@@ -64,7 +64,7 @@ export interface SuppressedStack extends IConstruct {
  * Why each route without the session authorizer (functions/web/routes.ts, `person: false`)
  * may be reached without one. A new such route needs its reason here, or the synth fails.
  */
-const OPEN_ROUTES: Record<string, string> = {
+export const OPEN_ROUTES: Record<string, string> = {
   'GET /health': 'Health check for monitoring: returns {"ok":true} and touches no data',
   'GET /': 'The home page: says how to sign in, and what the signed-in person may do (the handler reads the session)',
   'GET /signin': 'The way in: starts the OpenID Connect sign-in, before there is a session',
