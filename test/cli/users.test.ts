@@ -59,7 +59,11 @@ describe('prokus users add', () => {
 
   it('refuses a second account for an address, an unknown role, an officer without a district, a bad code', async () => {
     for (const [args, id, en] of [
-      [['petugas.3210@dinsos.example', '--role', 'officer', '--district', '3210'], 'sudah memiliki akun', 'already has an account'],
+      [
+        ['petugas.3210@dinsos.example', '--role', 'officer', '--district', '3210'],
+        'sudah memiliki akun',
+        'already has an account',
+      ],
       [['x@dinsos.example', '--role', 'boss'], 'Peran "boss" tidak dikenal', 'Unknown role "boss"'],
       [['y@dinsos.example', '--role', 'officer'], 'memerlukan --district', 'needs --district'],
       [['z@dinsos.example', '--role', 'officer', '--district', 'Majalengka'], 'bukan kode kabupaten', 'not a district code'],
