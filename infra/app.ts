@@ -15,7 +15,6 @@ const context = readContext(app);
 new ProkusStack(app, context.stackName, {
   description: 'Prokus Workflow: proposal intake and beneficiary journeys',
   senderEmail: context.senderEmail,
-  approverEmail: context.approverEmail,
   logLevel: context.logLevel,
   ...(context.alarmTopicArn ? { alarmTopicArn: context.alarmTopicArn } : {}),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

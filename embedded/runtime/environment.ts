@@ -52,7 +52,6 @@ export function setEnvironment(opts: {
     TABLE_NAME: LOCAL_NAME,
     SECRET_ID,
     MAIL_FROM: 'prokus@kemensos.example',
-    APPROVER_EMAIL: 'approver@dinsos.example',
     PAGES_URL: opts.endpoints.pages,
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
     OIDC_ISSUER: opts.endpoints.oidc,

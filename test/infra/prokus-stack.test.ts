@@ -3,7 +3,7 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { aslPlaceholders } from '../../infra/constructs/asl-state-machine.ts';
 import { FUNCTIONS, type FunctionId } from '../../infra/functions.ts';
-import { APPROVER, allStatements, logicalId, permissionsOf, render, SENDER, stagedDefinition, synthProkus } from './synth.ts';
+import { allStatements, logicalId, permissionsOf, render, SENDER, stagedDefinition, synthProkus } from './synth.ts';
 
 const { app, stack, template, json } = synthProkus();
 const ids = Object.keys(FUNCTIONS) as FunctionId[];
@@ -45,7 +45,6 @@ describe('Lambda functions', () => {
         TABLE_NAME: `{${tableId}}`,
         SECRET_ID: `{${secretId}}`,
         MAIL_FROM: SENDER,
-        APPROVER_EMAIL: APPROVER,
         PAGES_URL: `{${apiId}.ApiEndpoint}`,
         LOG_LEVEL: 'info',
         NODE_OPTIONS: '--enable-source-maps',
