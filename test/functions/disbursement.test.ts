@@ -54,7 +54,9 @@ describe('Disbursement', () => {
 
   it('throws QuotaExhaustedError when the district quota is used up by other cases', async () => {
     ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
-    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: new Set(['someone-else']) } });
+    // Majalengka's 200 grants of 2020, all reserved for other cases, in the 8 blocks it drew from the national ceiling.
+    const others = new Set(Array.from({ length: 200 }, (_, i) => `someone-else-${i}`));
+    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: others, blocks: 8, capacity: 200 } });
     await expect(invoke(handler, { caseId: c.caseId })).rejects.toMatchObject({
       name: 'QuotaExhaustedError',
       code: 'QUOTA_EXHAUSTED',
