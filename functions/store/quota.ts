@@ -101,7 +101,8 @@ async function takeFromQuota(
           Key,
           UpdateExpression: 'ADD cases :case',
           ConditionExpression:
-            '(attribute_not_exists(cases) AND capacity > :zero) OR (size(cases) < :quota AND size(cases) < capacity AND NOT contains(cases, :id))',
+            '(attribute_not_exists(cases) AND #capacity > :zero) OR (size(cases) < :quota AND size(cases) < #capacity AND NOT contains(cases, :id))',
+          ExpressionAttributeNames: { '#capacity': 'capacity' },
           ExpressionAttributeValues: { ':case': new Set([c.caseId]), ':quota': limits.quota, ':id': c.caseId, ':zero': 0 },
         }),
       ),
@@ -137,9 +138,10 @@ async function drawBlock(c: Pick<Case, 'district' | 'programYear'>, n: number, w
         new UpdateCommand({
           TableName: table(),
           Key,
-          UpdateExpression: 'ADD blocks :ids, committed :size',
+          UpdateExpression: 'ADD #blocks :ids, #committed :size',
           ConditionExpression:
-            '(attribute_not_exists(committed) OR committed <= :room) AND (attribute_not_exists(blocks) OR NOT contains(blocks, :id))',
+            '(attribute_not_exists(#committed) OR #committed <= :room) AND (attribute_not_exists(#blocks) OR NOT contains(#blocks, :id))',
+          ExpressionAttributeNames: { '#blocks': 'blocks', '#committed': 'committed' },
           ExpressionAttributeValues: { ':ids': new Set([id]), ':size': size, ':room': ceiling - size, ':id': id },
         }),
       ),
@@ -162,8 +164,9 @@ async function recordBlock(Key: { pk: string; sk: string }, held: number, size: 
       new UpdateCommand({
         TableName: table(),
         Key,
-        UpdateExpression: 'SET blocks = :next, capacity = if_not_exists(capacity, :zero) + :size',
-        ConditionExpression: held === 0 ? 'attribute_not_exists(blocks)' : 'blocks = :held',
+        UpdateExpression: 'SET #blocks = :next, #capacity = if_not_exists(#capacity, :zero) + :size',
+        ConditionExpression: held === 0 ? 'attribute_not_exists(#blocks)' : '#blocks = :held',
+        ExpressionAttributeNames: { '#blocks': 'blocks', '#capacity': 'capacity' },
         ExpressionAttributeValues: { ':next': held + 1, ':size': size, ':zero': 0, ...(held === 0 ? {} : { ':held': held }) },
       }),
     ),

@@ -53,7 +53,7 @@ async function sentMail() {
 }
 
 /** A first-level grant approval request of the primary approver, as OpenRequest stored it earlier. */
-function approvalRequest(c: Case, over: Record<string, unknown>) {
+function approvalRequest(c: Case, over: Record<string, unknown>): Record<string, unknown> {
   return {
     requestId: primaryId(c),
     kind: 'grant-approval',
