@@ -9,7 +9,7 @@
 import * as z from '#domain/zod';
 import { taskHandler } from '#lib/handler';
 import { completeDecision } from '#requests/decisions';
-import { attachTaskToken, findRequest, RequestKind, requestIdFor } from '#requests/requests';
+import { attachTaskToken, RequestKind, requestIdFor } from '#requests/requests';
 
 const Input = z.object({
   caseId: z.string().check(z.minLength(1)),
@@ -19,17 +19,16 @@ const Input = z.object({
   taskToken: z.string().check(z.minLength(1)),
 });
 
-async function waitingRequestId(caseId: string, kind: RequestKind, milestoneId?: string, level?: string): Promise<string> {
-  if (kind !== 'grant-approval') return requestIdFor(caseId, kind, { milestoneId });
-  if (!level) throw new Error('AwaitGrantApproval needs the approval level in its input');
-  const primaryId = requestIdFor(caseId, kind, { level });
-  // Only OpenGrantApproval escalates, and it runs before this state: the status read here stays.
-  const primary = await findRequest(primaryId);
-  return primary?.status === 'escalated' ? requestIdFor(caseId, kind, { level, alternate: true }) : primaryId;
-}
-
 export const handler = taskHandler('await-request', Input, async ({ caseId, kind, milestoneId, level, taskToken }) => {
-  const request = await attachTaskToken(await waitingRequestId(caseId, kind, milestoneId, level), taskToken);
+  if (kind === 'grant-approval' && !level) throw new Error('AwaitGrantApproval needs the approval level in its input');
+  // Only OpenGrantApproval escalates, and it opens the alternate's request before this state
+  // runs: a primary's request that takes no token has moved to the alternate's.
+  const request =
+    (await attachTaskToken(requestIdFor(caseId, kind, { milestoneId, level }), taskToken)) ??
+    (kind === 'grant-approval'
+      ? await attachTaskToken(requestIdFor(caseId, kind, { level, alternate: true }), taskToken)
+      : undefined);
+  if (!request) throw new Error(`no request of ${caseId} (${kind} ${milestoneId ?? level ?? ''}) to wait on`);
   if (request.status === 'decided') await completeDecision(request);
   return { requestId: request.requestId, status: request.status };
 });

@@ -205,19 +205,29 @@ export async function markEscalated(requestId: string, movedTo: string, at: stri
   }
 }
 
-/** Stores the current execution's task token and returns the request as it now stands. */
-export async function attachTaskToken(requestId: string, taskToken: string): Promise<Request> {
-  const out = await dynamo.send(
-    new UpdateCommand({
-      TableName: table(),
-      Key: key(requestId),
-      UpdateExpression: 'SET taskToken = :t',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':t': taskToken },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return z.parse(Request, out.Attributes);
+/**
+ * Stores the current execution's task token and returns the request as it now stands;
+ * undefined when the request escalated or does not exist (an escalated level waits on
+ * its alternate's request). One conditional UpdateItem: AwaitRequest reads no request.
+ */
+export async function attachTaskToken(requestId: string, taskToken: string): Promise<Request | undefined> {
+  try {
+    const out = await dynamo.send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: key(requestId),
+        UpdateExpression: 'SET taskToken = :t',
+        ConditionExpression: 'attribute_exists(pk) AND #status <> :escalated',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':t': taskToken, ':escalated': 'escalated' },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return z.parse(Request, out.Attributes);
+  } catch (e) {
+    if (isConditionFailed(e)) return undefined;
+    throw e;
+  }
 }
 
 /**

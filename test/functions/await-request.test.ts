@@ -52,7 +52,6 @@ beforeEach(() => {
   ddb.reset();
   sfn.reset();
   ddb.on(GetCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Item: caseItem(c) });
-  ddb.on(GetCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Item: { ...request, status: 'open' } });
 });
 
 /** Majalengka's 200 grants of 2020 (its whole quota), reserved for other cases. */
@@ -74,7 +73,7 @@ describe('AwaitRequest', () => {
     });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' },
-      ExpressionAttributeValues: { ':t': 'token-2' },
+      ExpressionAttributeValues: { ':t': 'token-2', ':escalated': 'escalated' },
     });
     expect(sfn.calls()).toHaveLength(0);
   });
@@ -233,15 +232,23 @@ describe('AwaitRequest', () => {
 
   it("waits on the alternate approver's request once the level escalated", async () => {
     const alternateId = requestIdFor(c.caseId, 'grant-approval', { level: LEVEL, alternate: true });
-    ddb.on(GetCommand, { Key: { pk: `REQUEST#${requestId}` } }).resolves({ Item: { ...request, status: 'escalated' } });
-    ddb.on(UpdateCommand).resolves({ Attributes: { ...request, requestId: alternateId, assignee: 'alternate', status: 'open' } });
+    // The primary's request is escalated: it takes no token (its condition fails), the alternate's does.
+    ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}` } }).rejects(conditionFailed());
+    ddb
+      .on(UpdateCommand, { Key: { pk: `REQUEST#${alternateId}` } })
+      .resolves({ Attributes: { ...request, requestId: alternateId, assignee: 'alternate', status: 'open' } });
     await expect(
       invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-5' }),
     ).resolves.toEqual({ requestId: alternateId, status: 'open' });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: `REQUEST#${alternateId}`, sk: 'REQUEST' },
-      ExpressionAttributeValues: { ':t': 'token-5' },
+      ExpressionAttributeValues: { ':t': 'token-5', ':escalated': 'escalated' },
     });
-    expect(ddb).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' },
+      ConditionExpression: 'attribute_exists(pk) AND #status <> :escalated',
+    });
+    // AwaitRequest reads no request (its role may not): the conditional writes say where the token goes.
+    expect(ddb).not.toHaveReceivedCommandWith(GetCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } });
   });
 });
