@@ -11,25 +11,30 @@
  *
  * National: the 300,000 case ids of a national year do not fit in one item, so districts
  * draw the ceiling in blocks. `QUOTA#NATIONAL#<year>` / `QUOTA` keeps the set of block
- * ids it gave out, `<district>#<n>#<size>`, and their total (`committed`); a block is
- * given only while `committed + size <= ceiling`. The district item counts the blocks it
- * holds (`blocks`, k → k+1 conditionally) and their total (`capacity`), and a case is
- * reserved only while size(cases) < min(quota, capacity). So the grants reserved in a
- * district never exceed what it drew, and what all districts drew never exceeds the
- * ceiling. Block ids are deterministic (district, n): a crash between the national write
- * and the district's is repaired by the next approval of the district, which finds its
- * block n already given and records it.
+ * ids it gave out, `<district>#<n>#<size>`, their total (`committed`) and, per district,
+ * the number of its last block (`last#<district>`); block n of a district is given once
+ * (`last#<district>` < n) and only while `committed + size <= ceiling`. The district item
+ * counts the blocks it holds (`blocks`, k → k+1 conditionally) and their total
+ * (`capacity`), and a case is reserved only while size(cases) < min(quota, capacity). So
+ * the grants reserved in a district never exceed what it drew, and what all districts
+ * drew never exceeds the ceiling. Block n of a district is one id, whatever its size: a
+ * crash between the national write and the district's is repaired by the district's next
+ * approval, which finds its block n already given (and its size in the id) and records it.
  *
- * The price: capacity a district drew and does not use stays with it (at most one
- * block's worth, the rest of its last block), and the national total can stop up to
- * that much short of the ceiling while another district still has approvals waiting.
- * BLOCK_SIZE = 25 keeps that under 25 families a district (under 4% of a 600-family
- * district, 12,500 over 500 districts in the worst case), while a national year of
- * 300,000 grants is 12,000 block ids (about 150 KB, well inside the item) and the
- * national item is written once per 25 reservations of a district, not once per family.
- * A district's last block is only what its quota still needs, and the last national block
- * only what the ceiling has left, so neither a quota nor the ceiling needs to be a
- * multiple of anything.
+ * The price: capacity a district drew and does not use stays with it (the rest of its
+ * last block), and the national total can stop up to that much short of the ceiling
+ * while another district still has approvals waiting. A block is BLOCK_SIZE = 25 grants,
+ * which keeps that under 25 families a district (under 4% of a 600-family district,
+ * 12,000 over 500 districts in the worst case), while a national year of 300,000 grants
+ * is 12,000 block ids (about 150 KB, well inside the item) and the national item is
+ * written once per 25 reservations of a district, not once per family. Only an approval
+ * that lost the race for a district's places to others draws more (50, 100, then 200):
+ * with hundreds of approvals of one district at the same moment, blocks of 25 would make
+ * each of them retry once per block (a 1,000-approval burst on a quota of 500 took eight
+ * minutes on dynalite that way); the bigger block goes to a district whose approvals are
+ * coming faster than its blocks. A district's last block is only what its quota still
+ * needs, and the last national block only what the ceiling has left, so neither a quota
+ * nor the ceiling needs to be a multiple of anything.
  *
  * Reservations are never given back, so once a quota or the ceiling is used up the
  * answer for a case without a reservation stays no.
@@ -45,9 +50,14 @@ import { holdFamilyGrant } from './grants.ts';
 
 /** Grants a district draws from the national ceiling at a time (the trade-off is above). */
 export const BLOCK_SIZE = 25;
+/** An approval that lost this many rounds draws at most BLOCK_SIZE × 2^3 = 200. */
+const MOST_DOUBLINGS = 3;
 
-/** Each round either reserves, answers no, or draws a block another approval will use: a few suffice. */
-const ROUNDS = 20;
+/**
+ * Each round reserves, answers no, or loses to another approval that reserved or drew a
+ * block (progress for the district); blocks grow with the rounds lost, so a few suffice.
+ */
+const ROUNDS = 40;
 
 const districtKey = (c: Pick<Case, 'district' | 'programYear'>) => ({ pk: `QUOTA#${c.district}#${c.programYear}`, sk: 'QUOTA' });
 const nationalKey = (programYear: number) => ({ pk: `QUOTA#NATIONAL#${programYear}`, sk: 'QUOTA' });
@@ -61,6 +71,7 @@ const NationalItem = z.object({
   blocks: z._default(z.set(z.string()), new Set<string>()),
   committed: z._default(z.int(), 0),
 });
+const lastBlockOf = (district: string) => `last#${district}`;
 
 /**
  * Reserves one grant for this case, when the last approval level's approval is applied
@@ -113,7 +124,11 @@ async function takeFromQuota(
     if (district.cases.size >= limits.quota) return 'exhausted';
     // Another approval drew a block or took the last place between the write and the read.
     if (district.cases.size < district.capacity) continue;
-    const wanted = Math.min(BLOCK_SIZE, limits.quota - district.capacity, limits.ceiling);
+    const wanted = Math.min(
+      BLOCK_SIZE * 2 ** Math.min(round - 1, MOST_DOUBLINGS),
+      limits.quota - district.capacity,
+      limits.ceiling,
+    );
     const size = await drawBlock(c, district.blocks + 1, wanted, limits.ceiling);
     if (size === 0) return 'national-ceiling';
     await recordBlock(Key, district.blocks, size);
@@ -138,11 +153,11 @@ async function drawBlock(c: Pick<Case, 'district' | 'programYear'>, n: number, w
         new UpdateCommand({
           TableName: table(),
           Key,
-          UpdateExpression: 'ADD #blocks :ids, #committed :size',
+          UpdateExpression: 'SET #last = :n ADD #blocks :ids, #committed :size',
           ConditionExpression:
-            '(attribute_not_exists(#committed) OR #committed <= :room) AND (attribute_not_exists(#blocks) OR NOT contains(#blocks, :id))',
-          ExpressionAttributeNames: { '#blocks': 'blocks', '#committed': 'committed' },
-          ExpressionAttributeValues: { ':ids': new Set([id]), ':size': size, ':room': ceiling - size, ':id': id },
+            '(attribute_not_exists(#committed) OR #committed <= :room) AND (attribute_not_exists(#last) OR #last < :n)',
+          ExpressionAttributeNames: { '#blocks': 'blocks', '#committed': 'committed', '#last': lastBlockOf(c.district) },
+          ExpressionAttributeValues: { ':ids': new Set([id]), ':size': size, ':room': ceiling - size, ':n': n },
         }),
       ),
     );

@@ -185,7 +185,8 @@ describe('the national ceiling at approval, under concurrency', () => {
     const sizes = blocks.map((b) => Number(b.split('#')[2]));
     expect(national.committed).toBe(CEILING);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(CEILING);
-    expect(sizes.every((s) => s >= 1 && s <= 25)).toBe(true);
+    // Blocks of 25, up to 200 for approvals that lost the race for their district's places.
+    expect(sizes.every((s) => s >= 1 && s <= 200)).toBe(true);
 
     // What each case records is what its approver read, and the journey was told the same.
     const settled = new Map<string, string>();
