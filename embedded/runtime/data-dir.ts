@@ -11,6 +11,9 @@ import { isPortFree } from '../local/ports.ts';
 export const dataPaths = (dataDir: string) => ({
   secret: join(dataDir, 'secret'),
   credentials: join(dataDir, 'credentials.json'),
+  /** The embedded sign-in's users (runtime/accounts.ts) and its token-signing key (local/oidc.ts). */
+  accounts: join(dataDir, 'accounts.json'),
+  oidcKey: join(dataDir, 'oidc-key.json'),
   endpoints: join(dataDir, 'endpoints.json'),
   ports: join(dataDir, 'ports.json'),
   dynamodb: join(dataDir, 'dynamodb'),
@@ -42,7 +45,8 @@ export type EndpointsFile = z.infer<typeof EndpointsFile>;
  */
 export async function replaceFile(file: string, text: string): Promise<void> {
   const aside = `${file}.${process.pid}.tmp`;
-  await writeFile(aside, text);
+  // Private even when written without the runtime's umask (`prokus users add` on its own).
+  await writeFile(aside, text, { mode: 0o600 });
   await rename(aside, file);
 }
 

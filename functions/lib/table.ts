@@ -13,6 +13,8 @@
  *   QUOTA#<district>#<year> / QUOTA      grants reserved against the district quota, and the blocks of the national ceiling it drew
  *   QUOTA#NATIONAL#<year> / QUOTA        the blocks of the national ceiling given to districts (store/quota.ts)
  *   UPLOAD#<uploadId>    / SUMMARY       whether the upload's summary email went out (store/uploads.ts)
+ *   SESSION#<cookie hash> / SESSION      a signed-in person's session (store/sessions.ts)
+ *   SIGNIN#<state>       / SIGNIN        a sign-in under way (store/sessions.ts)
  * GSI `byDistrictStage`: gsi1pk = DISTRICT#<district>#<year>, gsi1sk = <stage>#<caseId>.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';

@@ -101,7 +101,7 @@ describe('pages server', () => {
   it('answers unknown paths and methods with a plain 404 without calling the handler', async () => {
     const { url } = await start(echo);
     const paths: [string, string][] = [
-      ['GET', '/'],
+      ['GET', '/nowhere'],
       ['GET', '/r/'],
       ['GET', '/r/a/b'],
       ['DELETE', '/r/tok'],

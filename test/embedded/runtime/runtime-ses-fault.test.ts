@@ -14,8 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoAccounts } from '../../../cli/demo-accounts.ts';
+import { Browsers } from '../../../cli/people.ts';
 import { ApiError } from '../../../embedded/aws-endpoint/api-error.ts';
 import { listAllExecutions, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
+import { decideEveryLevel } from '../../helpers/approval-levels.ts';
 
 const caseId = '3210-2020-sesfaulttest000000001';
 const throttledCaseId = '3210-2020-sesfaulttest000000002';
@@ -46,6 +49,8 @@ beforeAll(async () => {
       return new ApiError('SendingPausedException', 'Email sending is disabled for this account.', 400);
     },
   });
+  // Everyone the program sends requests to has an account and signs in with a one-time code.
+  await ensureDemoAccounts(rt.dataDir, rt.accountsFile);
 });
 
 afterAll(async () => {
@@ -120,20 +125,17 @@ describe('SES refusing the first approval email', () => {
 
     const link = /http:\/\/127\.0\.0\.1:\d+\/r\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/.exec(approvals[0]!.text)?.[0];
     expect(link).toBeDefined();
-    expect((await fetch(link!)).status).toBe(200);
-    const posted = await fetch(link!, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'decision=approved',
-      redirect: 'manual',
-    });
+    const browsers = new Browsers({ pagesUrl: rt.endpoints.pages, outboxDir: rt.outboxDir });
+    const { shown, posted } = await decideEveryLevel(browsers, rt, caseId);
+    expect(shown.status).toBe(200);
     expect(posted.status).toBe(200);
     await rt.idle({ timeoutMs: 60_000 });
 
     const approved = await getCase(caseId);
     expect(approved.grantApproval?.decision).toBe('approved');
     expect(approved.stage).toBe('mentoring');
-    expect(await outbox('grant-approval')).toHaveLength(1);
+    // One email per approval level (the district head's, then the directorate's), none twice.
+    expect(await outbox('grant-approval')).toHaveLength(2);
     expect(await outbox('milestone-report')).toHaveLength(1);
   });
 
