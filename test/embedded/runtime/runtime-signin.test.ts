@@ -59,8 +59,8 @@ describe('signing in on the embedded runtime', () => {
 
   it('signs an approver in with a one-time code from the outbox; the address is matched without regard to case', async () => {
     const browser = new Browser();
-    const home = await signInWithCode(browser, pages(), 'kadinsos.majalengka@dinsos.example', rt.outboxDir);
-    expect(home.text).toContain('Signed in as kadinsos.majalengka@dinsos.example');
+    const home = await signInWithCode(browser, pages(), 'approver@dinsos.example', rt.outboxDir);
+    expect(home.text).toContain('Signed in as approver@dinsos.example');
     expect(home.text).toContain('Districts: 3210');
   });
 
@@ -77,11 +77,11 @@ describe('signing in on the embedded runtime', () => {
 
     const asked = await browser.postForm(
       formAction(wrong, /\/code$/),
-      new URLSearchParams({ email: 'kadinsos.majalengka@dinsos.example' }),
+      new URLSearchParams({ email: 'approver@dinsos.example' }),
       wrong.url,
     );
     const since = Date.now() - 1000;
-    const code = await codeFromOutbox(rt.outboxDir, 'kadinsos.majalengka@dinsos.example', since);
+    const code = await codeFromOutbox(rt.outboxDir, 'approver@dinsos.example', since);
     const bad = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
     const refused = await browser.postForm(formAction(asked, /\/verify$/), new URLSearchParams({ code: bad }), asked.url);
     expect(refused.status).toBe(401);
