@@ -176,6 +176,7 @@ describe('grant approval levels through the real journey', () => {
     const page1 = await show(DISTRICT_HEAD, head.token);
     expect(page1.html).toContain('Level 1 of 2: Head of the district social office');
     const approved1 = await decideAs(DISTRICT_HEAD, head.token, { decision: 'approved' });
+    expect(approved1.html).toContain('Approved at level 1 of 2 (Head of the district social office).');
     expect(approved1.html).toContain('The request goes on to the next level (Directorate of Social Empowerment, Kemensos).');
     expect(approved1.html).not.toContain('will be disbursed');
 

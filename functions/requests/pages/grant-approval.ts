@@ -80,7 +80,8 @@ function decisions(ctx: PageContext, approvals: LevelDecision[]) {
 function approvedNotice(ctx: PageContext) {
   const next = ctx.request.level ? approvalLevel(ctx.program, ctx.request.level).next : undefined;
   if (next) {
-    return html`<div class="notice">${bi({ id: `Disetujui pada ${levelOf(ctx, ctx.request.level ?? '').id}.`, en: `Approved at ${levelOf(ctx, ctx.request.level ?? '').en}.` }, 'strong')}
+    const { level, position, of } = approvalLevel(ctx.program, ctx.request.level ?? '');
+    return html`<div class="notice">${bi({ id: `Disetujui pada tingkat ${position} dari ${of} (${level.name.id}).`, en: `Approved at level ${position} of ${of} (${level.name.en}).` }, 'strong')}
 ${bi({
   id: `Permintaan diteruskan ke tingkat berikutnya (${next.name.id}). Bantuan baru dicadangkan setelah tingkat terakhir menyetujui.`,
   en: `The request goes on to the next level (${next.name.en}). The grant is reserved only once the last level approves.`,
