@@ -124,7 +124,8 @@ function settlements(): Map<string, string> {
 }
 
 describe('the district quota at approval, under concurrency', () => {
-  // About a minute on a shared 2-core machine: 1,100 decisions of ~8 DynamoDB calls each,
+  // Two minutes on a shared 2-core machine: 1,100 decisions of ~8 DynamoDB calls each, and
+  // the rounds in which the district draws its blocks of the national ceiling (store/quota.ts),
   // client and dynalite in one process, then 1,000 replays and 1,000 next steps.
   it('1,000 approvals at once on a quota of 500: each approver is told the truth, and the cases end that way', {
     timeout: 300_000,
