@@ -232,4 +232,39 @@ describe('the national ceiling at approval, under concurrency', () => {
     }
     expect(again.sort()).toEqual(reserved);
   });
+
+  it('a crash between the national and the district write is repaired by the next approval: the block is recorded, not drawn again', async () => {
+    const { GetCommand, PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { dynamo: client } = await import('#lib/clients/dynamodb');
+    const { reserveGrant } = await import('#store/quota');
+    const item = async (pk: string) =>
+      (await client.send(new GetCommand({ TableName: 'prokus-test', Key: { pk, sk: 'QUOTA' }, ConsistentRead: true }))).Item ??
+      {};
+    // Kab. Bantul's first block of 2024 was given by the national item; the pass died before the district recorded it.
+    await client.send(
+      new PutCommand({
+        TableName: 'prokus-test',
+        Item: { pk: 'QUOTA#NATIONAL#2024', sk: 'QUOTA', blocks: new Set(['3402#1#25']), committed: 25, 'last#3402': 1 },
+      }),
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        reserveGrant({
+          caseId: `3402-2024-repair${String(i).padStart(4, '0')}zzzzzzzz`,
+          district: '3402',
+          programYear: 2024,
+          kkHash: `repair${i}`,
+        }),
+      ),
+    );
+    expect(answers.filter((a) => a === 'reserved')).toHaveLength(30);
+    const district = await item('QUOTA#3402#2024');
+    // Block 1 as the national item gave it, then block 2 drawn for the last five.
+    expect(district).toMatchObject({ blocks: 2 });
+    expect((district.cases as Set<string>).size).toBe(30);
+    const national = await item('QUOTA#NATIONAL#2024');
+    expect([...(national.blocks as Set<string>)].filter((b) => b.startsWith('3402#1#'))).toEqual(['3402#1#25']);
+    expect(national['last#3402']).toBe(2);
+    expect(national.committed).toBe(Number(district.capacity));
+  });
 });
