@@ -48,8 +48,15 @@ function verification(ctx: PageContext) {
 
 /** "Tingkat 1 dari 2: Kepala Dinas Sosial" / "Level 1 of 2: Head of the district social office". */
 function levelOf(ctx: PageContext, levelId: string): Bilingual {
-  const { level, position, of } = approvalLevel(ctx.program, levelId);
-  return { id: `Tingkat ${position} dari ${of}: ${level.name.id}`, en: `Level ${position} of ${of}: ${level.name.en}` };
+  const levels = ctx.program.approvalLevels;
+  const position = levels.findIndex((l) => l.id === levelId) + 1;
+  const level = levels[position - 1];
+  // A level the configuration no longer has (a decision recorded before it changed) is shown by its id.
+  if (!level) return { id: `Tingkat ${levelId}`, en: `Level ${levelId}` };
+  return {
+    id: `Tingkat ${position} dari ${levels.length}: ${level.name.id}`,
+    en: `Level ${position} of ${levels.length}: ${level.name.en}`,
+  };
 }
 
 /** Each level's decision so far: which level, what, who, when (and whether the alternate approver took it). */
