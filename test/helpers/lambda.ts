@@ -30,7 +30,6 @@ export const TEST_ENV: LambdaEnvironment = {
   TABLE_NAME: 'prokus-test',
   SECRET_ID: 'prokus-test/secret',
   MAIL_FROM: 'prokus@kemensos.example',
-  APPROVER_EMAIL: 'approver@dinsos.example',
   PAGES_URL: 'https://pages.example',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
   OIDC_ISSUER: 'https://signin.example',
