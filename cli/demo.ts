@@ -14,7 +14,7 @@
  * which the crash test (test/crash/) plays too.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
@@ -64,13 +64,37 @@ export interface DemoResult {
 const emptyOutcomes = (): Record<DemoOutcome, number> =>
   Object.fromEntries(OUTCOME_KEYS.map((k) => [k, 0])) as Record<DemoOutcome, number>;
 
+/**
+ * The demo's escalation: one district head is on leave and answers no approval email, so
+ * after the (shortened) escalation period each of those requests moves to the level's
+ * alternate, who gets their own link and decides.
+ */
+const ON_LEAVE_DISTRICT = '3402';
+/** The demo's escalation period, instead of the program's days, so the escalation is seen in seconds. */
+const DEMO_ESCALATE_AFTER_S = 8;
+
+/** The 2020 program with the demo's escalation period; everything else as configured. */
+async function demoPrograms(dataDir: string): Promise<{ dir: string; onLeave: string }> {
+  const program = JSON.parse(await readFile(new URL('../programs/2020.json', import.meta.url), 'utf8'));
+  program.deadlines.escalateAfter = `${DEMO_ESCALATE_AFTER_S}s`;
+  const dir = join(dataDir, 'demo-programs');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, '2020.json'), `${JSON.stringify(program, null, 2)}\n`);
+  return { dir, onLeave: program.districts[ON_LEAVE_DISTRICT].approvers.district.primary };
+}
+
 /** Plays the person who received one email. Returns the link followed, if any. */
-async function actOnEmail(browsers: Browsers, file: string, counts: PeopleCounts): Promise<string | undefined> {
+async function actOnEmail(browsers: Browsers, file: string, counts: PeopleCounts, onLeave: string): Promise<string | undefined> {
   const email = await readRequestEmail(file);
   if (!email) {
     counts.otherEmails += 1;
     return undefined;
   }
+  if (email.recipient === onLeave) {
+    if (!email.reminder) counts.leftUnanswered += 1;
+    return undefined;
+  }
+  if (email.assignee === 'alternate') counts.escalations += 1;
   if (email.reminder) {
     // The demo answers the first email; a reminder means it has not yet, which the first email's handling will do.
     counts.reminders += 1;
@@ -91,7 +115,7 @@ function sleep(ms: number) {
  */
 async function playPeople(
   runtime: Runtime,
-  opts: { timeoutMs: number; progress: (l: string) => void },
+  opts: { timeoutMs: number; progress: (l: string) => void; onLeave: string },
   counts: DemoResult['people'],
 ) {
   const seen = new Set<string>();
@@ -106,7 +130,7 @@ async function playPeople(
     for (const f of files) seen.add(f);
     // People work in parallel, a few at a time, like a district office would.
     for (let i = 0; i < files.length; i += 8) {
-      const batch = files.slice(i, i + 8).map((f) => actOnEmail(browsers, join(runtime.outboxDir, f), counts));
+      const batch = files.slice(i, i + 8).map((f) => actOnEmail(browsers, join(runtime.outboxDir, f), counts, opts.onLeave));
       for (const link of await Promise.all(batch)) if (link) links.push(link);
     }
     const intakesRunning = listAllExecutions(runtime.engine, runtime.intakeArn, 'RUNNING').length;
@@ -120,9 +144,10 @@ async function playPeople(
     if (files.length === 0 && intakesRunning === 0 && journeysRunning === 0) break;
     if (files.length === 0) {
       const { running, waitingForTask } = runtime.engine.activity();
-      // Everything waits for a person and no email is left to answer: nothing will move.
+      // Everything waits for a person and no email is left to answer: nothing will move,
+      // unless a wait times out first, which the longest, the escalation period, bounds.
       quietRounds = running > 0 && running === waitingForTask ? quietRounds + 1 : 0;
-      if (quietRounds > 40) break;
+      if (quietRounds * 50 > (DEMO_ESCALATE_AFTER_S + 5) * 1000) break;
       await sleep(50);
     }
   }
@@ -253,7 +278,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const secret = createHash('sha256').update(`prokus-demo-${seed}`).digest('hex');
     await writeFile(join(dataDir, 'secret'), `${secret}\n`, { mode: 0o600 });
   }
-  const runtime = await startRuntime({ dataDir, port: 0, quiet: true });
+  const programs = await demoPrograms(dataDir);
+  const runtime = await startRuntime({ dataDir, port: 0, quiet: true, programsDir: programs.dir });
   await ensureDemoAccounts(dataDir, runtime.accountsFile);
   try {
     const families = generateFamilies(opts.families, seed);
@@ -273,7 +299,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       `Uploaded ${inputs.proposals.length} proposal files for ${opts.families} families; playing approvers, mentors and lenders…`,
     );
 
-    const links = await playPeople(runtime, { timeoutMs: opts.timeoutMs ?? 10 * 60_000, progress }, result.people);
+    const links = await playPeople(
+      runtime,
+      { timeoutMs: opts.timeoutMs ?? 10 * 60_000, progress, onLeave: programs.onLeave },
+      result.people,
+    );
     for (const e of listAllExecutions(runtime.engine, runtime.intakeArn)) {
       const out = e.output ? (JSON.parse(e.output) as { intake?: { accepted?: number; rejected?: number } }) : {};
       result.intake.rowsAccepted += out.intake?.accepted ?? 0;
@@ -318,7 +348,8 @@ export function formatDemoReport(r: DemoResult): string {
     grades.toString(),
     financing.toString(),
     '',
-    `People (by following emailed links): ${p.approvals} approvals, ${p.rejections} rejections, ${p.milestoneReports} milestone reports, ${p.lenderOutcomes} lender outcomes; ${p.reminders} reminders, ${p.otherEmails} other emails`,
+    `People (each signed in, following emailed links): ${p.approvals} approvals (every family two levels: district head, then directorate), ${p.rejections} rejections, ${p.milestoneReports} milestone reports, ${p.lenderOutcomes} lender outcomes; ${p.reminders} reminders, ${p.otherEmails} other emails (reports, sign-in codes)`,
+    `Escalation: the head of ${ON_LEAVE_DISTRICT} is on leave and answered none of ${p.leftUnanswered} approval emails; after ${DEMO_ESCALATE_AFTER_S}s (the demo's escalation period) ${p.escalations} moved to the alternate approver, who decided`,
     `Planned ineligible families: ${r.plannedIneligible.planned}, ended ineligible: ${r.plannedIneligible.endedIneligible}`,
     `Privacy check: ${r.privacy.nikLeaks + r.privacy.kkLeaks === 0 ? 'no NIK or KK' : `${r.privacy.nikLeaks} NIK and ${r.privacy.kkLeaks} KK LEAKS`} in ${r.privacy.checked.executions} execution names/inputs, ${r.privacy.checked.historyEvents} history events, ${r.privacy.checked.logBytes} log bytes, ${r.privacy.checked.links} links, ${r.privacy.checked.emails} emails`,
   ].join('\n');

@@ -20,6 +20,9 @@ export interface PeopleCounts {
   lenderOutcomes: number;
   reminders: number;
   otherEmails: number;
+  /** First emails a person on leave left unanswered (the demo's escalation), and the alternates' emails that followed. */
+  leftUnanswered: number;
+  escalations: number;
 }
 
 export const noPeople = (): PeopleCounts => ({
@@ -29,6 +32,8 @@ export const noPeople = (): PeopleCounts => ({
   lenderOutcomes: 0,
   reminders: 0,
   otherEmails: 0,
+  leftUnanswered: 0,
+  escalations: 0,
 });
 
 /** A stable number in [0, 1) from a case id, so each person decides the same way every run. */
@@ -63,7 +68,7 @@ function choose(options: string[] | undefined, pattern: RegExp, field: string): 
   return found;
 }
 
-type Counted = Exclude<keyof PeopleCounts, 'reminders' | 'otherEmails'>;
+type Counted = Exclude<keyof PeopleCounts, 'reminders' | 'otherEmails' | 'leftUnanswered' | 'escalations'>;
 
 /** What each person does with a link. Deterministic per case; returns the form to POST and what it counts as. */
 function decide(kind: string, caseId: string, form: PageForm): { body: URLSearchParams; counted: Counted } {
@@ -120,6 +125,8 @@ export interface RequestEmail {
   requestId: string;
   /** Whom the email was sent to: the person who must sign in to decide. */
   recipient: string;
+  /** For a grant approval: the level's first approver, or the alternate after an escalation. */
+  assignee?: string;
 }
 
 /** Reads one outbox file; undefined for emails that ask nothing (an officer's intake report). */
@@ -141,6 +148,7 @@ export async function readRequestEmail(file: string): Promise<RequestEmail | und
     link: found[1],
     requestId: found[2],
     recipient: recipient.toLowerCase(),
+    assignee: (mail.headers.get('x-prokus-assignee') as string | undefined) ?? undefined,
   };
 }
 

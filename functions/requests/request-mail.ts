@@ -65,6 +65,11 @@ export function requestMail(args: { request: Request; c: Case; config: ProgramCo
     to: request.recipient,
     subject: `${prefix}[Prokus] ${subject.id} / ${subject.en} — ${district} ${c.caseId}`,
     text,
-    headers: { 'X-Prokus-Kind': request.kind, 'X-Prokus-Case': c.caseId },
+    // Non-personal: what the email is for, and whether it reached an alternate approver after an escalation.
+    headers: {
+      'X-Prokus-Kind': request.kind,
+      'X-Prokus-Case': c.caseId,
+      ...(request.assignee ? { 'X-Prokus-Assignee': request.assignee } : {}),
+    },
   };
 }

@@ -15,6 +15,7 @@ const DemoJson = z.object({
   outcomes: z.record(z.string(), z.number()),
   byDistrict: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string()]))),
   privacy: z.object({ nikLeaks: z.number(), kkLeaks: z.number() }),
+  people: z.object({ approvals: z.number(), rejections: z.number(), leftUnanswered: z.number(), escalations: z.number() }),
   node: z.string(),
 });
 
@@ -35,6 +36,10 @@ describe('prokus demo', () => {
     const total = Object.values(result.outcomes).reduce((a, b) => a + b, 0);
     expect(total).toBe(30);
     expect(Object.keys(result.byDistrict).sort()).toEqual(['3171', '3210', '3217', '3322', '3402']);
+    // Two approval levels, and one district head on leave whose every request moved to the alternate.
+    expect(result.people.leftUnanswered).toBeGreaterThan(0);
+    expect(result.people.escalations).toBe(result.people.leftUnanswered);
+    expect(result.people.approvals).toBeGreaterThan(result.outcomes.graduated!);
     expect(result.privacy.nikLeaks).toBe(0);
     expect(result.privacy.kkLeaks).toBe(0);
     // The child runs the `node` on PATH, as the tests do: under npm scripts, the devDependency's.
