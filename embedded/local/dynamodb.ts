@@ -5,8 +5,14 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { BY_DISTRICT_STAGE, KEY_ATTRIBUTES, TABLE_KEY } from '#lib/table-schema';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
+import { BY_DISTRICT_STAGE, BY_UPLOAD_STAGE, KEY_ATTRIBUTES, TABLE_KEY } from '#lib/table-schema';
 import {
   checkAuthorization,
   checkHost,
@@ -102,6 +108,32 @@ export async function startDynamo(opts: { dir: string; port?: number; keyring: K
 }
 
 /** The table as the CDK stack defines it (functions/lib/table-schema.ts): on demand, with the district-stage index. */
+const UPLOAD_INDEX = {
+  IndexName: BY_UPLOAD_STAGE.indexName,
+  KeySchema: [
+    { AttributeName: BY_UPLOAD_STAGE.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: BY_UPLOAD_STAGE.sortKey, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...BY_UPLOAD_STAGE.projected] },
+};
+
+/**
+ * A data folder made before the upload index existed gets it (cases created before then
+ * carry no upload key, so the upload page counts only the families of later uploads).
+ */
+async function addUploadIndex(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if ((Table?.GlobalSecondaryIndexes ?? []).some((i) => i.IndexName === BY_UPLOAD_STAGE.indexName)) return;
+  await waitActive(client, tableName);
+  await client.send(
+    new UpdateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      GlobalSecondaryIndexUpdates: [{ Create: UPLOAD_INDEX }],
+    }),
+  );
+}
+
 export async function ensureTable(endpoint: string, tableName: string, credentials: LocalCredentials): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials });
   try {
@@ -124,11 +156,13 @@ export async function ensureTable(endpoint: string, tableName: string, credentia
               ],
               Projection: { ProjectionType: 'ALL' },
             },
+            UPLOAD_INDEX,
           ],
         }),
       );
     } catch (e) {
       if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
+      await addUploadIndex(client, tableName);
     }
     await waitActive(client, tableName);
   } finally {
