@@ -96,6 +96,7 @@ export class ProkusStack extends Stack {
 
     const environment: LambdaEnvironment = {
       TABLE_NAME: data.table.tableName,
+      BUCKET_NAME: data.bucket.bucketName,
       SECRET_ID: data.secret.secretArn,
       MAIL_FROM: props.senderEmail,
       APPROVER_EMAIL: props.approverEmail,
