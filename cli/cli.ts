@@ -11,6 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { LocalCredentials } from '../embedded/local/local-auth.ts';
 import { LOCAL_REGION } from '../embedded/local/ports.ts';
 import { localS3Client } from '../embedded/local/s3.ts';
+import { AccountError, addAccount } from '../embedded/runtime/accounts.ts';
 import { readCredentials, runtimeCredentials } from '../embedded/runtime/credentials.ts';
 import {
   confirmIntake,
@@ -22,6 +23,7 @@ import {
   startRuntime,
   UploadError,
 } from '../embedded/runtime/index.ts';
+import { describeDemoAccounts, ensureDemoAccounts } from './demo-accounts.ts';
 
 const DEFAULT_DATA = '.prokus';
 
@@ -157,7 +159,10 @@ function devCommand(): Command {
         }
         throw e;
       }
-      process.stdout.write(`${describeRuntime(rt, opts.data)}\n`);
+      const accounts = await ensureDemoAccounts(rt.dataDir, rt.accountsFile);
+      process.stdout.write(
+        `${describeRuntime(rt, opts.data)}\n\n${describeDemoAccounts(accounts, rt.endpoints.pages).join('\n')}\n`,
+      );
       await new Promise<void>((done) => {
         const stop = (signal: NodeJS.Signals) => {
           process.stdout.write(`\n${signal}: berhenti / stopping…\n`);
@@ -172,6 +177,60 @@ function devCommand(): Command {
         process.once('SIGTERM', stop);
       });
     });
+}
+
+// ---- users ----
+
+function collect(value: string, previous: string[]): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
+}
+
+function usersCommand(): Command {
+  const users = new Command('users').description('accounts of the embedded sign-in (on AWS: the Cognito user pool, see README)');
+  users
+    .command('add')
+    .description('add a person who may sign in; prints the password of roles that use one')
+    .argument('<email>', 'their email address (requests for them are sent there)')
+    .requiredOption(
+      '--role <role>',
+      `officer, approver, mentor, lender, operator or admin (repeat or comma-separate)`,
+      collect,
+      [],
+    )
+    .option('--district <code>', 'BPS district code they serve, e.g. 3210 (repeat or comma-separate)', collect, [])
+    .option('--password-stdin', 'read the password from standard input instead of generating one')
+    .option('--data <dir>', 'data folder', DEFAULT_DATA)
+    .action(async (email: string, opts: { role: string[]; district: string[]; passwordStdin?: boolean; data: string }) => {
+      const password = opts.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : undefined;
+      try {
+        const { account, password: handed } = await addAccount(dataPaths(resolve(opts.data)).accounts, {
+          email,
+          roles: opts.role,
+          districts: opts.district,
+          password,
+        });
+        process.stdout.write(`${account.email}  ${account.roles.join(',')}  ${account.districts.join(',') || '-'}\n`);
+        if (handed && !password) process.stdout.write(`password: ${handed}\n`);
+        else if (!handed)
+          process.stdout.write('Masuk dengan kode sekali pakai lewat email / signs in with a one-time code by email\n');
+      } catch (e) {
+        if (e instanceof AccountError) throw new CliError(e.text);
+        throw e;
+      }
+    });
+  return users;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 // ---- upload ----
@@ -392,6 +451,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCommand());
   program.addCommand(validateCommand());
   program.addCommand(templateCommand());
+  program.addCommand(usersCommand());
   return program;
 }
 

@@ -21,7 +21,8 @@ import Table from 'cli-table3';
 import { simpleParser } from 'mailparser';
 import { Outcome } from '#domain/case';
 import { listAllExecutions, type Runtime, startRuntime } from '../embedded/runtime/index.ts';
-import { answerRequest, noPeople, type PeopleCounts, readRequestEmail, writeInputs } from './people.ts';
+import { ensureDemoAccounts } from './demo-accounts.ts';
+import { answerRequest, Browsers, noPeople, type PeopleCounts, readRequestEmail, writeInputs } from './people.ts';
 import { generateFamilies, PILOT_DISTRICTS, type SyntheticFamily } from './synthetic.ts';
 
 export interface DemoOptions {
@@ -64,7 +65,7 @@ const emptyOutcomes = (): Record<DemoOutcome, number> =>
   Object.fromEntries(OUTCOME_KEYS.map((k) => [k, 0])) as Record<DemoOutcome, number>;
 
 /** Plays the person who received one email. Returns the link followed, if any. */
-async function actOnEmail(file: string, counts: PeopleCounts): Promise<string | undefined> {
+async function actOnEmail(browsers: Browsers, file: string, counts: PeopleCounts): Promise<string | undefined> {
   const email = await readRequestEmail(file);
   if (!email) {
     counts.otherEmails += 1;
@@ -75,7 +76,7 @@ async function actOnEmail(file: string, counts: PeopleCounts): Promise<string | 
     counts.reminders += 1;
     return undefined;
   }
-  const answer = await answerRequest(email);
+  const answer = await answerRequest(browsers, email);
   if (answer.outcome === 'decided') counts[answer.counted] += 1;
   return email.link;
 }
@@ -95,6 +96,8 @@ async function playPeople(
 ) {
   const seen = new Set<string>();
   const links: string[] = [];
+  // Each person signs in through the real OpenID Connect flow on their first link (a one-time code from the outbox).
+  const browsers = new Browsers({ pagesUrl: runtime.endpoints.pages, outboxDir: runtime.outboxDir });
   const started = Date.now();
   let lastReport = 0;
   let quietRounds = 0;
@@ -103,7 +106,7 @@ async function playPeople(
     for (const f of files) seen.add(f);
     // People work in parallel, a few at a time, like a district office would.
     for (let i = 0; i < files.length; i += 8) {
-      const batch = files.slice(i, i + 8).map((f) => actOnEmail(join(runtime.outboxDir, f), counts));
+      const batch = files.slice(i, i + 8).map((f) => actOnEmail(browsers, join(runtime.outboxDir, f), counts));
       for (const link of await Promise.all(batch)) if (link) links.push(link);
     }
     const intakesRunning = listAllExecutions(runtime.engine, runtime.intakeArn, 'RUNNING').length;
@@ -251,6 +254,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await writeFile(join(dataDir, 'secret'), `${secret}\n`, { mode: 0o600 });
   }
   const runtime = await startRuntime({ dataDir, port: 0, quiet: true });
+  await ensureDemoAccounts(dataDir, runtime.accountsFile);
   try {
     const families = generateFamilies(opts.families, seed);
     result.plannedIneligible.planned = families.filter((f) => f.planned).length;

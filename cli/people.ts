@@ -1,14 +1,16 @@
 /**
  * The people of a run: approvers, mentors and lenders who read an emailed request in the
- * outbox and follow its link with real HTTP requests (GET the page, POST the form), plus the
- * inputs a district officer uploads. The demo plays them against its own runtime; the crash
- * test (test/crash/) plays the same people against a `prokus dev` that is killed under them.
- * Nothing is called behind the pages' back.
+ * outbox and follow its link with real HTTP requests (GET the page, sign in with the
+ * one-time code the provider mails them, POST the form with its anti-forgery token), plus
+ * the inputs a district officer uploads. The demo plays them against its own runtime; the
+ * crash test (test/crash/) plays the same people against a `prokus dev` that is killed
+ * under them. Nothing is called behind the pages' back.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
+import { Browser, inputValue, type Page, signInWithCode } from './browser.ts';
 import { PILOT_DISTRICTS, proposalCsv, registryCsv, type SyntheticFamily } from './synthetic.ts';
 
 export interface PeopleCounts {
@@ -116,6 +118,8 @@ export interface RequestEmail {
   link: string;
   /** The request id the link names (`/r/<requestId>.<signature>`). */
   requestId: string;
+  /** Whom the email was sent to: the person who must sign in to decide. */
+  recipient: string;
 }
 
 /** Reads one outbox file; undefined for emails that ask nothing (an officer's intake report). */
@@ -126,7 +130,18 @@ export async function readRequestEmail(file: string): Promise<RequestEmail | und
   if (typeof kind !== 'string' || typeof caseId !== 'string') return undefined;
   const found = /(https?:\/\/\S+\/r\/([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+)/.exec(mail.text ?? '');
   if (!found?.[1] || !found[2]) throw new Error(`email ${file} (${kind}) has no link`);
-  return { file, kind, caseId, reminder: mail.subject?.startsWith('Pengingat') ?? false, link: found[1], requestId: found[2] };
+  const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
+  const recipient = to?.value[0]?.address;
+  if (!recipient) throw new Error(`email ${file} (${kind}) has no recipient`);
+  return {
+    file,
+    kind,
+    caseId,
+    reminder: mail.subject?.startsWith('Pengingat') ?? false,
+    link: found[1],
+    requestId: found[2],
+    recipient: recipient.toLowerCase(),
+  };
 }
 
 /** A page answered with a status the person cannot go on from. */
@@ -150,36 +165,73 @@ export class PageStatusError extends Error {
 const ALREADY_DECIDED = 409;
 
 export type Answer =
-  | { outcome: 'decided'; body: URLSearchParams; counted: Counted }
+  /** `page`: the form it was sent from (a second click sends from the same page). */
+  | { outcome: 'decided'; body: URLSearchParams; counted: Counted; page: Page }
   /** The link had been used: by this person before (an answer lost on the way, a second copy of the email) or by another. */
   | { outcome: 'already-decided' };
 
 /**
- * Plays the person who received the email: opens the link, fills the form, sends it.
- * `beforePost` sees the form just before it goes (the crash test kills `prokus dev` then).
+ * Everyone who acts from an email, each with their own browser: signed in once with a
+ * one-time code on the first link that asks for it, the session kept for the next links
+ * (as a person's phone keeps it), signed in again when the session has gone.
  */
-export async function answerRequest(email: RequestEmail, beforePost?: (body: URLSearchParams) => void): Promise<Answer> {
-  const page = await fetch(email.link);
-  const html = await page.text();
-  if (page.status === ALREADY_DECIDED) return { outcome: 'already-decided' };
-  if (page.status !== 200) throw new PageStatusError(`GET ${email.kind}`, page.status, html);
-  const { body, counted } = decide(email.kind, email.caseId, readForm(html));
-  beforePost?.(body);
-  const posted = await postForm(email.link, body);
-  if (posted.status === ALREADY_DECIDED) return { outcome: 'already-decided' };
-  if (posted.status >= 400) throw new PageStatusError(`POST ${email.kind}`, posted.status, posted.text);
-  return { outcome: 'decided', body, counted };
+export class Browsers {
+  private readonly browsers = new Map<string, Browser>();
+
+  constructor(private readonly opts: { pagesUrl: string; outboxDir: string }) {}
+
+  browserOf(email: string): Browser {
+    let browser = this.browsers.get(email);
+    if (!browser) {
+      browser = new Browser();
+      this.browsers.set(email, browser);
+    }
+    return browser;
+  }
+
+  /** Opens a link as `email`, signing in first when the page asks who they are. */
+  async open(email: string, link: string): Promise<Page> {
+    const browser = this.browserOf(email);
+    const page = await browser.get(link);
+    if (!isSignInPrompt(page)) return page;
+    return signInWithCode(browser, this.opts.pagesUrl, email, this.opts.outboxDir, new URL(link).pathname);
+  }
+
+  /** POSTs a page's form as `email`, with the page's anti-forgery token, from the page's own origin. */
+  async post(email: string, page: Page, body: URLSearchParams): Promise<Page> {
+    const csrf = inputValue(page.text, 'csrf');
+    const sent = new URLSearchParams(body);
+    if (csrf) sent.set('csrf', csrf);
+    return this.browserOf(email).postForm(page.url, sent);
+  }
 }
 
-/** POSTs a form to a link, as the page's own form does. */
-export async function postForm(link: string, body: URLSearchParams): Promise<{ status: number; text: string }> {
-  const posted = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-    redirect: 'manual',
-  });
-  return { status: posted.status, text: await posted.text() };
+/** The page a request link shows to someone not signed in: whom it is for, and a sign-in button. */
+export function isSignInPrompt(page: Page): boolean {
+  return (
+    page.status === 200 && /href="\/signin\?returnTo=/.test(page.text) && !/<form method="post" accept-charset/.test(page.text)
+  );
+}
+
+/**
+ * Plays the person who received the email: opens the link (signing in if asked), fills
+ * the form, sends it. `beforePost` sees the form just before it goes (the crash test
+ * kills `prokus dev` then).
+ */
+export async function answerRequest(
+  browsers: Browsers,
+  email: RequestEmail,
+  beforePost?: (body: URLSearchParams) => void,
+): Promise<Answer> {
+  const page = await browsers.open(email.recipient, email.link);
+  if (page.status === ALREADY_DECIDED) return { outcome: 'already-decided' };
+  if (page.status !== 200) throw new PageStatusError(`GET ${email.kind}`, page.status, page.text);
+  const { body, counted } = decide(email.kind, email.caseId, readForm(page.text));
+  beforePost?.(body);
+  const posted = await browsers.post(email.recipient, page, body);
+  if (posted.status === ALREADY_DECIDED) return { outcome: 'already-decided' };
+  if (posted.status >= 400) throw new PageStatusError(`POST ${email.kind}`, posted.status, posted.text);
+  return { outcome: 'decided', body, counted, page };
 }
 
 // ---- what the district officers upload ----

@@ -37,11 +37,16 @@ export async function sendEmail(outboxDir: string, body: unknown, fault?: SesFau
   const message = Buffer.from(raw.Data, 'base64');
   const refused = fault?.(message);
   if (refused) throw refused;
+  return { MessageId: await writeToOutbox(outboxDir, message) };
+}
+
+/** One raw MIME message into the outbox; returns its SES-shaped message id. */
+export async function writeToOutbox(outboxDir: string, message: Buffer): Promise<string> {
   const messageId = `0100${Date.now().toString(16)}-${randomUUID()}-000000`;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = join(outboxDir, `${stamp}-${messageId}.eml`);
   // Written aside and renamed, so whoever watches the outbox never reads half a message.
   await writeFile(`${file}.part`, message);
   await rename(`${file}.part`, file);
-  return { MessageId: messageId };
+  return messageId;
 }

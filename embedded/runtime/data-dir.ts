@@ -11,6 +11,9 @@ import { isPortFree } from '../local/ports.ts';
 export const dataPaths = (dataDir: string) => ({
   secret: join(dataDir, 'secret'),
   credentials: join(dataDir, 'credentials.json'),
+  /** The embedded sign-in's users (runtime/accounts.ts) and its token-signing key (local/oidc.ts). */
+  accounts: join(dataDir, 'accounts.json'),
+  oidcKey: join(dataDir, 'oidc-key.json'),
   endpoints: join(dataDir, 'endpoints.json'),
   ports: join(dataDir, 'ports.json'),
   dynamodb: join(dataDir, 'dynamodb'),

@@ -11,14 +11,16 @@
  *
  * This file starts and stops a runtime in that order; index.ts lists what others use.
  */
+import { createHmac } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SesFault } from '../aws-endpoint/sesv2.ts';
+import { type SesFault, writeToOutbox } from '../aws-endpoint/sesv2.ts';
 import { ensureTable, startDynamo } from '../local/dynamodb.ts';
 import type { LocalCredentials } from '../local/local-auth.ts';
+import { startOidc } from '../local/oidc.ts';
 import { type PagesHandler, type PagesServer, startPagesServer } from '../local/pages-server.ts';
 import { LOCAL_REGION, type LocalService } from '../local/ports.ts';
 import { intakeExecutionName, isProposalUpload, localS3Client, type ObjectCreated, startS3 } from '../local/s3.ts';
@@ -42,6 +44,7 @@ import {
   JOURNEY_MACHINE,
   LOCAL_ACCOUNT,
   LOCAL_NAME,
+  LOCAL_PAGES_CLIENT,
   SECRET_ID,
   setEnvironment,
 } from './environment.ts';
@@ -68,6 +71,8 @@ export interface RuntimeOptions {
 export interface Runtime {
   dataDir: string;
   outboxDir: string;
+  /** The embedded sign-in's user directory (runtime/accounts.ts; `prokus users add`). */
+  accountsFile: string;
   bucket: string;
   table: string;
   endpoints: Endpoints;
@@ -200,6 +205,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         ));
     closers.push(pages.close);
 
+    const oidc = await onPreferredPort(previous.oidc, (port) =>
+      startOidc({
+        port,
+        accountsFile: paths.accounts,
+        keyFile: paths.oidcKey,
+        pagesUrl: pages.url,
+        clientId: LOCAL_PAGES_CLIENT,
+        sendMail: async (raw) => {
+          await writeToOutbox(paths.outbox, raw);
+        },
+        cookieKeys: [createHmac('sha256', secret).update('oidc-cookies').digest('base64url')],
+      }),
+    );
+    closers.push(oidc.close);
+
     const endpoints: Endpoints = {
       dynamodb: dynamo.endpoint,
       s3: s3Service.endpoint,
@@ -212,8 +232,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       s3: portOf(endpoints.s3),
       sfn: portOf(endpoints.sfn),
       pages: portOf(endpoints.pages),
+      oidc: portOf(endpoints.oidc),
     };
-    const moved = (['dynamodb', 's3', 'sfn'] as const).filter(
+    const moved = (['dynamodb', 's3', 'sfn', 'oidc'] as const).filter(
       (k) => processPorts?.[k] !== undefined && processPorts[k] !== ports[k],
     );
     if (moved.length > 0) {
@@ -279,6 +300,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     return {
       dataDir,
       outboxDir: paths.outbox,
+      accountsFile: paths.accounts,
       bucket: LOCAL_NAME,
       table: LOCAL_NAME,
       endpoints,

@@ -72,7 +72,7 @@ export const PendingSignIn = z.object({
   codeVerifier: z.string(),
   nonce: z.string(),
   /** Where the person goes after signing in: a path on the pages, never another site. */
-  returnTo: z.string().check(z.regex(/^\/[^/\\]/)),
+  returnTo: z.string().check(z.regex(/^\/(?![/\\])/)),
   /** The address a request link is for, offered to the provider as the login hint. */
   loginHint: z.optional(z.string()),
   expiresAt: z.string(),

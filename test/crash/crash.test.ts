@@ -28,12 +28,13 @@ import { join } from 'node:path';
 import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type Page, SignInError } from '../../cli/browser.ts';
 import { type RunningDev, runningDev } from '../../cli/cli.ts';
 import {
   answerRequest,
+  Browsers,
   fraction,
   PageStatusError,
-  postForm,
   type RequestEmail,
   readRequestEmail,
   writeInputs,
@@ -73,7 +74,7 @@ class Dev {
   exited?: Promise<unknown>;
   starts = 0;
   /** The pages port stays the same across restarts: the emailed links point there. */
-  constructor(private readonly pagesPort: number) {}
+  constructor(readonly pagesPort: number) {}
 
   async start(): Promise<RunningDev> {
     // Its own process group, so the SIGKILL takes tsx's esbuild service down with it.
@@ -153,7 +154,9 @@ interface Posted {
 }
 
 const isNetworkError = (e: unknown) => e instanceof TypeError;
-const isRetryable = (e: unknown) => isNetworkError(e) || (e instanceof PageStatusError && e.status >= 500);
+/** A sign-in cut short by a kill (the provider keeps sign-ins under way in memory) starts again, as a person would. */
+const isRetryable = (e: unknown) =>
+  isNetworkError(e) || (e instanceof PageStatusError && e.status >= 500) || e instanceof SignInError;
 
 class People {
   readonly seen = new Set<string>();
@@ -168,7 +171,15 @@ class People {
   /** The killer's hook: called just before a decision is POSTed. */
   onPost?: () => void;
 
-  constructor(private readonly outbox: string) {}
+  /** Each person's browser, signed in with a one-time code on their first link. */
+  readonly browsers: Browsers;
+
+  constructor(
+    private readonly outbox: string,
+    pagesUrl: string,
+  ) {
+    this.browsers = new Browsers({ pagesUrl, outboxDir: outbox });
+  }
 
   idle(): boolean {
     return this.queue.length === 0 && this.inFlight === 0;
@@ -197,7 +208,7 @@ class People {
   private async answer(email: RequestEmail): Promise<void> {
     while (Date.now() < deadline) {
       try {
-        const answer = await answerRequest(email, (body) => {
+        const answer = await answerRequest(this.browsers, email, (body) => {
           const known = this.posted.get(email.requestId);
           if (known && known.body.toString() !== body.toString()) {
             this.errors.push(`${email.requestId}: a person decided two different ways (${known.body} / ${body})`);
@@ -210,7 +221,7 @@ class People {
           const posted = this.posted.get(email.requestId)!;
           posted.confirmed = true;
           if (email.kind === 'grant-approval' && fraction(email.caseId, 'second-click') < 0.3) {
-            posted.secondClick = await this.oppositeDecision(email, posted.body);
+            posted.secondClick = await this.oppositeDecision(email, posted.body, answer.page);
           }
         }
         return;
@@ -226,7 +237,7 @@ class People {
   }
 
   /** A second tab, the other button: the first decision must stand (409). */
-  private async oppositeDecision(email: RequestEmail, first: URLSearchParams): Promise<number> {
+  private async oppositeDecision(email: RequestEmail, first: URLSearchParams, page: Page): Promise<number> {
     const other = new URLSearchParams();
     if (first.get('decision') === 'approved') {
       other.set('decision', 'rejected');
@@ -237,7 +248,7 @@ class People {
     }
     while (Date.now() < deadline) {
       try {
-        const { status } = await postForm(email.link, other);
+        const { status } = await this.browsers.post(email.recipient, page, other);
         if (status < 500) return status;
       } catch (e) {
         if (!isNetworkError(e)) throw e;
@@ -347,7 +358,7 @@ describe('prokus dev killed with SIGKILL under a running program', () => {
     const running = dev;
     await running.start();
 
-    const people = new People(outbox);
+    const people = new People(outbox, `http://127.0.0.1:${running.pagesPort}`);
     let stopDriving = false;
     const driving = (async () => {
       while (!stopDriving) {

@@ -4,6 +4,7 @@
  * used links, form errors, double submits. Over 400 lines on purpose: one handler's
  * behaviours over one set of mocked stores and fixtures, read top to bottom.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -21,6 +22,7 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 
 process.env.TABLE_NAME = 'prokus-test';
+process.env.PAGES_URL = 'https://pages.example';
 useSecretForTests('a-test-secret-long-enough-for-hkdf-0123456789');
 
 const NIK = '3210014507900012';
@@ -152,14 +154,54 @@ function putRequest(c: Case, overrides: Partial<Request> = {}): string {
     ...overrides,
   };
   table.set(`REQUEST#${r.requestId}|REQUEST`, { pk: `REQUEST#${r.requestId}`, sk: 'REQUEST', ...r });
+  recipient = r.recipient;
   return `${r.requestId}.${signLink(r.requestId)}`;
+}
+
+// ---- who is signed in: a session item as store/sessions.ts writes it, and its cookie ----
+
+const RECIPIENT = 'approver@dinsos-majalengka.example';
+/** The recipient of the request put last: the person signed in unless a test says otherwise. */
+let recipient = RECIPIENT;
+
+/** Stores a session for `email` in the table and returns what the browser holds: the cookie and the form token. */
+function signIn(email: string): { cookie: string; csrf: string } {
+  const cookieValue = randomBytes(32).toString('base64url');
+  const csrf = randomBytes(32).toString('base64url');
+  const hash = createHash('sha256').update(cookieValue).digest('base64url');
+  table.set(`SESSION#${hash}|SESSION`, {
+    pk: `SESSION#${hash}`,
+    sk: 'SESSION',
+    person: { sub: `sub-${email}`, email, roles: ['approver'], districts: ['3210'] },
+    csrf,
+    createdAt: '2020-08-01T00:00:00.000Z',
+    expiresAt: FUTURE,
+  });
+  return { cookie: `__Host-prokus-session=${cookieValue}`, csrf };
+}
+
+interface As {
+  /** The browser's session; omitted: the recipient's. `null`: nobody signed in. */
+  session?: { cookie: string; csrf: string } | null;
+  origin?: string;
+  /** Leave the anti-forgery token out of the form. */
+  noToken?: boolean;
 }
 
 // ---- HTTP API v2 events ----
 
-function event(method: 'GET' | 'POST', path: string, form?: string | URLSearchParams, base64 = false): APIGatewayProxyEventV2 {
+function event(
+  method: 'GET' | 'POST',
+  path: string,
+  form?: string | URLSearchParams,
+  base64 = false,
+  as: As = {},
+): APIGatewayProxyEventV2 {
+  const session = as.session === undefined ? signIn(recipient) : as.session;
+  if (form instanceof URLSearchParams && session && !as.noToken && !form.has('csrf')) form.set('csrf', session.csrf);
   const body = form === undefined ? undefined : String(form);
   return {
+    ...(session ? { cookies: [session.cookie] } : {}),
     version: '2.0',
     routeKey: '$default',
     rawPath: path,
@@ -168,6 +210,7 @@ function event(method: 'GET' | 'POST', path: string, form?: string | URLSearchPa
       host: 'pages.example',
       'user-agent': 'vitest',
       ...(body === undefined ? {} : { 'Content-Type': 'application/x-www-form-urlencoded' }),
+      ...(method === 'POST' ? { Origin: as.origin ?? 'https://pages.example' } : {}),
     },
     requestContext: {
       accountId: '000000000000',
@@ -191,11 +234,11 @@ async function call(e: APIGatewayProxyEventV2) {
   return { status: result.statusCode, headers: result.headers ?? {}, body: String(result.body) };
 }
 
-const get = (token: string) => call(event('GET', `/r/${token}`));
-const post = (token: string, form: Record<string, string | string[]>, base64 = false) => {
+const get = (token: string, as: As = {}) => call(event('GET', `/r/${token}`, undefined, false, as));
+const post = (token: string, form: Record<string, string | string[]>, base64 = false, as: As = {}) => {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(form)) for (const one of [v].flat()) params.append(k, one);
-  return call(event('POST', `/r/${token}`, params, base64));
+  return call(event('POST', `/r/${token}`, params, base64, as));
 };
 
 function expectNothingPersonalLeaks(body: string) {
@@ -289,8 +332,14 @@ describe('grant approval page', () => {
     });
     expect(table.get(`CASE#${c.caseId}|CASE`)).toMatchObject({
       stage: 'disbursement',
-      grantApproval: { decision: 'approved', decidedBy: decidedByOf('approver@dinsos-majalengka.example'), quota: 'reserved' },
+      grantApproval: {
+        decision: 'approved',
+        // The signed-in person, from the session, and the page request that carried the decision.
+        decidedBy: { sub: 'sub-approver@dinsos-majalengka.example', email: RECIPIENT, pageRequestId: 'api-request' },
+        quota: 'reserved',
+      },
     });
+    expect(res.body).toContain('Recorded in the name of approver@dinsos-majalengka.example');
     // The promise on the page is backed by a reservation made before the page answered.
     expect([...reserved()]).toEqual([c.caseId]);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TASK_TOKEN });
@@ -662,7 +711,8 @@ describe('links that cannot be used', () => {
       expect(page.body).toContain('This link is unknown or damaged.');
       expect((await post(bad, { decision: 'approved' })).status).toBe(404);
     }
-    expect(ddb).not.toHaveReceivedCommand(GetCommand);
+    // Only the session was read: no request, no case.
+    for (const call of ddb.commandCalls(GetCommand)) expect(String(call.args[0].input.Key?.pk)).toMatch(/^SESSION#/);
     expectNoWrites();
   });
 
@@ -698,5 +748,73 @@ describe('health', () => {
     const res = await call(event('GET', '/health'));
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ ok: true });
+  });
+});
+
+describe('who may see and decide a request', () => {
+  const masked = 'a•••r@dinsos-majalengka.example';
+
+  it('someone not signed in sees whom the request is for, masked, and a way to sign in; nothing of the family', async () => {
+    const token = putRequest(putCase());
+    const res = await get(token, { session: null });
+    expect(res.status).toBe(200);
+    expect(res.body).toContain(`This request is for ${masked}`);
+    expect(res.body).toContain(`href="/signin?returnTo=${encodeURIComponent(`/r/${token}`)}"`);
+    expect(res.body).not.toContain('Siti Aminah');
+    expect(res.body).not.toContain(RECIPIENT);
+    expect(res.body).not.toContain('<form method="post" accept-charset');
+    expectNothingPersonalLeaks(res.body);
+  });
+
+  it('someone else signed in (a forwarded email) is told the request is for another person and sees nothing of it', async () => {
+    const token = putRequest(putCase());
+    const res = await get(token, { session: signIn('colleague@dinsos-majalengka.example') });
+    expect(res.status).toBe(403);
+    expect(res.body).toContain(`This request is for ${masked}, not for colleague@dinsos-majalengka.example`);
+    expect(res.body).not.toContain('Siti Aminah');
+    expectNothingPersonalLeaks(res.body);
+  });
+
+  it('a POST decides nothing without the signed-in recipient, the session token, or this site as origin', async () => {
+    const c = putCase();
+    const token = putRequest(c);
+    const other = signIn('colleague@dinsos-majalengka.example');
+    const mine = signIn(RECIPIENT);
+    const attempts: [string, As, number][] = [
+      ['nobody signed in', { session: null }, 401],
+      ['another person', { session: other }, 403],
+      ['no anti-forgery token', { session: mine, noToken: true }, 403],
+      ['another origin', { session: mine, origin: 'https://evil.example' }, 403],
+    ];
+    for (const [why, as, status] of attempts) {
+      const res = await post(token, { decision: 'approved' }, false, as);
+      expect(res.status, why).toBe(status);
+      expect(res.body, why).not.toContain('Keputusan tercatat');
+    }
+    // Another session's token in the recipient's browser (a form made elsewhere): refused too.
+    const stolen = await post(token, { decision: 'approved', csrf: other.csrf }, false, { session: mine });
+    expect(stolen.status).toBe(403);
+    expect(stolen.body).toContain('Decision not recorded');
+    expectNoWrites();
+    expect(table.get(`REQUEST#reqGrantApproval0000001|REQUEST`)).toMatchObject({ status: 'open' });
+  });
+
+  it('a POST with no Origin header is refused unless the browser says it came from this site', async () => {
+    const token = putRequest(putCase());
+    const mine = signIn(RECIPIENT);
+    const e = event('POST', `/r/${token}`, new URLSearchParams({ decision: 'approved' }), false, { session: mine });
+    delete e.headers.Origin;
+    expect((await call({ ...e, headers: { ...e.headers, 'Sec-Fetch-Site': 'cross-site' } })).status).toBe(403);
+    expectNoWrites();
+    expect((await call({ ...e, headers: { ...e.headers, 'Sec-Fetch-Site': 'same-origin' } })).status).toBe(200);
+  });
+
+  it('once decided, the link shows when and by whom (masked), to anyone who opens it', async () => {
+    const token = putRequest(putCase());
+    expect((await post(token, { decision: 'approved' })).status).toBe(200);
+    const later = await get(token, { session: null });
+    expect(later.status).toBe(409);
+    expect(later.body).toContain('By');
+    expect(later.body).toContain(masked);
   });
 });
