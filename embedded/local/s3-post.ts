@@ -31,7 +31,10 @@ interface BusboyFile extends NodeJS.ReadableStream {
 }
 interface Busboy extends NodeJS.WritableStream {
   on(event: 'field', listener: (name: string, value: string) => void): this;
-  on(event: 'file', listener: (name: string, file: BusboyFile, fileName: string, encoding: string, mimeType: string) => void): this;
+  on(
+    event: 'file',
+    listener: (name: string, file: BusboyFile, fileName: string, encoding: string, mimeType: string) => void,
+  ): this;
   on(event: 'finish' | 'error', listener: (e?: unknown) => void): this;
 }
 type BusboyClass = new (options: { headers: IncomingMessage['headers']; limits?: Record<string, number> }) => Busboy;
@@ -87,7 +90,11 @@ export function checkPolicy(fields: Map<string, string>, bucket: string, keyring
   const signature = fields.get('x-amz-signature');
   const credential = fields.get('x-amz-credential');
   if (!policy64 || !signature || !credential || !fields.get('x-amz-date')) {
-    throw new S3PostError(400, 'InvalidArgument', 'Bucket POST must contain a policy, x-amz-credential, x-amz-date and x-amz-signature');
+    throw new S3PostError(
+      400,
+      'InvalidArgument',
+      'Bucket POST must contain a policy, x-amz-credential, x-amz-date and x-amz-signature',
+    );
   }
   if (fields.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') {
     throw new S3PostError(400, 'InvalidArgument', 'x-amz-algorithm must be AWS4-HMAC-SHA256');
@@ -96,8 +103,11 @@ export function checkPolicy(fields: Map<string, string>, bucket: string, keyring
   if (!parts) throw new S3PostError(400, 'InvalidArgument', 'x-amz-credential is malformed');
   const [, accessKeyId, date, region, service] = parts as unknown as [string, string, string, string, string];
   const secret = Object.values(keyring).find((k) => k.accessKeyId === accessKeyId)?.secretAccessKey;
-  if (!secret) throw new S3PostError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-  const expected = createHmac('sha256', signingKey(secret, date, region, service)).update(policy64, 'utf8').digest('hex');
+  if (!secret)
+    throw new S3PostError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  const expected = createHmac('sha256', signingKey(secret, date, region, service))
+    .update(policy64, 'utf8')
+    .digest('hex');
   if (!/^[0-9a-f]{64}$/.test(signature) || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
     throw new S3PostError(
       403,
@@ -113,10 +123,11 @@ export function checkPolicy(fields: Map<string, string>, bucket: string, keyring
     throw new S3PostError(400, 'InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
   }
   const expiration = Date.parse(policy.expiration);
-  if (Number.isNaN(expiration)) throw new S3PostError(400, 'InvalidPolicyDocument', 'Invalid Policy: Invalid \'expiration\' value.');
+  if (Number.isNaN(expiration))
+    throw new S3PostError(400, 'InvalidPolicyDocument', "Invalid Policy: Invalid 'expiration' value.");
   if (expiration <= now.getTime()) throw denied('Policy expired.');
 
-  const valueOf = (name: string) => (name === 'bucket' ? bucket : fields.get(name));
+  const formValue = (name: string) => (name === 'bucket' ? bucket : fields.get(name));
   const covered = new Set<string>(['bucket']);
   let range: CheckedPolicy = { minBytes: 0, maxBytes: Number.POSITIVE_INFINITY };
   for (const condition of policy.conditions) {
@@ -124,7 +135,7 @@ export function checkPolicy(fields: Map<string, string>, bucket: string, keyring
       for (const [name, value] of Object.entries(condition)) {
         const field = name.toLowerCase();
         covered.add(field);
-        if (valueOf(field) !== value) throw denied(`Policy Condition failed: ["eq", "$${name}", ${JSON.stringify(value)}]`);
+        if (formValue(field) !== value) throw denied(`Policy Condition failed: ["eq", "$${name}", ${JSON.stringify(value)}]`);
       }
       continue;
     }
@@ -136,7 +147,7 @@ export function checkPolicy(fields: Map<string, string>, bucket: string, keyring
     if ((op === 'eq' || op === 'starts-with') && typeof a === 'string' && a.startsWith('$') && typeof b === 'string') {
       const field = a.slice(1).toLowerCase();
       covered.add(field);
-      const value = valueOf(field) ?? '';
+      const value = formValue(field) ?? '';
       if (op === 'eq' ? value !== b : !value.startsWith(b)) throw denied(`Policy Condition failed: ${JSON.stringify(condition)}`);
       continue;
     }
@@ -163,8 +174,10 @@ function sizeGuard(range: CheckedPolicy): Transform & { size: () => number } {
       done(null, size > range.maxBytes ? undefined : chunk);
     },
     flush(done) {
-      if (size > range.maxBytes) done(new S3PostError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size'));
-      else if (size < range.minBytes) done(new S3PostError(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size'));
+      if (size > range.maxBytes)
+        done(new S3PostError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size'));
+      else if (size < range.minBytes)
+        done(new S3PostError(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size'));
       else done();
     },
   });
@@ -196,7 +209,9 @@ export async function handlePostObject(req: IncomingMessage, res: ServerResponse
   }
   if (!/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
     req.resume();
-    return respondError(new S3PostError(412, 'PreconditionFailed', 'Bucket POST must be of the enclosure-type multipart/form-data'));
+    return respondError(
+      new S3PostError(412, 'PreconditionFailed', 'Bucket POST must be of the enclosure-type multipart/form-data'),
+    );
   }
   const busboyModule = createRequire(require.resolve('s3rver'))('busboy') as BusboyClass;
   const busboy = new busboyModule({ headers: req.headers, limits: { fields: 100, fieldSize: 64 * 1024, files: 1 } });
@@ -222,9 +237,11 @@ export async function handlePostObject(req: IncomingMessage, res: ServerResponse
       file.resume();
       return;
     }
+    // S3's own placeholder for the name of the file part, not a template literal.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: S3 spells it so
     const key = (fields.get('key') ?? '').replaceAll('${filename}', fileName);
     if (!key) {
-      refused = new S3PostError(400, 'InvalidArgument', 'Bucket POST must contain a field named \'key\'.');
+      refused = new S3PostError(400, 'InvalidArgument', "Bucket POST must contain a field named 'key'.");
       file.resume();
       return;
     }
@@ -246,7 +263,9 @@ export async function handlePostObject(req: IncomingMessage, res: ServerResponse
       req.pipe(busboy);
     });
   } catch {
-    return respondError(new S3PostError(400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.'));
+    return respondError(
+      new S3PostError(400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.'),
+    );
   }
   if (refused) return respondError(refused);
   if (!stored) {

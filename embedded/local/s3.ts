@@ -15,8 +15,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { startsIntake } from '../../workflows/intake-trigger.ts';
 import { checkHost, type Keyring, LocalAuthError, type LocalCredentials, verifySignature, withoutCors } from './local-auth.ts';
-import { handlePostObject, type PostOptions, s3ErrorXml } from './s3-post.ts';
 import { closeServer, endpointOf, LOCAL_REGION, type LocalService, listen } from './ports.ts';
+import { handlePostObject, type PostOptions, s3ErrorXml } from './s3-post.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -199,11 +199,14 @@ function corsAllowed(req: IncomingMessage, bucket: string, pagesOrigin: string |
 
 function preflight(req: IncomingMessage, res: ServerResponse, allowed: boolean): void {
   const method = req.headers['access-control-request-method'];
-  const asked = (req.headers['access-control-request-headers'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const asked = (req.headers['access-control-request-headers'] ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
   if (!allowed || method !== 'POST' || asked.length > 0) {
     const body = s3ErrorXml(
       'AccessForbidden',
-      'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.',
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
     );
     res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), vary: 'Origin' });
     res.end(body);
@@ -225,7 +228,12 @@ function preflight(req: IncomingMessage, res: ServerResponse, allowed: boolean):
  * x-amz-content-sha256 header, so the body streams on untouched), and no CORS headers;
  * browser uploads with a POST policy are checked and stored by s3-post.ts instead.
  */
-function guarded(s3rver: RequestListener, keyring: Keyring, post: PostOptions, pagesOrigin: () => string | undefined): RequestListener {
+function guarded(
+  s3rver: RequestListener,
+  keyring: Keyring,
+  post: PostOptions,
+  pagesOrigin: () => string | undefined,
+): RequestListener {
   return (req, res) => {
     void (async () => {
       try {
@@ -281,7 +289,12 @@ export async function startS3(opts: {
   await app.configureBuckets();
   // Our own HTTP server around s3rver's request handler: s3rver's run() cannot report
   // a port already in use, it crashes the process instead.
-  const post: PostOptions = { bucket: opts.bucket, keyring: opts.keyring, store: app.store, onObjectCreated: opts.onObjectCreated };
+  const post: PostOptions = {
+    bucket: opts.bucket,
+    keyring: opts.keyring,
+    store: app.store,
+    onObjectCreated: opts.onObjectCreated,
+  };
   const server = createServer(guarded(app.callback(), opts.keyring, post, opts.pagesOrigin ?? (() => undefined)));
   await listen(server, opts.port);
   return { endpoint: endpointOf(server.address()), close: () => closeServer(server, (cb) => server.close(cb)) };

@@ -123,7 +123,9 @@ describe('presigned POST on the local S3', () => {
     const key = 'checks/3210/abc128/tampered.csv';
     const p = await presign(key, 5);
     const policy = JSON.parse(Buffer.from(p.fields.Policy ?? '', 'base64').toString('utf8'));
-    policy.conditions = policy.conditions.map((c: unknown) => (Array.isArray(c) && c[0] === 'content-length-range' ? [c[0], 1, 10_000] : c));
+    policy.conditions = policy.conditions.map((c: unknown) =>
+      Array.isArray(c) && c[0] === 'content-length-range' ? [c[0], 1, 10_000] : c,
+    );
     const res = await post(p, 'x'.repeat(100), { Policy: Buffer.from(JSON.stringify(policy)).toString('base64') });
     expect(res).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
     expect(await exists(key)).toBe(false);
