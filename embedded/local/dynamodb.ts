@@ -5,13 +5,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceNotFoundException,
-  UpdateTableCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { BY_DISTRICT_STAGE, BY_UPLOAD_STAGE, KEY_ATTRIBUTES, TABLE_KEY } from '#lib/table-schema';
 import {
   checkAuthorization,
@@ -117,23 +111,6 @@ const UPLOAD_INDEX = {
   Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...BY_UPLOAD_STAGE.projected] },
 };
 
-/**
- * A data folder made before the upload index existed gets it (cases created before then
- * carry no upload key, so the upload page counts only the families of later uploads).
- */
-async function addUploadIndex(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-  if ((Table?.GlobalSecondaryIndexes ?? []).some((i) => i.IndexName === BY_UPLOAD_STAGE.indexName)) return;
-  await waitActive(client, tableName);
-  await client.send(
-    new UpdateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-      GlobalSecondaryIndexUpdates: [{ Create: UPLOAD_INDEX }],
-    }),
-  );
-}
-
 export async function ensureTable(endpoint: string, tableName: string, credentials: LocalCredentials): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials });
   try {
@@ -161,8 +138,10 @@ export async function ensureTable(endpoint: string, tableName: string, credentia
         }),
       );
     } catch (e) {
+      // A table from before the upload index stays without it: dynalite cannot add an index
+      // to a table (UpdateTable's Create is not implemented); the upload page then shows no
+      // family progress (functions/officers/routes.ts), and a fresh data folder has it.
       if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
-      await addUploadIndex(client, tableName);
     }
     await waitActive(client, tableName);
   } finally {

@@ -21,7 +21,7 @@ import { checkKey, isUploadName } from '#intake/bucket-layout';
 import { dryRunProposal, type JsonRow, toJsonRow } from '#intake/proposal-dry-run';
 import { templateCsv, templateWorkbook } from '#intake/template-file';
 import { logger } from '#lib/logger';
-import { uploadProgress } from '#store/cases';
+import { type UploadProgress, uploadProgress } from '#store/cases';
 import {
   type Check,
   createCheck,
@@ -124,6 +124,20 @@ async function officerOf(event: Event): Promise<{ officer: Officer; cookies: str
   return { officer: { visitor, person, districts, ctx }, cookies };
 }
 
+/**
+ * The families of an upload per stage, or undefined where the table has no upload index:
+ * a local data folder made before it existed (dynalite cannot add an index to a table).
+ */
+async function progressOf(uploadId: string): Promise<UploadProgress | undefined> {
+  try {
+    return await uploadProgress(uploadId);
+  } catch (e) {
+    const err = e as { name?: string; message?: string };
+    if (err.name === 'ValidationException' && /index/i.test(err.message ?? '')) return undefined;
+    throw e;
+  }
+}
+
 function districtNames(districts: readonly string[]) {
   const year = programYears().at(-1);
   const known = year === undefined ? {} : programFor(year).districts;
@@ -140,7 +154,7 @@ export async function showUploadPage(event: Event): Promise<Result> {
     .sort((a, b) => b.uploadedAt.getTime() - a.uploadedAt.getTime())
     .slice(0, 25);
   const withProgress = await Promise.all(
-    uploads.map(async (upload) => ({ upload, progress: await uploadProgress(upload.uploadId) })),
+    uploads.map(async (upload) => ({ upload, progress: await progressOf(upload.uploadId) })),
   );
   const view = uploadPage(
     { ...officer.ctx, csrf: officer.visitor.session.csrf },
@@ -375,7 +389,7 @@ export async function showUpload(event: Event): Promise<Result> {
   const uploadId = idOf(event, 'uploadId');
   const upload = uploadId ? await findUpload(uploadId, officer.districts) : undefined;
   if (!upload) return htmlResult(notFoundPage(officer.ctx), cookies);
-  return htmlResult(uploadDetailPage(officer.ctx, upload, await uploadProgress(upload.uploadId)), cookies);
+  return htmlResult(uploadDetailPage(officer.ctx, upload, await progressOf(upload.uploadId)), cookies);
 }
 
 /** GET /uploads/{uploadId}/report: the report CSV intake wrote next to the upload. */

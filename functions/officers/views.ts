@@ -100,7 +100,10 @@ function statusBadge(upload: Upload, lang: Lang, now: Date): Html {
   return html`<span class="badge running">${t({ id: 'Sedang diproses', en: 'Being processed' }, lang)}</span>`;
 }
 
-function progressTable(progress: UploadProgress, lang: Lang): Html {
+function progressTable(progress: UploadProgress | undefined, lang: Lang): Html {
+  if (!progress) {
+    return html`<p class="meta">${t({ id: 'Perkembangan keluarga tidak tersedia untuk folder data ini (dibuat dengan versi sebelumnya).', en: 'Family progress is not available for this data folder (made by an earlier version).' }, lang)}</p>`;
+  }
   if (progress.families === 0) {
     return html`<p class="meta">${t({ id: 'Belum ada keluarga yang terdaftar dari berkas ini.', en: 'No family registered from this file yet.' }, lang)}</p>`;
   }
@@ -122,7 +125,7 @@ function progressTable(progress: UploadProgress, lang: Lang): Html {
 export function uploadPage(
   ctx: PageContext & { csrf: string },
   districts: DistrictNames,
-  uploads: { upload: Upload; progress: UploadProgress }[],
+  uploads: { upload: Upload; progress: UploadProgress | undefined }[],
   bucketOrigin: string,
   now = new Date(),
 ): View {
@@ -176,6 +179,7 @@ ${
 <p class="meta">${upload.district} · ${dateTime(upload.uploadedAt, lang)}</p>
 <p>${statusBadge(upload, lang, now)}</p>
 ${
+  progress &&
   progress.families > 0 &&
   html`<p class="meta">${STAGE_ORDER.filter((s) => (progress.byStage[s] ?? 0) > 0)
     .map((s) => `${t(STAGES[s], lang)}: ${progress.byStage[s]}`)
@@ -273,7 +277,7 @@ ${discard}`;
   return page(ctx, 200, { id: 'Hasil pemeriksaan berkas', en: 'The check of your file' }, body);
 }
 
-export function uploadDetailPage(ctx: PageContext, upload: Upload, progress: UploadProgress, now = new Date()): View {
+export function uploadDetailPage(ctx: PageContext, upload: Upload, progress: UploadProgress | undefined, now = new Date()): View {
   const { lang } = ctx;
   const body = html`<dl><div><dt>${t({ id: 'Berkas', en: 'File' }, lang)}</dt><dd>${upload.fileName}</dd></div>
 <div><dt>${t({ id: 'Kabupaten/kota', en: 'District' }, lang)}</dt><dd>${upload.district}</dd></div>

@@ -37,12 +37,14 @@ describe('Lambda functions', () => {
     const data = stack.node.findChild('Data');
     const tableId = logicalId(stack, data.node.findChild('Cases'));
     const secretId = logicalId(stack, data.node.findChild('ProgramSecret'));
+    const bucketId = logicalId(stack, data.node.findChild('Files'));
     const apiId = logicalId(stack, stack.node.findChild('PagesApi'));
     for (const id of ids) {
       const env = (resourceOf(fnId(id)).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
         .Variables;
       expect(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, render(v)]))).toEqual({
         TABLE_NAME: `{${tableId}}`,
+        BUCKET_NAME: `{${bucketId}}`,
         SECRET_ID: `{${secretId}}`,
         MAIL_FROM: SENDER,
         APPROVER_EMAIL: APPROVER,
@@ -154,6 +156,15 @@ describe('data', () => {
               { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            // The upload page's count of an upload's families per stage: keys and the outcome only.
+            IndexName: 'byUploadStage',
+            KeySchema: [
+              { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['outcome'] },
           },
         ],
       }),
