@@ -36,6 +36,8 @@ function page(ctx: PageContext, status: number, title: Bilingual, body: Html, ex
   const switchLang = other(ctx.lang);
   const full: PageExtras = {
     ...extras,
+    // Upload and check ids are looked up with the officer's districts, not capabilities.
+    postsForms: true,
     lang: ctx.lang,
     switchTo: {
       href: `${ctx.path}?lang=${switchLang}`,

@@ -117,7 +117,7 @@ export function securityHeaders(page: PageExtras = {}): Record<string, string> {
   return {
     'content-security-policy': contentSecurityPolicy(page),
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    'referrer-policy': referrerPolicy(page),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'x-robots-tag': 'noindex, nofollow',
@@ -125,6 +125,17 @@ export function securityHeaders(page: PageExtras = {}): Record<string, string> {
 }
 
 export const SECURITY_HEADERS: Record<string, string> = securityHeaders();
+
+/**
+ * `no-referrer` keeps a link's capability from leaking. But browsers then send
+ * `Origin: null` on a form POST (Fetch: a POST's origin is serialized as null under
+ * no-referrer), and the anti-forgery check refuses a POST whose origin is not ours; a page
+ * whose forms must pass it and whose URLs carry no capability says `same-origin`: no
+ * referrer leaves the site, and its POSTs name their origin.
+ */
+function referrerPolicy(page: PageExtras): string {
+  return page.postsForms ? 'same-origin' : 'no-referrer';
+}
 
 /** A self-hosted script: its path under /assets/ and the hash its page's policy allows (SRI and CSP alike). */
 export interface PageScript {
@@ -138,6 +149,8 @@ export interface PageExtras {
   lang?: 'id' | 'en';
   script?: PageScript;
   connectTo?: string;
+  /** The page's forms POST to this site and its URL is no capability (see referrerPolicy). */
+  postsForms?: boolean;
   /** The link to the same page in the other language. */
   switchTo?: { href: string; lang: 'id' | 'en'; label: string };
 }
@@ -168,7 +181,7 @@ export function layout(title: Bilingual, body: Html, footer?: Html, viewer?: Vie
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="${referrerPolicy(page)}">
 <meta name="robots" content="noindex, nofollow">
 <title>${titleText}</title>
 <style>${new Html(STYLE)}</style>
