@@ -11,7 +11,7 @@ import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { INTAKE_OUTPUTS, JOURNEYS_LISTS, START_JOURNEYS_RESULTS } from '#intake/bucket-layout';
+import { CHECKS, INTAKE_OUTPUTS, JOURNEYS_LISTS, START_JOURNEYS_RESULTS } from '#intake/bucket-layout';
 import type { ProkusData } from './constructs/prokus-data.ts';
 import type { ProkusFunction } from './constructs/prokus-function.ts';
 import type { FunctionId } from './functions.ts';
@@ -67,6 +67,13 @@ export function suppressAcceptedFindings(stack: SuppressedStack): void {
         role,
         'Uploads are named by district office and file, reports after their upload, journeys lists by upload id: the grant names the prefix and suffix',
         [object(UPLOADS), ...INTAKE_OUTPUTS.map(object)],
+      );
+    }
+    if (id === 'Pages') {
+      iam5(
+        role,
+        "The upload page's checks are named by district, check id and file (checks/<district>/<checkId>/<file>), uploads by district and file; the grant names the prefix",
+        [object(CHECKS), object(UPLOADS)],
       );
     }
   }

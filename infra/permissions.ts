@@ -6,11 +6,13 @@
  * adding it here, and the README's permission table says the same in prose.
  *
  * Item kinds (partition keys, functions/lib/table.ts header): CASE#, NIK# / KK# (identity
- * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email). No function
- * queries the `byDistrictStage` index (operators do, with their own credentials).
+ * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email), CHECK# (the
+ * upload page's checks). No function queries the `byDistrictStage` index (operators do, with
+ * their own credentials); the pages query `byUploadStage` for an upload's families per stage.
  */
 
-import { INTAKE_OUTPUTS, PROPOSAL_WILDCARD } from '#intake/bucket-layout';
+import { CHECKS, INTAKE_OUTPUTS, PROPOSAL_WILDCARD } from '#intake/bucket-layout';
+import { BY_UPLOAD_STAGE } from '#lib/table-schema';
 import type { TableAccess } from './constructs/data-access.ts';
 import type { FunctionId } from './functions.ts';
 
@@ -21,6 +23,7 @@ export const REGISTRY = 'REGISTRY#*';
 export const REQUEST = 'REQUEST#*';
 export const QUOTA = 'QUOTA#*';
 export const UPLOAD = 'UPLOAD#*';
+export const CHECK = 'CHECK#*';
 
 /** Objects ReadProposal reads: the uploads (the intake only runs it for keys under proposals/). */
 export const UPLOADS = PROPOSAL_WILDCARD;
@@ -28,8 +31,13 @@ export const UPLOADS = PROPOSAL_WILDCARD;
 export interface FunctionPermissions {
   /** DynamoDB item access, by action and item kind. */
   readonly table: readonly TableAccess[];
-  /** S3 objects, by key pattern. */
-  readonly bucket?: { readonly read: readonly string[]; readonly write: readonly string[] };
+  /** S3 objects, by key pattern: read (GetObject, HEAD), write (PutObject, the target of a CopyObject), delete; list: ListObjectsV2 prefixes. */
+  readonly bucket?: {
+    readonly read: readonly string[];
+    readonly write: readonly string[];
+    readonly delete?: readonly string[];
+    readonly list?: readonly string[];
+  };
   /** SES: send as the sender identity. */
   readonly sendsMail?: boolean;
   /** Step Functions: SendTaskSuccess / SendTaskFailure to the journey's waiting tasks. */
@@ -100,7 +108,25 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
   Pages: {
     // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase,
     // and for an approval reserveGrant (an UpdateItem on the quota, re-read on a lost race)
-    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] }, familyGrantHold],
+    table: [
+      { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] },
+      familyGrantHold,
+      // The officers' upload page (store/checks.ts): createCheck, findCheck, the submit lease and its records
+      { actions: ['GetItem', 'PutItem', 'UpdateItem'], leadingKeys: [CHECK] },
+      // uploadProgress: an upload's families per stage, from the upload index (keys and outcome only)
+      { actions: ['Query'], leadingKeys: [UPLOAD], index: BY_UPLOAD_STAGE.indexName },
+    ],
+    bucket: {
+      // the check's file (the dry run), the uploads (HEAD, the copy's source metadata) and their reports
+      read: [CHECKS, UPLOADS],
+      // the presigned POST is signed with the function's role: it may only write what the role may;
+      // submit copies the checked file to proposals/<district>/<file>
+      write: [CHECKS, UPLOADS],
+      // a submitted or discarded check's file
+      delete: [CHECKS],
+      // a district's uploads, newest first (officers/files.ts listUploads)
+      list: [PROPOSAL_WILDCARD],
+    },
     answersTasks: true,
   },
 };

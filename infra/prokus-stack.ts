@@ -14,6 +14,7 @@ import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { HttpMethods } from 'aws-cdk-lib/aws-s3';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
@@ -23,7 +24,7 @@ import type { LambdaEnvironment } from '#lib/env';
 import { functionsOf } from '../workflows/functions.ts';
 import { INTAKE_KEY_PATTERN } from '../workflows/intake-trigger.ts';
 import { AslStateMachine } from './constructs/asl-state-machine.ts';
-import { grantObjectAccess, grantTableAccess } from './constructs/data-access.ts';
+import { grantListing, grantObjectAccess, grantTableAccess } from './constructs/data-access.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
 import { ProkusData } from './constructs/prokus-data.ts';
 import { ProkusFunction } from './constructs/prokus-function.ts';
@@ -79,6 +80,9 @@ export class ProkusStack extends Stack {
       createDefaultStage: false,
     });
     this.pagesApi = pagesApi;
+    // The upload page posts files straight to the bucket (a presigned POST, with upload
+    // progress, hence a preflight): from the pages' origin only, POST only.
+    data.bucket.addCorsRule({ allowedMethods: [HttpMethods.POST], allowedOrigins: [pagesApi.apiEndpoint], maxAge: 3000 });
     const pagesAccessLogs = new LogGroup(this, 'PagesAccessLogs', {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -171,6 +175,8 @@ export class ProkusStack extends Stack {
       if (permissions.bucket) {
         grantObjectAccess(fn, data.bucket, ['s3:GetObject'], permissions.bucket.read);
         grantObjectAccess(fn, data.bucket, ['s3:PutObject'], permissions.bucket.write);
+        if (permissions.bucket.delete) grantObjectAccess(fn, data.bucket, ['s3:DeleteObject'], permissions.bucket.delete);
+        if (permissions.bucket.list) grantListing(fn, data.bucket, permissions.bucket.list);
       }
       if (permissions.sendsMail) sender.grantSendEmail(fn);
       if (permissions.answersTasks) {

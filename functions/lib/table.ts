@@ -12,7 +12,9 @@
  *   REQUEST#<requestId>  / REQUEST       a link sent by email (approval, milestone report, financing outcome)
  *   QUOTA#<district>#<year> / QUOTA      grants disbursed against the district quota
  *   UPLOAD#<uploadId>    / SUMMARY       whether the upload's summary email went out (store/uploads.ts)
+ *   CHECK#<checkId>      / CHECK         a file the upload page checks before the officer submits it (store/checks.ts)
  * GSI `byDistrictStage`: gsi1pk = DISTRICT#<district>#<year>, gsi1sk = <stage>#<caseId>.
+ * GSI `byUploadStage`: gsi2pk = UPLOAD#<uploadId> (on cases), the same gsi1sk; keys and `outcome` only.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { requiredEnv } from './env.ts';

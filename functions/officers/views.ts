@@ -60,7 +60,7 @@ const STAGES: Record<Stage, Bilingual> = {
   disbursement: { id: 'Penyaluran bantuan', en: 'Disbursement' },
   mentoring: { id: 'Pendampingan', en: 'Mentoring' },
   'financing-referral': { id: 'Rujukan pembiayaan', en: 'Financing referral' },
-  closed: { id: 'Selesai', en: 'Closed' },
+  closed: { id: 'Berakhir', en: 'Closed' },
 };
 
 const OUTCOMES: Record<Outcome, Bilingual> = {
@@ -222,7 +222,7 @@ export function checkPage(
 ): View {
   const { lang } = ctx;
   const head = html`<dl><div><dt>${t({ id: 'Berkas', en: 'File' }, lang)}</dt><dd>${check.fileName}</dd></div><div><dt>${t({ id: 'Kabupaten/kota', en: 'District' }, lang)}</dt><dd>${check.district}</dd></div></dl>`;
-  const discard = html`<form method="post" action="/uploads/${check.checkId}/submit"><input type="hidden" name="csrf" value="${check.csrf}"><input type="hidden" name="action" value="discard"><button type="submit" class="secondary">${t(
+  const discard = html`<form class="action" method="post" action="/uploads/${check.checkId}/submit"><input type="hidden" name="csrf" value="${check.csrf}"><input type="hidden" name="action" value="discard"><button type="submit" class="secondary">${t(
     { id: 'Buang dan perbaiki berkas', en: 'Discard and fix the file' },
     lang,
   )}</button></form>`;
@@ -271,7 +271,7 @@ ${result.hiddenRows > 0 && html`<p>${t({ id: `… dan ${result.hiddenRows} baris
     },
     lang,
   )}</p>
-<form method="post" action="/uploads/${check.checkId}/submit"><input type="hidden" name="csrf" value="${check.csrf}"><input type="hidden" name="action" value="submit"><button type="submit">${t(
+<form class="action" method="post" action="/uploads/${check.checkId}/submit"><input type="hidden" name="csrf" value="${check.csrf}"><input type="hidden" name="action" value="submit"><button type="submit">${t(
     { id: `Kirim (${s.accepted + s.warning} keluarga)`, en: `Submit (${s.accepted + s.warning} families)` },
     lang,
   )}</button></form>

@@ -87,6 +87,9 @@ ol.verdicts .finding{margin:.375rem 0}
 code{font-size:.875rem;background:#f0f0f0;padding:0 .25rem;border-radius:.25rem;overflow-wrap:anywhere}
 table.stages{border-collapse:collapse;width:100%;margin:.5rem 0}
 table.stages td,table.stages th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #d6d6d6}
+p.meta span.en{font-size:inherit}
+form.action{border-top:0;margin-top:.5rem;padding-top:0}
+form.action button{margin:.75rem 0 .25rem}
 table.stages td.n{text-align:right;font-variant-numeric:tabular-nums}
 `;
 

@@ -75,6 +75,7 @@ const WRITE_ACTIONS: ReadonlySet<string> = new Set(['PutItem', 'UpdateItem', 'De
 const KMS_FOR_S3: Record<string, string[]> = {
   's3:GetObject': ['kms:Decrypt'],
   's3:PutObject': ['kms:GenerateDataKey'],
+  's3:DeleteObject': [],
   // Completing a multipart upload decrypts the parts' data keys.
   's3:ListMultipartUploadParts': ['kms:Decrypt'],
   's3:AbortMultipartUpload': [],
@@ -97,6 +98,24 @@ export function grantObjectAccess(
   );
   const kms = [...new Set(actions.flatMap((a) => KMS_FOR_S3[a] ?? []))].sort();
   if (bucket.encryptionKey && kms.length > 0) grantKeyVia(grantee, bucket.encryptionKey, 's3', kms);
+}
+
+/**
+ * Lets `grantee` list the keys under `prefixes` (ListObjectsV2 with one of them as its
+ * Prefix), and no other part of the bucket: ListBucket is a bucket action, bounded by the
+ * `s3:prefix` the request names.
+ */
+export function grantListing(grantee: IGrantable, bucket: IBucket, prefixes: readonly string[]): void {
+  if (prefixes.length === 0 || prefixes.some((p) => p === '' || p === '*')) {
+    throw new DataAccessError(`grantListing: prefixes must name a folder, got [${prefixes.join(', ')}]`);
+  }
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [...prefixes] } },
+    }),
+  );
 }
 
 /** The key may be used only by the named service on the grantee's behalf, not directly. */

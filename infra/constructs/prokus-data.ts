@@ -11,6 +11,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CHECKS_PREFIX } from '#intake/bucket-layout';
 import { BY_DISTRICT_STAGE, BY_UPLOAD_STAGE, TABLE_KEY } from '#lib/table-schema';
 
 /** The operators' query (functions/store/cases.ts `listCases`): cases of a district and year, by stage. */
@@ -87,7 +88,18 @@ export class ProkusData extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'files/',
       // Versions replaced by a re-upload stay recoverable for a while, not forever.
-      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(90) }],
+      lifecycleRules: [
+        { noncurrentVersionExpiration: Duration.days(90) },
+        // The upload page's checks: a file an officer checked and never submitted or
+        // discarded (the tab closed) is gone after a day, and so is the version a submit or
+        // discard deleted; they hold raw NIKs and are nobody's record.
+        {
+          id: 'AbandonedChecks',
+          prefix: CHECKS_PREFIX,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

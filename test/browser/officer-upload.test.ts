@@ -63,8 +63,15 @@ async function open(viewport: { width: number; height: number }): Promise<{ cont
  */
 async function signIn(context: BrowserContext, who: { email: string; districts: string[] }): Promise<void> {
   const { createSession } = await import('#store/sessions');
-  const { cookieValue } = await createSession({ sub: `sub-${who.email}`, email: who.email, roles: ['officer'], districts: who.districts });
-  await context.addCookies([{ name: 'prokus-session', value: cookieValue, url: rt.endpoints.pages, httpOnly: true, sameSite: 'Lax' }]);
+  const { cookieValue } = await createSession({
+    sub: `sub-${who.email}`,
+    email: who.email,
+    roles: ['officer'],
+    districts: who.districts,
+  });
+  await context.addCookies([
+    { name: 'prokus-session', value: cookieValue, url: rt.endpoints.pages, httpOnly: true, sameSite: 'Lax' },
+  ]);
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -93,7 +100,9 @@ describe.skipIf(!existsSync(CHROMIUM))('officer upload in Chromium', () => {
     await page.locator('#upload-form button[type=submit]').click();
     await page.waitForURL(/\/uploads\/[A-Za-z0-9_-]+\/check$/, { timeout: 30_000 }).catch(async (e) => {
       await shot(page, 'upload-failed');
-      throw new Error(`no check page: ${await page.locator('#upload-status').textContent()} / ${consoleErrors.join(' | ')}`, { cause: e });
+      throw new Error(`no check page: ${await page.locator('#upload-status').textContent()} / ${consoleErrors.join(' | ')}`, {
+        cause: e,
+      });
     });
 
     const verdicts = page.locator('ol.verdicts > li');
@@ -114,7 +123,10 @@ describe.skipIf(!existsSync(CHROMIUM))('officer upload in Chromium', () => {
     await page.locator('form:has(input[name=action][value=submit]) button').click();
     await page.waitForURL(/\/uploads\/[A-Za-z0-9_-]{22}$/).catch(async (e) => {
       await shot(page, 'submit-failed');
-      throw new Error(`no upload page: ${page.url()} ${await page.locator('main').textContent()} / ${consoleErrors.join(' | ')}`, { cause: e });
+      throw new Error(
+        `no upload page: ${page.url()} ${await page.locator('main').textContent()} / ${consoleErrors.join(' | ')}`,
+        { cause: e },
+      );
     });
     const uploadUrl = page.url();
     await expect
@@ -139,10 +151,7 @@ describe.skipIf(!existsSync(CHROMIUM))('officer upload in Chromium', () => {
     await page.setViewportSize(DESKTOP);
     await shot(page, 'upload-detail-desktop');
 
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.locator('a.button[href$="/report"]').click(),
-    ]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a.button[href$="/report"]').click()]);
     expect(download.suggestedFilename()).toBe('usulan-juli.csv.report.csv');
     const report = await readFile((await download.path()) ?? '', 'utf8');
     expect(report).toContain(DAMAGED_CODE);
@@ -166,6 +175,8 @@ describe.skipIf(!existsSync(CHROMIUM))('officer upload in Chromium', () => {
 
     // The 401 before signing in, the stranger's 404 and the favicon are expected; a refused
     // script, style or connection (CSP, CORS) or a script error is not.
-    expect(consoleErrors.filter((m) => !m.startsWith('Failed to load resource: the server responded with a status of 40'))).toEqual([]);
+    expect(
+      consoleErrors.filter((m) => !m.startsWith('Failed to load resource: the server responded with a status of 40')),
+    ).toEqual([]);
   }, 180_000);
 });

@@ -25,21 +25,21 @@ const leadingKeysOf = (s: { condition: Record<string, Record<string, unknown>> }
   s.condition['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
 
 describe('the case table', () => {
-  it('the internet-facing Pages function reads and updates cases, requests, the quota an approval reserves from and the family grant hold, and nothing else', () => {
+  it('the internet-facing Pages function reads and updates cases, requests, the quota an approval reserves from and the family grant hold, creates only upload checks, counts an upload by its index, and nothing else', () => {
     const actions = permissionsOf(json, roleOf('Pages')).map((p) => p.action);
-    for (const never of [
-      'dynamodb:Scan',
-      'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:PutItem',
-      'ses:SendEmail',
-    ]) {
+    for (const never of ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'ses:SendEmail']) {
       expect(actions).not.toContain(never);
     }
     const table = statementsOf('Pages').filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
-    expect(table.map((s) => ({ actions: s.actions.sort(), keys: leadingKeysOf(s) }))).toEqual([
-      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['CASE#*', 'REQUEST#*', 'QUOTA#*'] },
-      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['KK#*'] },
+    expect(table.map((s) => ({ actions: s.actions.sort(), keys: leadingKeysOf(s), on: s.resources }))).toEqual([
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        keys: ['CASE#*', 'REQUEST#*', 'QUOTA#*'],
+        on: [`{${tableId}.Arn}`],
+      },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['KK#*'], on: [`{${tableId}.Arn}`] },
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], keys: ['CHECK#*'], on: [`{${tableId}.Arn}`] },
+      { actions: ['dynamodb:Query'], keys: ['UPLOAD#*'], on: [`{${tableId}.Arn}/index/byUploadStage`] },
     ]);
   });
 
@@ -51,11 +51,14 @@ describe('the case table', () => {
         s.actions.every((a) => /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem|Query)$/.test(a)),
         s.actions.join(),
       ).toBe(true);
-      // No function queries the byDistrictStage index (operators do): only the table's items, by pk.
-      expect(s.resources).toEqual([`{${tableId}.Arn}`]);
+      // No function queries the byDistrictStage index (operators do): only the table's items, by
+      // pk, and the upload index by upload (the Pages function's Query, checked above).
+      const onUploadIndex = s.resources[0] === `{${tableId}.Arn}/index/byUploadStage`;
+      expect(s.resources).toEqual([onUploadIndex ? `{${tableId}.Arn}/index/byUploadStage` : `{${tableId}.Arn}`]);
+      if (onUploadIndex) expect(s.actions).toEqual(['dynamodb:Query']);
       const keys = leadingKeysOf(s);
       expect(Array.isArray(keys) && keys.length > 0, `${s.policy}: ${s.actions.join()} without LeadingKeys`).toBe(true);
-      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD)#\*$/);
+      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD|CHECK)#\*$/);
       expect(s.condition.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
     }
   });
@@ -93,8 +96,23 @@ describe('the files bucket', () => {
     ]);
   });
 
+  it('the Pages function reads checks and uploads, writes checks and the submitted copy, deletes only checks, lists only uploads', () => {
+    const s3 = permissionsOf(json, roleOf('Pages')).filter((p) => p.action.startsWith('s3:'));
+    const on = (action: string) =>
+      s3
+        .filter((p) => p.action === action)
+        .map((p) => p.resource)
+        .sort();
+    expect(on('s3:GetObject')).toEqual([`{${bucketId}.Arn}/checks/*`, `{${bucketId}.Arn}/proposals/*`]);
+    expect(on('s3:PutObject')).toEqual([`{${bucketId}.Arn}/checks/*`, `{${bucketId}.Arn}/proposals/*`]);
+    expect(on('s3:DeleteObject')).toEqual([`{${bucketId}.Arn}/checks/*`]);
+    expect(on('s3:ListBucket')).toEqual([`{${bucketId}.Arn}`]);
+    const listing = statementsOf('Pages').find((s) => s.actions.includes('s3:ListBucket'));
+    expect(listing?.condition).toEqual({ StringLike: { 's3:prefix': ['proposals/*'] } });
+  });
+
   it('no other function touches the bucket', () => {
-    for (const id of ids.filter((i) => i !== 'ReadProposal')) {
+    for (const id of ids.filter((i) => i !== 'ReadProposal' && i !== 'Pages')) {
       expect(
         permissionsOf(json, roleOf(id)).filter((p) => p.action.startsWith('s3:')),
         id,
