@@ -22,7 +22,8 @@ import { access, rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Bilingual } from '#domain/errors';
-import { type TemplateFormat, templateCsv, templateWorkbook } from '#intake/template-file';
+import { type TemplateFormat, templateCsv } from '#intake/template-file';
+import { templateWorkbook } from '#intake/template-workbook';
 
 export {
   COLUMN_GUIDE,
@@ -33,8 +34,8 @@ export {
   TEMPLATE_SHEET,
   type TemplateFormat,
   templateCsv,
-  templateWorkbook,
 } from '#intake/template-file';
+export { templateWorkbook } from '#intake/template-workbook';
 
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';

@@ -19,7 +19,8 @@ import { programFor, programYears } from '#domain/program';
 import * as z from '#domain/zod';
 import { checkKey, isUploadName } from '#intake/bucket-layout';
 import { dryRunProposal, type JsonRow, toJsonRow } from '#intake/proposal-dry-run';
-import { templateCsv, templateWorkbook } from '#intake/template-file';
+import { templateCsv } from '#intake/template-file';
+import { TEMPLATE_XLSX_BASE64 } from '#intake/template-xlsx';
 import { logger } from '#lib/logger';
 import { type UploadProgress, uploadProgress } from '#store/cases';
 import {
@@ -181,7 +182,6 @@ export async function downloadTemplate(event: Event): Promise<Result> {
       body: templateCsv(),
     };
   }
-  const xlsx = Buffer.from(await templateWorkbook().xlsx.writeBuffer());
   return {
     statusCode: 200,
     headers: {
@@ -189,7 +189,7 @@ export async function downloadTemplate(event: Event): Promise<Result> {
       'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
       'content-disposition': 'attachment; filename="templat-usulan-prokus.xlsx"',
     },
-    body: xlsx.toString('base64'),
+    body: TEMPLATE_XLSX_BASE64,
     isBase64Encoded: true,
   };
 }
