@@ -97,7 +97,7 @@ const CHECK_ID_META = 'check-id';
  * already there (a submit that died after copying). Returns the upload's key and id.
  */
 export async function submitCheckFile(
-  check: { checkId: string; key: string; district: string; fileName: string },
+  check: { checkId: string; key: string; district: string; fileName: string; programYear: number },
   uploader: string,
 ): Promise<{ key: string; uploadId: string } | undefined> {
   const bucket = bucketName();
@@ -113,7 +113,7 @@ export async function submitCheckFile(
         Key: target,
         CopySource: `${bucket}/${encodeURIComponent(check.key).replaceAll('%2F', '/')}`,
         MetadataDirective: 'REPLACE',
-        Metadata: { uploader, [CHECK_ID_META]: check.checkId },
+        Metadata: { uploader, 'program-year': String(check.programYear), [CHECK_ID_META]: check.checkId },
       }),
     );
     const eTag = out.CopyObjectResult?.ETag ?? (await headObject(target))?.ETag;

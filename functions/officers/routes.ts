@@ -160,6 +160,7 @@ export async function showUploadPage(event: Event): Promise<Result> {
   const view = uploadPage(
     { ...officer.ctx, csrf: officer.visitor.session.csrf },
     districtNames(officer.districts),
+    programYears(),
     withProgress,
     await bucketOrigin(),
   );
@@ -209,6 +210,7 @@ const UPLOAD_REFUSALS = {
     en: 'This file name cannot be used: at most 200 characters, no / and not ending in .report.csv or .report.json.',
   },
   FILE_EMPTY: { id: 'Berkas kosong.', en: 'The file is empty.' },
+  PROGRAM_YEAR_UNKNOWN: { id: 'Tahun program ini tidak dikenal.', en: 'This program year is unknown.' },
   FILE_TOO_LARGE: {
     id: `Berkas lebih besar dari ${MAX_UPLOAD_BYTES / 2 ** 20} MiB. Bagi menjadi beberapa berkas.`,
     en: `The file is larger than ${MAX_UPLOAD_BYTES / 2 ** 20} MiB. Split it into several files.`,
@@ -248,6 +250,9 @@ export async function requestUpload(event: Event): Promise<Result> {
   if (!mayProposeFor(person, district)) return refuse(403, 'DISTRICT_NOT_YOURS', lang);
   const fileName = (field(values, 'fileName') ?? '').normalize('NFC').trim();
   if (!usableFileName(fileName) || !isUploadName(fileName)) return refuse(400, 'UPLOAD_FILE_NAME_INVALID', lang);
+  const years = programYears();
+  const programYear = Number(field(values, 'programYear') ?? years.at(-1));
+  if (!years.includes(programYear)) return refuse(400, 'PROGRAM_YEAR_UNKNOWN', lang);
   const size = Number(field(values, 'size'));
   if (!Number.isInteger(size) || size < 1) return refuse(400, 'FILE_EMPTY', lang);
   if (size > MAX_UPLOAD_BYTES) return refuse(413, 'FILE_TOO_LARGE', lang);
@@ -259,6 +264,7 @@ export async function requestUpload(event: Event): Promise<Result> {
     checkId,
     district,
     fileName,
+    programYear,
     key,
     sub: person.sub,
     email: person.email,
@@ -302,7 +308,12 @@ export async function showCheck(event: Event): Promise<Result> {
   try {
     result = await dryRunProposal(
       file.body,
-      { district: check.district, fileName: check.fileName, ...(file.size !== undefined ? { size: file.size } : {}) },
+      {
+        district: check.district,
+        programYear: check.programYear,
+        fileName: check.fileName,
+        ...(file.size !== undefined ? { size: file.size } : {}),
+      },
       (r) => {
         if (r.status === 'accepted') return;
         if (rows.length < ROWS_SHOWN) rows.push(toJsonRow(r));
@@ -312,7 +323,13 @@ export async function showCheck(event: Event): Promise<Result> {
   } finally {
     file.body.destroy();
   }
-  const view = { checkId: check.checkId, fileName: check.fileName, district: check.district, csrf: officer.visitor.session.csrf };
+  const view = {
+    checkId: check.checkId,
+    fileName: check.fileName,
+    district: check.district,
+    programYear: check.programYear,
+    csrf: officer.visitor.session.csrf,
+  };
   if (!result.ok) {
     logger.info('upload check: file cannot be checked', { district: check.district, code: result.problem.code });
     return htmlResult(checkPage(officer.ctx, view, result), cookies);

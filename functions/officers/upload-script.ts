@@ -68,6 +68,7 @@ const SOURCE = `(function () {
     var body = new URLSearchParams();
     body.set('csrf', form.elements.csrf.value);
     body.set('district', form.elements.district.value);
+    body.set('programYear', form.elements.programYear.value);
     body.set('fileName', file.name);
     body.set('size', String(file.size));
     fetch('/uploads', { method: 'POST', body: body, credentials: 'same-origin', headers: { accept: 'application/json' } })

@@ -127,6 +127,7 @@ function progressTable(progress: UploadProgress | undefined, lang: Lang): Html {
 export function uploadPage(
   ctx: PageContext & { csrf: string },
   districts: DistrictNames,
+  years: readonly number[],
   uploads: { upload: Upload; progress: UploadProgress | undefined }[],
   bucketOrigin: string,
   now = new Date(),
@@ -138,6 +139,12 @@ export function uploadPage(
       : html`<div class="field"><label for="district">${t({ id: 'Kabupaten/kota', en: 'District' }, lang)}</label><select id="district" name="district">${districts.map(
           (d) => html`<option value="${d.code}">${d.code} ${d.name}</option>`,
         )}</select></div>`;
+  const latest = years.at(-1);
+  const yearField = html`<div class="field"><label for="programYear">${t({ id: 'Tahun program', en: 'Program year' }, lang)}</label><select id="programYear" name="programYear">${[
+    ...years,
+  ]
+    .reverse()
+    .map((y) => html`<option value="${y}"${y === latest && html` selected`}>${y}</option>`)}</select></div>`;
   const msg = (id: string, en: string) => t({ id, en }, lang);
   const body = html`<p>${t({ id: 'Wilayah Anda', en: 'Your district(s)' }, lang)}: <strong>${districts.map((d) => `${d.code} ${d.name}`).join(', ')}</strong></p>
 <h2>${t({ id: '1. Unduh templat', en: '1. Download the template' }, lang)}</h2>
@@ -165,6 +172,7 @@ export function uploadPage(
  data-msg-offline="${msg('Koneksi terputus. Periksa jaringan, lalu coba lagi.', 'The connection dropped. Check the network, then try again.')}">
 <input type="hidden" name="csrf" value="${ctx.csrf}">
 ${districtField}
+${yearField}
 <div class="drop" id="drop"><label for="file">${t({ id: 'Pilih berkas atau seret ke sini', en: 'Choose a file or drop it here' }, lang)}</label>
 <input type="file" id="file" name="file" accept=".csv,.xlsx,.txt,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet">
 <p id="chosen" class="meta" aria-live="polite"></p></div>
@@ -203,6 +211,7 @@ export interface CheckView {
   checkId: string;
   fileName: string;
   district: string;
+  programYear: number;
   csrf: string;
 }
 
@@ -221,7 +230,7 @@ export function checkPage(
     | { ok: false; problem: FileProblem },
 ): View {
   const { lang } = ctx;
-  const head = html`<dl><div><dt>${t({ id: 'Berkas', en: 'File' }, lang)}</dt><dd>${check.fileName}</dd></div><div><dt>${t({ id: 'Kabupaten/kota', en: 'District' }, lang)}</dt><dd>${check.district}</dd></div></dl>`;
+  const head = html`<dl><div><dt>${t({ id: 'Berkas', en: 'File' }, lang)}</dt><dd>${check.fileName}</dd></div><div><dt>${t({ id: 'Kabupaten/kota', en: 'District' }, lang)}</dt><dd>${check.district}</dd></div><div><dt>${t({ id: 'Tahun program', en: 'Program year' }, lang)}</dt><dd>${check.programYear}</dd></div></dl>`;
   const discard = html`<form class="action" method="post" action="/uploads/${check.checkId}/submit"><input type="hidden" name="csrf" value="${check.csrf}"><input type="hidden" name="action" value="discard"><button type="submit" class="secondary">${t(
     { id: 'Buang dan perbaiki berkas', en: 'Discard and fix the file' },
     lang,

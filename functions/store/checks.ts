@@ -25,6 +25,8 @@ export const Check = z.object({
   checkId: z.string(),
   district: z.string(),
   fileName: z.string(),
+  /** The program year the file proposes for (the upload's `program-year`). */
+  programYear: z.int(),
   /** `checks/<district>/<checkId>/<fileName>` */
   key: z.string(),
   /** Who asked for it (the upload's summary email goes to them). */

@@ -246,6 +246,7 @@ describe('POST /uploads: the presigned POST', () => {
     expect(await code(post('/uploads', { ...form, fileName: 'x.csv.report.csv' }))).toEqual([400, 'UPLOAD_FILE_NAME_INVALID']);
     expect(await code(post('/uploads', { ...form, fileName: '../3402/a.csv' }))).toEqual([400, 'UPLOAD_FILE_NAME_INVALID']);
     expect(await code(post('/uploads', { ...form, size: '0' }))).toEqual([400, 'FILE_EMPTY']);
+    expect(await code(post('/uploads', { ...form, programYear: '1999' }))).toEqual([400, 'PROGRAM_YEAR_UNKNOWN']);
     expect(await code(post('/uploads', { ...form, size: String(100 * 1024 * 1024 + 1) }))).toEqual([413, 'FILE_TOO_LARGE']);
   });
 });
@@ -337,6 +338,8 @@ describe('check, submit, and the upload it becomes', () => {
     // The copy names the uploader for the intake's summary email.
     const copy = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: 'proposals/3210/usulan-maret.csv' }));
     expect(copy.Metadata?.uploader).toBe('operator@dinsos-majalengka.example');
+    // The year the file was checked for (the latest, chosen by default) goes with it to the intake.
+    expect(copy.Metadata?.['program-year']).toBe('2024');
     expect(await copy.Body?.transformToString()).toBe(FILE);
   });
 
@@ -372,6 +375,23 @@ describe('check, submit, and the upload it becomes', () => {
     const theirs = await get('/upload', { visitor: otherDistrict });
     expect(theirs.body).not.toContain(uploadPath);
     expect(theirs.body).not.toContain('usulan-maret.csv');
+  });
+
+  it('a file checked for another program year is checked and submitted for that year', async () => {
+    const res = await post('/uploads', {
+      district: '3210',
+      fileName: 'usulan-2020.csv',
+      size: String(Buffer.byteLength(FILE)),
+      programYear: '2020',
+    });
+    const grant = JSON.parse(res.body) as { checkId: string; url: string; fields: Record<string, string>; check: string };
+    expect((await sendFile(grant, proposalWithDamagedRow(60))).status).toBe(204);
+    const check = await get(grant.check);
+    expect(check.body).toMatch(/Tahun program<\/dt><dd>2020<\/dd>/);
+    const submitted = await post(`/uploads/${grant.checkId}/submit`, { action: 'submit' });
+    expect(submitted.status).toBe(303);
+    const copy = await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: 'proposals/3210/usulan-2020.csv' }));
+    expect(copy.Metadata?.['program-year']).toBe('2020');
   });
 
   it('discarding a check deletes its file; the check then says so and cannot be submitted', async () => {
