@@ -132,7 +132,8 @@ export class ProkusStack extends Stack {
       // Whole files of up to 100,000 rows, checked and registered in one invocation.
       ReadProposal: fn('ReadProposal', { memorySize: 1024, timeout: Duration.minutes(15) }),
       // API Gateway gives up on an integration after 30 s.
-      Pages: fn('Pages', { timeout: Duration.seconds(25) }),
+      // The upload page's check reads a whole file of up to 100 MiB (an XLSX from memory, as ReadProposal does).
+      Pages: fn('Pages', { timeout: Duration.seconds(25), memorySize: 1024 }),
     };
     const all = Object.values(this.functions);
 

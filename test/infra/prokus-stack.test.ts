@@ -59,6 +59,8 @@ describe('Lambda functions', () => {
 
   it('ReadProposal can take a whole file: 15 minutes and 1 GB; the others stay under their task timeouts', () => {
     expect(resourceOf(fnId('ReadProposal')).Properties).toMatchObject({ MemorySize: 1024, Timeout: 900 });
+    // The upload page's check reads a whole file too, within API Gateway's 30 s.
+    expect(resourceOf(fnId('Pages')).Properties).toMatchObject({ MemorySize: 1024, Timeout: 25 });
     for (const id of ids.filter((i) => i !== 'ReadProposal')) {
       // The journey's task states time out after 60 s; a Lambda timeout above it would be retried while still running.
       expect((resourceOf(fnId(id)).Properties as { Timeout: number }).Timeout).toBeLessThan(60);
