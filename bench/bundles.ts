@@ -13,8 +13,9 @@
  *              shown beside the wall clock, which a busy machine stretches
  *   top        the packages that make up most of the bundle, from its source map
  *
- * Budgets: every state-machine task ≤ 300 KB and ≤ 40 ms over an empty module; Pages
- * ≤ 600 KB; ReadProposal ≤ 1.2 MB (KB = 1,000 bytes). Exits 1 when any is over.
+ * Budgets: every state-machine task ≤ 300 KB and ≤ 40 ms over an empty module; the pages'
+ * authorizer the same (every person's page waits for its cold start); Pages ≤ 600 KB;
+ * ReadProposal ≤ 1.2 MB (KB = 1,000 bytes). Exits 1 when any is over.
  *
  * Self-contained on purpose (node built-ins only; hence a little over 400 lines: the
  * template reading, the source-map tally and the table are here rather than shared), so it can run as a part of
@@ -32,7 +33,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
-export type BundleKind = 'task' | 'pages' | 'read-proposal';
+export type BundleKind = 'task' | 'authorizer' | 'pages' | 'read-proposal';
 
 export interface Budget {
   bytes: number;
@@ -42,6 +43,7 @@ export interface Budget {
 
 export const BUDGETS: Record<BundleKind, Budget> = {
   task: { bytes: 300_000, importMs: 40 },
+  authorizer: { bytes: 300_000, importMs: 40 },
   pages: { bytes: 600_000 },
   'read-proposal': { bytes: 1_200_000 },
 };
@@ -96,6 +98,7 @@ export function machine(): string {
 
 function kindOf(name: string): BundleKind {
   if (name === 'Pages') return 'pages';
+  if (name === 'Authorize') return 'authorizer';
   if (name === 'ReadProposal') return 'read-proposal';
   return 'task';
 }

@@ -177,6 +177,8 @@ export type Answer =
  */
 export class Browsers {
   private readonly browsers = new Map<string, Browser>();
+  /** A person signs in once at a time: two links opened together must not race for the one code in the inbox. */
+  private readonly signingIn = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: { pagesUrl: string; outboxDir: string }) {}
 
@@ -192,9 +194,21 @@ export class Browsers {
   /** Opens a link as `email`, signing in first when the page asks who they are. */
   async open(email: string, link: string): Promise<Page> {
     const browser = this.browserOf(email);
-    const page = await browser.get(link);
-    if (!isSignInPrompt(page)) return page;
-    return signInWithCode(browser, this.opts.pagesUrl, email, this.opts.outboxDir, new URL(link).pathname);
+    for (;;) {
+      const pending = this.signingIn.get(email);
+      if (pending) await pending.catch(() => undefined);
+      const page = await browser.get(link);
+      if (!isSignInPrompt(page)) return page;
+      // Someone else's tab of this person started signing in meanwhile: wait for it and look again.
+      if (this.signingIn.has(email)) continue;
+      const signing = signInWithCode(browser, this.opts.pagesUrl, email, this.opts.outboxDir, new URL(link).pathname);
+      this.signingIn.set(email, signing);
+      try {
+        return await signing;
+      } finally {
+        this.signingIn.delete(email);
+      }
+    }
   }
 
   /** POSTs a page's form as `email`, with the page's anti-forgery token, from the page's own origin. */

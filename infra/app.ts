@@ -18,6 +18,8 @@ new ProkusStack(app, context.stackName, {
   approverEmail: context.approverEmail,
   logLevel: context.logLevel,
   ...(context.alarmTopicArn ? { alarmTopicArn: context.alarmTopicArn } : {}),
+  senderIdentity: context.senderIdentity,
+  ...(context.signInDomainPrefix ? { signInDomainPrefix: context.signInDomainPrefix } : {}),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 app.synth();

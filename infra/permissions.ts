@@ -6,12 +6,13 @@
  * adding it here, and the README's permission table says the same in prose.
  *
  * Item kinds (partition keys, functions/lib/table.ts header): CASE#, NIK# / KK# (identity
- * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email), CHECK# (the
- * upload page's checks). No function queries the `byDistrictStage` index (operators do, with
- * their own credentials); the pages query `byUploadStage` for an upload's families per stage.
+ * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email), SESSION# and
+ * SIGNIN# (store/sessions.ts: who is signed in, a sign-in under way), CHECK# (the upload
+ * page's checks). No function queries the `byDistrictStage` index (operators do, with their
+ * own credentials); the pages query `byUploadStage` for an upload's families per stage.
  */
 
-import { CHECKS, INTAKE_OUTPUTS, PROPOSAL_WILDCARD } from '#intake/bucket-layout';
+import { CHECKS, INTAKE_OUTPUTS, PROPOSAL_WILDCARD, PROPOSALS_PREFIX } from '#intake/bucket-layout';
 import { BY_UPLOAD_STAGE } from '#lib/table-schema';
 import type { TableAccess } from './constructs/data-access.ts';
 import type { FunctionId } from './functions.ts';
@@ -23,15 +24,24 @@ export const REGISTRY = 'REGISTRY#*';
 export const REQUEST = 'REQUEST#*';
 export const QUOTA = 'QUOTA#*';
 export const UPLOAD = 'UPLOAD#*';
+export const SESSION = 'SESSION#*';
+export const SIGNIN = 'SIGNIN#*';
 export const CHECK = 'CHECK#*';
 
 /** Objects ReadProposal reads: the uploads (the intake only runs it for keys under proposals/). */
 export const UPLOADS = PROPOSAL_WILDCARD;
 
+/**
+ * Where an officer's browser puts a file for the pages to check before it is submitted
+ * (a presigned POST, functions/intake/bucket-layout.ts); the bucket expires what is left
+ * there after a day.
+ */
+export { CHECKS };
+
 export interface FunctionPermissions {
   /** DynamoDB item access, by action and item kind. */
   readonly table: readonly TableAccess[];
-  /** S3 objects, by key pattern: read (GetObject, HEAD), write (PutObject, the target of a CopyObject), delete; list: ListObjectsV2 prefixes. */
+  /** S3 objects, by key pattern (`delete`: DeleteObject), and listings, by key prefix (ListBucket with `s3:prefix`). */
   readonly bucket?: {
     readonly read: readonly string[];
     readonly write: readonly string[];
@@ -42,13 +52,16 @@ export interface FunctionPermissions {
   readonly sendsMail?: boolean;
   /** Step Functions: SendTaskSuccess / SendTaskFailure to the journey's waiting tasks. */
   readonly answersTasks?: boolean;
+  /**
+   * Secrets Manager: GetSecretValue on the program secret, which the task handler and the
+   * pages load at cold start (NIK hashing, sealing, link signatures).
+   */
+  readonly readsSecret: boolean;
 }
 
 /** getCase, then one conditional updateCase (which reads the case again when it lost a race). */
 const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE] };
 
-// Every function also reads the program secret (secretsmanager:GetSecretValue): the task
-// handler and the pages load the keys at cold start. That grant is in the stack.
 /**
  * reserveGrant's hold on the family's one grant (store/grants.ts): a conditional
  * UpdateItem of `KK#<hash>` / `GRANT`, its read on a lost race. An item of the family
@@ -57,12 +70,13 @@ const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], lea
 const familyGrantHold: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [KK_CLAIM] };
 
 export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
-  LoadCase: { table: [readAndUpdateCase] },
+  LoadCase: { table: [readAndUpdateCase], readsSecret: true },
   Verification: {
     table: [
       { actions: ['GetItem'], leadingKeys: [CASE, REGISTRY] },
       { actions: ['UpdateItem'], leadingKeys: [CASE] },
     ],
+    readsSecret: true,
   },
   OpenRequest: {
     table: [
@@ -72,6 +86,7 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       { actions: ['PutItem'], leadingKeys: [REQUEST] },
     ],
     sendsMail: true,
+    readsSecret: true,
   },
   AwaitRequest: {
     table: [
@@ -82,16 +97,18 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       familyGrantHold,
     ],
     answersTasks: true,
+    readsSecret: true,
   },
   Disbursement: {
     // getCase, reserveGrant (an UpdateItem, re-read on a lost race), updateCase
     table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, QUOTA] }, familyGrantHold],
+    readsSecret: true,
   },
-  PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }] },
-  Grading: { table: [readAndUpdateCase] },
-  FinancingReferral: { table: [readAndUpdateCase] },
-  Close: { table: [readAndUpdateCase] },
-  RecordFailure: { table: [readAndUpdateCase] },
+  PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }], readsSecret: true },
+  Grading: { table: [readAndUpdateCase], readsSecret: true },
+  FinancingReferral: { table: [readAndUpdateCase], readsSecret: true },
+  Close: { table: [readAndUpdateCase], readsSecret: true },
+  RecordFailure: { table: [readAndUpdateCase], readsSecret: true },
   ReadProposal: {
     table: [
       // claimIdentity: the family's claims of every year (Query), then one conditional put;
@@ -104,29 +121,41 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
     ],
     bucket: { read: [UPLOADS], write: [...INTAKE_OUTPUTS] },
     sendsMail: true,
+    readsSecret: true,
   },
   Pages: {
-    // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase,
-    // and for an approval reserveGrant (an UpdateItem on the quota, re-read on a lost race)
     table: [
+      // findRequest, recordDecision; loadContext and completeDecision: getCase, updateCase,
+      // and for an approval reserveGrant (an UpdateItem on the quota, re-read on a lost race)
       { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] },
       familyGrantHold,
+      // createSession (conditional put), findSession, endSession at sign-out
+      { actions: ['GetItem', 'PutItem', 'DeleteItem'], leadingKeys: [SESSION] },
+      // savePendingSignIn (conditional put); takePendingSignIn takes it once (conditional delete)
+      { actions: ['PutItem', 'DeleteItem'], leadingKeys: [SIGNIN] },
       // The officers' upload page (store/checks.ts): createCheck, findCheck, the submit lease and its records
       { actions: ['GetItem', 'PutItem', 'UpdateItem'], leadingKeys: [CHECK] },
       // uploadProgress: an upload's families per stage, from the upload index (keys and outcome only)
       { actions: ['Query'], leadingKeys: [UPLOAD], index: BY_UPLOAD_STAGE.indexName },
     ],
     bucket: {
-      // the check's file (the dry run), the uploads (HEAD, the copy's source metadata) and their reports
-      read: [CHECKS, UPLOADS],
-      // the presigned POST is signed with the function's role: it may only write what the role may;
-      // submit copies the checked file to proposals/<district>/<file>
-      write: [CHECKS, UPLOADS],
-      // a submitted or discarded check's file
+      // The officers' uploads: the browser POSTs the file under checks/ with a presigned POST
+      // the pages sign (PutObject), the pages read and check it, and on submit copy it to
+      // proposals/ (GetObject of the check, PutObject of the upload; GetObject there too, to
+      // find an upload already submitted), then delete the check. The officer downloads the
+      // intake's report (proposals/*.report.csv, within proposals/*), and the upload pages
+      // list a district's uploads.
+      read: [CHECKS, PROPOSAL_WILDCARD],
+      write: [CHECKS, PROPOSAL_WILDCARD],
       delete: [CHECKS],
-      // a district's uploads, newest first (officers/files.ts listUploads)
-      list: [PROPOSAL_WILDCARD],
+      list: [PROPOSALS_PREFIX],
     },
     answersTasks: true,
+    readsSecret: true,
+  },
+  Authorize: {
+    // findSession: is the cookie's session there and not over. Nothing else: no keys, no cases.
+    table: [{ actions: ['GetItem'], leadingKeys: [SESSION] }],
+    readsSecret: false,
   },
 };

@@ -2,12 +2,14 @@
  * Prokus on AWS: an upload under proposals/ starts the intake state machine, which
  * starts one journey execution per accepted family; Lambda functions do the work,
  * DynamoDB holds the cases, SES sends the links, an HTTP API serves the pages behind
- * those links. The state machines are the ASL files the embedded runtime also runs.
+ * those links, and a Cognito user pool signs in the people who use them. The state
+ * machines are the ASL files the embedded runtime also runs.
  */
 
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpRoute, HttpRouteKey, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
@@ -21,13 +23,15 @@ import { StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { JOURNEYS_LISTS, PROPOSALS_PREFIX, START_JOURNEYS_RESULTS } from '#intake/bucket-layout';
 import type { LambdaEnvironment } from '#lib/env';
-import { functionsOf } from '../workflows/functions.ts';
+import { PAGE_ROUTES, type PageRoute } from '#web/routes';
+import { functionsOf, WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS } from '../workflows/functions.ts';
 import { INTAKE_KEY_PATTERN } from '../workflows/intake-trigger.ts';
 import { AslStateMachine } from './constructs/asl-state-machine.ts';
 import { grantListing, grantObjectAccess, grantTableAccess } from './constructs/data-access.ts';
 import { OperationsDashboard } from './constructs/operations-dashboard.ts';
 import { ProkusData } from './constructs/prokus-data.ts';
 import { ProkusFunction } from './constructs/prokus-function.ts';
+import { SignIn } from './constructs/sign-in.ts';
 import { FUNCTIONS, type FunctionId } from './functions.ts';
 import { suppressAcceptedFindings } from './nag-suppressions.ts';
 import { FUNCTION_PERMISSIONS } from './permissions.ts';
@@ -57,6 +61,16 @@ export interface ProkusStackProps extends StackProps {
   readonly logLevel?: string;
   /** The SNS topic the alarms notify; without one the stack creates a topic. */
   readonly alarmTopicArn?: string;
+  /** `existing`: the sender address is already a verified SES identity of the account (default `create`: the stack makes it). */
+  readonly senderIdentity?: 'create' | 'existing';
+  /** The managed login's domain prefix (`<prefix>.auth.<region>.amazoncognito.com`); default `<stack name>-<account id>`. */
+  readonly signInDomainPrefix?: string;
+}
+
+/** One route of the pages' HTTP API, as functions/web/routes.ts declares it, and the route CDK made of it. */
+export interface PagesRoute {
+  readonly declared: PageRoute;
+  readonly route: HttpRoute;
 }
 
 export class ProkusStack extends Stack {
@@ -65,13 +79,19 @@ export class ProkusStack extends Stack {
   readonly intake: StateMachine;
   readonly data: ProkusData;
   readonly pagesApi: HttpApi;
+  readonly pagesRoutes: readonly PagesRoute[];
+  readonly signIn: SignIn;
+  readonly pagesAuthorizer: HttpLambdaAuthorizer;
 
   constructor(scope: Construct, id: string, props: ProkusStackProps) {
     super(scope, id, props);
 
     const data = new ProkusData(this, 'Data');
     this.data = data;
-    const sender = new EmailIdentity(this, 'Sender', { identity: Identity.email(props.senderEmail) });
+    const sender =
+      props.senderIdentity === 'existing'
+        ? EmailIdentity.fromEmailIdentityName(this, 'Sender', props.senderEmail)
+        : new EmailIdentity(this, 'Sender', { identity: Identity.email(props.senderEmail) });
 
     // The API exists before its routes so every function (OpenRequest builds the links)
     // can know its URL; only the routes point back at the Pages function, so no cycle.
@@ -80,9 +100,6 @@ export class ProkusStack extends Stack {
       createDefaultStage: false,
     });
     this.pagesApi = pagesApi;
-    // The upload page posts files straight to the bucket (a presigned POST, with upload
-    // progress, hence a preflight): from the pages' origin only, POST only.
-    data.bucket.addCorsRule({ allowedMethods: [HttpMethods.POST], allowedOrigins: [pagesApi.apiEndpoint], maxAge: 3000 });
     const pagesAccessLogs = new LogGroup(this, 'PagesAccessLogs', {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -98,6 +115,18 @@ export class ProkusStack extends Stack {
       },
     });
 
+    // The app client's callback URL needs the API's URL, and the functions' environment the
+    // client's id: the API comes first, the client second, the functions third; only the
+    // routes point back at the functions, so no cycle.
+    const signIn = new SignIn(this, 'SignIn', {
+      senderEmail: props.senderEmail,
+      pagesUrl: pagesApi.apiEndpoint,
+      domainPrefix: props.signInDomainPrefix ?? `${this.stackName.toLowerCase()}-${Aws.ACCOUNT_ID}`,
+    });
+    this.signIn = signIn;
+    // Cognito refuses an SES identity it cannot find: the identity exists before the pool.
+    signIn.userPool.node.addDependency(sender);
+
     const environment: LambdaEnvironment = {
       TABLE_NAME: data.table.tableName,
       BUCKET_NAME: data.bucket.bucketName,
@@ -106,9 +135,8 @@ export class ProkusStack extends Stack {
       APPROVER_EMAIL: props.approverEmail,
       PAGES_URL: pagesApi.apiEndpoint,
       LOG_LEVEL: props.logLevel ?? 'info',
-      // Filled in by the sign-in construct (issue 8, in progress): the user pool's issuer and the pages' client.
-      OIDC_ISSUER: 'https://cognito-idp.invalid',
-      OIDC_CLIENT_ID: 'unset',
+      OIDC_ISSUER: signIn.issuer,
+      OIDC_CLIENT_ID: signIn.client.userPoolClientId,
     };
 
     const fn = (id: FunctionId, extra: { memorySize?: number; timeout?: Duration } = {}) =>
@@ -134,6 +162,8 @@ export class ProkusStack extends Stack {
       // API Gateway gives up on an integration after 30 s.
       // The upload page's check reads a whole file of up to 100 MiB (an XLSX from memory, as ReadProposal does).
       Pages: fn('Pages', { timeout: Duration.seconds(25), memorySize: 1024 }),
+      // One GetItem; every person's page waits for it.
+      Authorize: fn('Authorize', { timeout: Duration.seconds(10) }),
     };
     const all = Object.values(this.functions);
 
@@ -159,9 +189,8 @@ export class ProkusStack extends Stack {
     });
     this.intake = intake.stateMachine;
 
-    for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
-      if (id === 'Pages') continue;
-      allowInvoke(id === 'ReadProposal' ? this.intake : this.journey, this.functions[id]);
+    for (const id of WORKFLOW_FUNCTION_IDS) {
+      allowInvoke(WORKFLOW_FUNCTIONS[id].machine === 'intake' ? this.intake : this.journey, this.functions[id]);
     }
 
     // The journey's definition names these functions, and a function waits for its role's
@@ -189,8 +218,12 @@ export class ProkusStack extends Stack {
           }),
         );
       }
-      // loadKeys at cold start: GetSecretValue only (the secret is encrypted with Secrets Manager's own key).
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [data.secret.secretArn] }));
+      if (permissions.readsSecret) {
+        // loadKeys at cold start: GetSecretValue only (the secret is encrypted with Secrets Manager's own key).
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [data.secret.secretArn] }),
+        );
+      }
     }
 
     this.journey.grantStartExecution(this.intake);
@@ -243,9 +276,34 @@ export class ProkusStack extends Stack {
       ],
     });
 
+    // The officers' browsers POST their files straight to the bucket (a presigned POST the
+    // pages sign), from the pages and from nowhere else.
+    data.bucket.addCorsRule({
+      allowedOrigins: [pagesApi.apiEndpoint],
+      allowedMethods: [HttpMethods.POST],
+      maxAge: 3600,
+    });
+
+    // Every route of functions/web/routes.ts, and the session gate on those that act for a
+    // person. The session is an opaque HttpOnly cookie, not a JWT: a Lambda REQUEST
+    // authorizer checks it (functions/authorize.ts). Without a Cookie header API Gateway
+    // answers 401 without calling it; no caching, since sign-out ends a session at once.
+    this.pagesAuthorizer = new HttpLambdaAuthorizer('Session', this.functions.Authorize, {
+      authorizerName: 'session',
+      identitySource: ['$request.header.Cookie'],
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      resultsCacheTtl: Duration.seconds(0),
+    });
     const pages = new HttpLambdaIntegration('Pages', this.functions.Pages);
-    pagesApi.addRoutes({ path: '/r/{token}', methods: [HttpMethod.GET, HttpMethod.POST], integration: pages });
-    pagesApi.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: pages });
+    this.pagesRoutes = PAGE_ROUTES.map((declared) => ({
+      declared,
+      route: new HttpRoute(pagesApi, `${declared.method}${declared.path}`, {
+        httpApi: pagesApi,
+        routeKey: HttpRouteKey.with(declared.path, HttpMethod[declared.method]),
+        integration: pages,
+        ...(declared.person ? { authorizer: this.pagesAuthorizer } : {}),
+      }),
+    }));
 
     const operations = new OperationsDashboard(this, 'Dashboard', {
       dashboardName: `${this.stackName}-operations`,
@@ -263,6 +321,11 @@ export class ProkusStack extends Stack {
     new CfnOutput(this, 'JourneyStateMachineArn', { value: this.journey.stateMachineArn });
     new CfnOutput(this, 'IntakeStateMachineArn', { value: this.intake.stateMachineArn });
     new CfnOutput(this, 'PagesUrl', { value: pagesApi.apiEndpoint });
+    new CfnOutput(this, 'UserPoolId', {
+      value: signIn.userPool.userPoolId,
+      description: 'Create accounts here (README, Sign-in on AWS)',
+    });
+    new CfnOutput(this, 'SignInUrl', { value: signIn.domain.baseUrl() });
     new CfnOutput(this, 'UndeliveredUploadsQueueUrl', { value: undelivered.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: operations.alarmTopic.topicArn,

@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { buildMime } from '#lib/mail';
 import { bi, html, label } from '#web/html';
-import { layout, SECURITY_HEADERS } from '#web/layout';
+import { CONTENT_SECURITY_POLICY, layout, SECURITY_HEADERS } from '#web/layout';
 import { type Account, accountBySub, findAccount, needsPassword, verifyPassword } from '../runtime/accounts.ts';
 import { createOnce } from '../runtime/data-dir.ts';
 
@@ -75,6 +75,63 @@ function claimsOf(account: Account) {
   };
 }
 
+/**
+ * Where the provider keeps its short-lived records (sessions, interactions, grants,
+ * codes, tokens): this process's memory, bounded, each record dropped when it expires.
+ * A restart of `prokus dev` forgets sign-ins under way, which start again; nothing the
+ * program needs is kept here (the pages' sessions are in the table). Its own adapter,
+ * instead of the library's quick-start one, so that this is a decision, not a warning.
+ */
+const MAX_RECORDS = 20_000;
+const records = new Map<string, { payload: Record<string, unknown>; expires: number }>();
+
+class ProcessMemoryAdapter {
+  constructor(private readonly model: string) {}
+
+  private key(id: string) {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id: string, payload: Record<string, unknown>, expiresIn: number): Promise<void> {
+    const key = this.key(id);
+    records.delete(key);
+    records.set(key, { payload, expires: Date.now() + expiresIn * 1000 });
+    // The oldest record goes first when the bound is reached (a Map iterates in insertion order).
+    while (records.size > MAX_RECORDS) records.delete(records.keys().next().value as string);
+  }
+
+  async find(id: string): Promise<Record<string, unknown> | undefined> {
+    const key = this.key(id);
+    const r = records.get(key);
+    if (r && r.expires <= Date.now()) records.delete(key);
+    return r && r.expires > Date.now() ? r.payload : undefined;
+  }
+
+  async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
+    for (const [key, r] of records) {
+      if (key.startsWith(`${this.model}:`) && r.payload.uid === uid && r.expires > Date.now()) return r.payload;
+    }
+    return undefined;
+  }
+
+  async findByUserCode(): Promise<undefined> {
+    return undefined;
+  }
+
+  async consume(id: string): Promise<void> {
+    const r = records.get(this.key(id));
+    if (r) r.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id: string): Promise<void> {
+    records.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    for (const [key, r] of records) if (r.payload.grantId === grantId) records.delete(key);
+  }
+}
+
 interface PendingCode {
   email: string;
   hash: Buffer;
@@ -102,9 +159,16 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   });
 }
 
+/**
+ * The pages' headers, except that a login form may end at the pages: the browser holds
+ * a form's whole redirect chain (provider → /auth/callback on the pages' origin) to the
+ * CSP's form-action, so 'self' alone would stop the sign-in at the last hop.
+ */
+let headers: Record<string, string> = SECURITY_HEADERS;
+
 function sendPage(res: ServerResponse, status: number, page: string): void {
   res.statusCode = status;
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader('content-type', 'text/html; charset=utf-8');
   res.end(page);
 }
@@ -159,6 +223,11 @@ const WRONG_CODE = { id: 'Kode salah atau sudah kedaluwarsa.', en: 'The code is 
 
 export async function startOidc(opts: OidcOptions): Promise<OidcService> {
   const jwk = await signingKey(opts.keyFile);
+  const pagesOrigin = new URL(opts.pagesUrl).origin;
+  headers = {
+    ...SECURITY_HEADERS,
+    'content-security-policy': CONTENT_SECURITY_POLICY.replace("form-action 'self'", `form-action 'self' ${pagesOrigin}`),
+  };
   const codes = new Map<string, PendingCode>();
   const failures = new Map<string, { count: number; until: number }>();
   let issuer = '';
@@ -175,6 +244,7 @@ export async function startOidc(opts: OidcOptions): Promise<OidcService> {
         application_type: 'web',
       },
     ],
+    adapter: ProcessMemoryAdapter,
     jwks: { keys: [jwk] },
     cookies: { keys: opts.cookieKeys },
     pkce: { required: () => true },

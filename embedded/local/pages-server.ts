@@ -1,12 +1,14 @@
 /**
  * The local stand-in for the HTTP API in front of the pages Lambda: each request becomes
  * an API Gateway HTTP API event (payload format 2.0) and the handler's result becomes
- * the response, so `functions/pages.ts` runs unchanged here and on AWS.
+ * the response, so `functions/pages.ts` runs unchanged here and on AWS. Routes that act
+ * for a person pass the same session authorizer first (`functions/authorize.ts`), with
+ * API Gateway's answers: 401 without a Cookie header, 403 when it says no.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { httpErrorPage } from '#requests/pages/flow';
 import { SECURITY_HEADERS } from '#web/layout';
@@ -14,6 +16,15 @@ import { PAGE_ROUTES, type PageRoute } from '#web/routes';
 import { isLoopbackHost } from './local-auth.ts';
 
 export type PagesHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+/** A Lambda REQUEST authorizer with simple responses, as the CDK stack puts in front of the person routes. */
+export type PagesAuthorizer = (event: APIGatewayRequestAuthorizerEventV2, context: Context) => Promise<unknown>;
+
+/** The stack's authorizer, loaded on first use (after the runtime has set the handlers' environment). */
+let sessionAuthorizer: Promise<PagesAuthorizer> | undefined;
+const theSessionAuthorizer: PagesAuthorizer = async (event, context) => {
+  sessionAuthorizer ??= import('../../functions/authorize.ts').then((m) => m.handler);
+  return (await sessionAuthorizer)(event, context);
+};
 
 /** The routes the CDK stack gives the HTTP API (functions/web/routes.ts); anything else never reaches the Lambda there either. */
 const ROUTES: readonly PageRoute[] = PAGE_ROUTES;
@@ -24,10 +35,14 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** API Gateway passes these bodies as text; everything else arrives base64-encoded. */
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript)|[^;]*\+(json|xml))/i;
 
-export function matchRoute(
-  method: string,
-  path: string,
-): { routeKey: string; pathParameters?: Record<string, string> } | undefined {
+export interface MatchedRoute {
+  routeKey: string;
+  pathParameters?: Record<string, string>;
+  /** The route acts for a signed-in person: the authorizer runs first. */
+  person: boolean;
+}
+
+export function matchRoute(method: string, path: string): MatchedRoute | undefined {
   const segments = path.split('/');
   for (const route of ROUTES) {
     if (route.method !== method) continue;
@@ -44,7 +59,8 @@ export function matchRoute(
     });
     if (matches) {
       const routeKey = `${route.method} ${route.path}`;
-      return Object.keys(params).length > 0 ? { routeKey, pathParameters: params } : { routeKey };
+      const person = route.person;
+      return Object.keys(params).length > 0 ? { routeKey, pathParameters: params, person } : { routeKey, person };
     }
   }
   return undefined;
@@ -136,6 +152,26 @@ export function toEvent(
   if (body.length > 0) event.body = isText ? body.toString('utf8') : body.toString('base64');
   return event;
 }
+
+/**
+ * What API Gateway passes a payload 2.0 REQUEST authorizer: the request as the
+ * integration would get it, plus the route's ARN and the identity source's values.
+ */
+export function toAuthorizerEvent(event: APIGatewayProxyEventV2, cookieHeader: string): APIGatewayRequestAuthorizerEventV2 {
+  const { body: _body, isBase64Encoded: _encoded, version: _version, ...request } = event;
+  const [method, path] = event.routeKey.split(' ');
+  return {
+    ...request,
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:ap-southeast-3:000000000000:embedded/$default/${method}${path}`,
+    identitySource: [cookieHeader],
+    cookies: event.cookies ?? [],
+  };
+}
+
+/** A simple response; anything else is the authorizer failing, which API Gateway answers with a 500. */
+const SimpleAuthorizerResult = z.object({ isAuthorized: z.boolean() });
 
 const StructuredResult = z.object({
   statusCode: z.number().int().min(100).max(599),
@@ -252,11 +288,33 @@ export interface PagesServer {
 
 export async function startPagesServer(opts: {
   handler: PagesHandler;
+  /** Default: functions/authorize.ts, the stack's own. */
+  authorizer?: PagesAuthorizer;
   port?: number;
   /** Where a handler crash is reported; the visitor only sees a 500, as on API Gateway. */
   onError?: (error: unknown) => void;
 }): Promise<PagesServer> {
   const onError = opts.onError ?? ((e: unknown) => process.stderr.write(`pages: ${(e as Error)?.stack ?? String(e)}\n`));
+  const authorizer = opts.authorizer ?? theSessionAuthorizer;
+  /** API Gateway's gate on a person route: undefined lets the request through, otherwise its refusal. */
+  const refusal = async (event: APIGatewayProxyEventV2): Promise<HttpResult | undefined> => {
+    // The identity source, $request.header.Cookie: missing or empty, the authorizer is not even called.
+    const cookieHeader = event.headers.cookie;
+    if (!cookieHeader) return plain(401, 'Unauthorized');
+    let answer: unknown;
+    try {
+      answer = await authorizer(toAuthorizerEvent(event, cookieHeader), lambdaContext('prokus-authorize', 10_000));
+    } catch (e) {
+      onError(e);
+      return plain(500, 'Internal Server Error');
+    }
+    const parsed = SimpleAuthorizerResult.safeParse(answer);
+    if (!parsed.success) {
+      onError(new Error(`authorizer: not a simple response: ${JSON.stringify(answer)}`));
+      return plain(500, 'Internal Server Error');
+    }
+    return parsed.data.isAuthorized ? undefined : plain(403, 'Forbidden');
+  };
   let inFlight = 0;
   const server = createServer((req, res) => {
     inFlight += 1;
@@ -280,8 +338,13 @@ export async function startPagesServer(opts: {
       } catch (e) {
         return send(res, e instanceof BodyTooLarge ? tooLarge() : plain(400, 'Bad Request'));
       }
+      const event = toEvent(req, body, route);
+      if (route.person) {
+        const refused = await refusal(event);
+        if (refused) return send(res, refused);
+      }
       try {
-        const result = await opts.handler(toEvent(req, body, route), lambdaContext('prokus-pages'));
+        const result = await opts.handler(event, lambdaContext('prokus-pages'));
         send(res, fromResult(result));
       } catch (e) {
         onError(e);

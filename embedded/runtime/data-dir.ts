@@ -45,7 +45,8 @@ export type EndpointsFile = z.infer<typeof EndpointsFile>;
  */
 export async function replaceFile(file: string, text: string): Promise<void> {
   const aside = `${file}.${process.pid}.tmp`;
-  await writeFile(aside, text);
+  // Private even when written without the runtime's umask (`prokus users add` on its own).
+  await writeFile(aside, text, { mode: 0o600 });
   await rename(aside, file);
 }
 

@@ -66,9 +66,12 @@ function same(a: string, b: string): boolean {
 export type ForgeryCheck = 'ok' | 'cross-origin' | 'bad-token';
 
 /**
- * A POST that changes something must come from a page of this site (the Origin header,
- * which browsers send on every POST, or Sec-Fetch-Site) and carry the session's token.
- * A request with neither header is not from a current browser and is refused too.
+ * A POST that changes something must come from a page of this site and carry the
+ * session's token. "From this site": the Origin header names this origin, or, where the
+ * browser withholds the origin (it sends `Origin: null` for a form on a page whose
+ * referrer policy is no-referrer, as all of these pages are), Sec-Fetch-Site says
+ * same-origin (a header no page script can set). A request with neither is not from a
+ * current browser and is refused too.
  */
 export function checkForgery(
   event: Pick<APIGatewayProxyEventV2, 'headers'>,
@@ -78,7 +81,8 @@ export function checkForgery(
   const origin = event.headers.origin;
   const fetchSite = event.headers['sec-fetch-site'];
   const ours = new URL(requiredEnv('PAGES_URL')).origin;
-  if (origin !== undefined ? origin !== ours : fetchSite !== 'same-origin') return 'cross-origin';
+  const known = origin !== undefined && origin !== 'null';
+  if (known ? origin !== ours : fetchSite !== 'same-origin') return 'cross-origin';
   if (!formToken || !same(formToken, session.csrf)) return 'bad-token';
   return 'ok';
 }

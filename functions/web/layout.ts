@@ -40,7 +40,7 @@ legend{font-weight:700;padding:0;margin-bottom:.25rem}
 .choice{display:flex;gap:.75rem;align-items:flex-start;padding:.625rem .75rem;margin:.375rem 0;border:2px solid #b9b9b9;border-radius:.5rem;min-height:2.75rem}
 .choice input{width:1.375rem;height:1.375rem;margin:.125rem 0 0;flex:none}
 .choice label{flex:1}
-input[type=text],select,textarea{width:100%;font:inherit;padding:.625rem;border:2px solid #6b6b6b;border-radius:.375rem;background:#fff;color:inherit;min-height:2.75rem}
+input[type=text],input[type=password],select,textarea{width:100%;font:inherit;padding:.625rem;border:2px solid #6b6b6b;border-radius:.375rem;background:#fff;color:inherit;min-height:2.75rem}
 textarea{min-height:6rem}
 input:focus,select:focus,textarea:focus,button:focus,a:focus{outline:3px solid #f0b400;outline-offset:2px}
 .hint{font-size:.9375rem;color:#4a4a4a;margin:.125rem 0 .375rem}

@@ -75,10 +75,11 @@ const WRITE_ACTIONS: ReadonlySet<string> = new Set(['PutItem', 'UpdateItem', 'De
 const KMS_FOR_S3: Record<string, string[]> = {
   's3:GetObject': ['kms:Decrypt'],
   's3:PutObject': ['kms:GenerateDataKey'],
-  's3:DeleteObject': [],
   // Completing a multipart upload decrypts the parts' data keys.
   's3:ListMultipartUploadParts': ['kms:Decrypt'],
   's3:AbortMultipartUpload': [],
+  // A delete (on a versioned bucket, a delete marker) reads no object data.
+  's3:DeleteObject': [],
 };
 
 /** Lets `grantee` make `actions` on the objects whose keys match `keyPatterns`, and no others. */
@@ -101,19 +102,19 @@ export function grantObjectAccess(
 }
 
 /**
- * Lets `grantee` list the keys under `prefixes` (ListObjectsV2 with one of them as its
- * Prefix), and no other part of the bucket: ListBucket is a bucket action, bounded by the
- * `s3:prefix` the request names.
+ * Lets `grantee` list the bucket's keys under `prefixes` only: ListBucket is granted on
+ * the bucket, and its `s3:prefix` condition keeps the listing to those prefixes. A
+ * listing gives key names (no contents), so it needs nothing of the key.
  */
 export function grantListing(grantee: IGrantable, bucket: IBucket, prefixes: readonly string[]): void {
-  if (prefixes.length === 0 || prefixes.some((p) => p === '' || p === '*')) {
-    throw new DataAccessError(`grantListing: prefixes must name a folder, got [${prefixes.join(', ')}]`);
+  if (prefixes.length === 0 || prefixes.some((p) => p === '' || p.includes('*') || !p.endsWith('/'))) {
+    throw new DataAccessError(`grantListing: prefixes must be folders like "proposals/", got [${prefixes.join(', ')}]`);
   }
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [...prefixes] } },
+      conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
     }),
   );
 }

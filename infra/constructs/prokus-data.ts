@@ -20,6 +20,16 @@ export const DISTRICT_STAGE_INDEX = BY_DISTRICT_STAGE.indexName;
 /** How long the files bucket's server access logs are kept: long enough for a yearly audit of who read the uploads. */
 export const ACCESS_LOG_RETENTION = Duration.days(365);
 
+/**
+ * Items that end carry their end here, in epoch seconds, for DynamoDB to delete them
+ * (sessions and sign-ins under way, store/sessions.ts). Deletion comes within a day or
+ * two, so readers check the expiry themselves too.
+ */
+export const TTL_ATTRIBUTE = 'ttl';
+
+/** How long a file an officer uploaded for checking stays if it is never submitted. */
+export const CHECK_RETENTION = Duration.days(1);
+
 export class ProkusData extends Construct {
   readonly key: Key;
   readonly table: Table;
@@ -46,6 +56,7 @@ export class ProkusData extends Construct {
       encryptionKey: this.key,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: DISTRICT_STAGE_INDEX,
@@ -87,17 +98,17 @@ export class ProkusData extends Construct {
       // The uploads hold raw NIKs: every read and write of them is logged.
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'files/',
-      // Versions replaced by a re-upload stay recoverable for a while, not forever.
       lifecycleRules: [
-        { noncurrentVersionExpiration: Duration.days(90) },
-        // The upload page's checks: a file an officer checked and never submitted or
-        // discarded (the tab closed) is gone after a day, and so is the version a submit or
-        // discard deleted; they hold raw NIKs and are nobody's record.
+        // Versions replaced by a re-upload stay recoverable for a while, not forever.
+        { id: 'old-versions', noncurrentVersionExpiration: Duration.days(90) },
+        // A check never submitted is an abandoned copy of a file full of NIKs: gone after a
+        // day, every version of it, and any upload the browser left half done.
         {
-          id: 'AbandonedChecks',
+          id: 'abandoned-checks',
           prefix: CHECKS_PREFIX,
-          expiration: Duration.days(1),
-          noncurrentVersionExpiration: Duration.days(1),
+          expiration: CHECK_RETENTION,
+          noncurrentVersionExpiration: CHECK_RETENTION,
+          abortIncompleteMultipartUploadAfter: CHECK_RETENTION,
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

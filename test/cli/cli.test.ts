@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Browsers } from '../../cli/people.ts';
 import { generateFamilies, proposalCsv, registryCsv } from '../../cli/synthetic.ts';
+import { LOCAL_APPROVER_EMAIL } from '../../embedded/runtime/environment.ts';
 import { cliEnv, type Done, repo, runCommand, shim } from '../helpers/cli.ts';
+import { decideAs } from '../helpers/people.ts';
 
 let dir: string;
 const children = new Set<ChildProcess>();
@@ -205,14 +208,10 @@ describe('prokus command', () => {
     // The operator starts it again on the same pages port, as the links in sent mail name it.
     const second = await startDev(['--port', new URL(first.pages).port]);
     expect(second.output()).toContain(`Dilanjutkan / resumed: ${families.length} journey(s)`);
-    const page = await fetch(link!);
-    expect(page.status).toBe(200);
-    const posted = await fetch(link!, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'decision=approved',
-      redirect: 'manual',
-    });
+    // The approver signs in with a one-time code (the demo accounts of the first start) and decides.
+    const browsers = new Browsers({ pagesUrl: first.pages, outboxDir: join(data, 'outbox') });
+    const { shown, posted } = await decideAs(browsers, LOCAL_APPROVER_EMAIL, link!, 'decision=approved');
+    expect(shown.status).toBe(200);
     expect(posted.status).toBeLessThan(400);
 
     second.child.kill('SIGINT');

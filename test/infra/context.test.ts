@@ -30,6 +30,17 @@ describe('CDK context', () => {
     expect(() => readContext(testApp({ alarmTopicArn: 'prokus-operations' }))).toThrow(/alarmTopicArn/);
   });
 
+  it('the sender identity is made by the stack unless it already exists; a sign-in domain prefix Cognito would refuse is refused', () => {
+    expect(readContext(testApp()).senderIdentity).toBe('create');
+    expect(readContext(testApp({ senderIdentity: 'existing' })).senderIdentity).toBe('existing');
+    expect(() => readContext(testApp({ senderIdentity: 'import' }))).toThrow(/senderIdentity/);
+    expect(readContext(testApp()).signInDomainPrefix).toBeUndefined();
+    expect(readContext(testApp({ signInDomainPrefix: 'prokus-kemensos' })).signInDomainPrefix).toBe('prokus-kemensos');
+    for (const bad of ['Prokus', 'prokus_kemensos', '-prokus', 'prokus-cognito']) {
+      expect(() => readContext(testApp({ signInDomainPrefix: bad })), bad).toThrow(/signInDomainPrefix/);
+    }
+  });
+
   it('log levels are the ones Powertools Logger knows', () => {
     expect(readContext(testApp({ logLevel: 'critical' })).logLevel).toBe('critical');
     expect(() => readContext(testApp({ logLevel: 'fatal' }))).toThrow(/logLevel/);

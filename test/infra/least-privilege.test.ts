@@ -7,8 +7,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { DataAccessError, grantTableAccess } from '../../infra/constructs/data-access.ts';
+import { DataAccessError, grantListing, grantTableAccess } from '../../infra/constructs/data-access.ts';
 import { FUNCTIONS, type FunctionId } from '../../infra/functions.ts';
 import { FUNCTION_PERMISSIONS } from '../../infra/permissions.ts';
 import { allStatements, logicalId, permissionsOf, render, synthProkus } from './synth.ts';
@@ -25,9 +26,9 @@ const leadingKeysOf = (s: { condition: Record<string, Record<string, unknown>> }
   s.condition['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
 
 describe('the case table', () => {
-  it('the internet-facing Pages function reads and updates cases, requests, the quota an approval reserves from and the family grant hold, creates only upload checks, counts an upload by its index, and nothing else', () => {
+  it('the internet-facing Pages function reads and updates cases, requests, the quota and the family grant hold, keeps sessions and sign-ins, the upload checks, and counts an upload by its index; nothing else', () => {
     const actions = permissionsOf(json, roleOf('Pages')).map((p) => p.action);
-    for (const never of ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'ses:SendEmail']) {
+    for (const never of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'ses:SendEmail']) {
       expect(actions).not.toContain(never);
     }
     const table = statementsOf('Pages').filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
@@ -38,9 +39,31 @@ describe('the case table', () => {
         on: [`{${tableId}.Arn}`],
       },
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['KK#*'], on: [`{${tableId}.Arn}`] },
+      // createSession, findSession, endSession (sign-out)
+      { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], keys: ['SESSION#*'], on: [`{${tableId}.Arn}`] },
+      // savePendingSignIn, takePendingSignIn
+      { actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], keys: ['SIGNIN#*'], on: [`{${tableId}.Arn}`] },
+      // the upload page's checks (store/checks.ts)
       { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], keys: ['CHECK#*'], on: [`{${tableId}.Arn}`] },
+      // uploadProgress: only the upload index, only by upload
       { actions: ['dynamodb:Query'], keys: ['UPLOAD#*'], on: [`{${tableId}.Arn}/index/byUploadStage`] },
     ]);
+    // Never a case, a request or a claim created or deleted from the internet-facing function
+    // (an upload check is created, never deleted).
+    for (const s of table.filter((t) => t.actions.some((a) => /PutItem|DeleteItem/.test(a)))) {
+      expect(leadingKeysOf(s)).toEqual(expect.arrayContaining([expect.stringMatching(/^(SESSION|SIGNIN|CHECK)#\*$/)]));
+      expect((leadingKeysOf(s) as string[]).every((k) => /^(SESSION|SIGNIN|CHECK)#\*$/.test(k))).toBe(true);
+      if ((leadingKeysOf(s) as string[]).includes('CHECK#*')) expect(s.actions).not.toContain('dynamodb:DeleteItem');
+    }
+  });
+
+  it('the authorizer reads sessions, and nothing else of the table', () => {
+    const table = statementsOf('Authorize').filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
+    expect(table.map((s) => ({ actions: s.actions, keys: leadingKeysOf(s) }))).toEqual([
+      { actions: ['dynamodb:GetItem'], keys: ['SESSION#*'] },
+    ]);
+    const kms = statementsOf('Authorize').filter((s) => s.resources.includes(`{${keyId}.Arn}`));
+    expect(kms.flatMap((s) => s.actions).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
   });
 
   it('every table statement names its actions and the item kinds (LeadingKeys) it may touch', () => {
@@ -58,7 +81,8 @@ describe('the case table', () => {
       if (onUploadIndex) expect(s.actions).toEqual(['dynamodb:Query']);
       const keys = leadingKeysOf(s);
       expect(Array.isArray(keys) && keys.length > 0, `${s.policy}: ${s.actions.join()} without LeadingKeys`).toBe(true);
-      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD|CHECK)#\*$/);
+      for (const k of keys as string[])
+        expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD|SESSION|SIGNIN|CHECK)#\*$/);
       expect(s.condition.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
     }
   });
@@ -76,10 +100,11 @@ describe('the case table', () => {
     }
   });
 
-  it('only ReadProposal deletes, and only the identity claims it gives back', () => {
+  it('only ReadProposal deletes case data, and only the identity claims it gives back; the pages delete only sessions and sign-ins', () => {
     for (const id of ids) {
       const deletes = statementsOf(id).filter((s) => s.actions.includes('dynamodb:DeleteItem'));
       if (id === 'ReadProposal') expect(deletes.map(leadingKeysOf)).toEqual([['NIK#*', 'KK#*']]);
+      else if (id === 'Pages') expect(deletes.map(leadingKeysOf)).toEqual([['SESSION#*'], ['SIGNIN#*']]);
       else expect(deletes).toEqual([]);
     }
   });
@@ -96,19 +121,24 @@ describe('the files bucket', () => {
     ]);
   });
 
-  it('the Pages function reads checks and uploads, writes checks and the submitted copy, deletes only checks, lists only uploads', () => {
+  it("the Pages take the officers' uploads: checks/ in (presigned POST), read and delete; the submitted copy under proposals/; a listing of proposals/ only", () => {
     const s3 = permissionsOf(json, roleOf('Pages')).filter((p) => p.action.startsWith('s3:'));
-    const on = (action: string) =>
-      s3
-        .filter((p) => p.action === action)
-        .map((p) => p.resource)
-        .sort();
-    expect(on('s3:GetObject')).toEqual([`{${bucketId}.Arn}/checks/*`, `{${bucketId}.Arn}/proposals/*`]);
-    expect(on('s3:PutObject')).toEqual([`{${bucketId}.Arn}/checks/*`, `{${bucketId}.Arn}/proposals/*`]);
-    expect(on('s3:DeleteObject')).toEqual([`{${bucketId}.Arn}/checks/*`]);
-    expect(on('s3:ListBucket')).toEqual([`{${bucketId}.Arn}`]);
-    const listing = statementsOf('Pages').find((s) => s.actions.includes('s3:ListBucket'));
-    expect(listing?.condition).toEqual({ StringLike: { 's3:prefix': ['proposals/*'] } });
+    const sorted = s3.sort((a, b) => `${a.action}${a.resource}`.localeCompare(`${b.action}${b.resource}`));
+    expect(sorted).toEqual([
+      { action: 's3:DeleteObject', resource: `{${bucketId}.Arn}/checks/*` },
+      { action: 's3:GetObject', resource: `{${bucketId}.Arn}/checks/*` },
+      { action: 's3:GetObject', resource: `{${bucketId}.Arn}/proposals/*` },
+      { action: 's3:ListBucket', resource: `{${bucketId}.Arn}` },
+      { action: 's3:PutObject', resource: `{${bucketId}.Arn}/checks/*` },
+      { action: 's3:PutObject', resource: `{${bucketId}.Arn}/proposals/*` },
+    ]);
+    const listing = statementsOf('Pages').filter((s) => s.actions.includes('s3:ListBucket'));
+    expect(listing.map((s) => s.condition)).toEqual([{ StringLike: { 's3:prefix': ['proposals/*'] } }]);
+    // The uploads are SSE-KMS: reading needs Decrypt, writing GenerateDataKey, both only through S3.
+    const kms = statementsOf('Pages').filter(
+      (s) => s.resources.includes(`{${keyId}.Arn}`) && s.condition.StringEquals?.['kms:ViaService']?.toString().startsWith('s3.'),
+    );
+    expect([...new Set(kms.flatMap((s) => s.actions))].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
   it('no other function touches the bucket', () => {
@@ -166,11 +196,13 @@ describe('roles', () => {
     }
   });
 
-  it('every function reads the program secret and only reads it', () => {
+  it('every function but the authorizer reads the program secret and only reads it; the authorizer has no access to it', () => {
     const secret = logicalId(stack, stack.data.secret);
     for (const id of ids) {
       const grants = permissionsOf(json, roleOf(id)).filter((p) => p.action.startsWith('secretsmanager:'));
-      expect(grants).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: `{${secret}}` }]);
+      expect(grants, id).toEqual(
+        id === 'Authorize' ? [] : [{ action: 'secretsmanager:GetSecretValue', resource: `{${secret}}` }],
+      );
     }
   });
 });
@@ -207,6 +239,19 @@ describe('grantTableAccess', () => {
     expect(s?.actions).toEqual(['dynamodb:Query']);
     expect(s?.resources).toEqual([`{${logicalId(scope, table)}.Arn}/index/byDistrictStage`]);
     expect(s && leadingKeysOf(s)).toEqual(['DISTRICT#*']);
+  });
+
+  it('a listing is bounded by key prefix (s3:prefix), on the bucket, and refuses a prefix that is not a folder', () => {
+    const { scope, role } = fixture();
+    const bucket = new Bucket(scope, 'B');
+    grantListing(role, bucket, ['proposals/']);
+    const [s] = allStatements(Template.fromStack(scope).toJSON() as Parameters<typeof allStatements>[0]);
+    expect(s?.actions).toEqual(['s3:ListBucket']);
+    expect(s?.resources).toEqual([`{${logicalId(scope, bucket)}.Arn}`]);
+    expect(s?.condition).toEqual({ StringLike: { 's3:prefix': ['proposals/*'] } });
+    for (const bad of [[], [''], ['*'], ['proposals'], ['proposals/*']]) {
+      expect(() => grantListing(role, bucket, bad), bad.join()).toThrow(DataAccessError);
+    }
   });
 
   it('refuses grants that would not bound anything', () => {

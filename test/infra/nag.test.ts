@@ -7,6 +7,8 @@ import { Aspects } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { PAGE_ROUTES } from '../../functions/web/routes.ts';
+import { OPEN_ROUTES } from '../../infra/nag-suppressions.ts';
 import { ProkusStack } from '../../infra/prokus-stack.ts';
 import { APPROVER, SENDER, testApp } from './synth.ts';
 
@@ -33,5 +35,10 @@ describe('cdk-nag AwsSolutions', () => {
       .sort()
       .join('\n');
     expect(findings.length, `unsuppressed cdk-nag findings:\n${listing}`).toBe(0);
+  });
+
+  it('gives a reason for each open page route (no session authorizer), and for no other', () => {
+    const open = PAGE_ROUTES.filter((r) => !r.person).map((r) => `${r.method} ${r.path}`);
+    expect(Object.keys(OPEN_ROUTES).sort()).toEqual(open.sort());
   });
 });

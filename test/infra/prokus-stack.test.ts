@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { PAGE_ROUTES } from '../../functions/web/routes.ts';
 import { aslPlaceholders } from '../../infra/constructs/asl-state-machine.ts';
 import { FUNCTIONS, type FunctionId } from '../../infra/functions.ts';
+import { FUNCTION_PERMISSIONS } from '../../infra/permissions.ts';
+import { functionsOf } from '../../workflows/functions.ts';
 import { APPROVER, allStatements, logicalId, permissionsOf, render, SENDER, stagedDefinition, synthProkus } from './synth.ts';
 
 const { app, stack, template, json } = synthProkus();
@@ -39,6 +42,8 @@ describe('Lambda functions', () => {
     const secretId = logicalId(stack, data.node.findChild('ProgramSecret'));
     const bucketId = logicalId(stack, data.node.findChild('Files'));
     const apiId = logicalId(stack, stack.node.findChild('PagesApi'));
+    const poolId = logicalId(stack, stack.signIn.userPool);
+    const clientId = logicalId(stack, stack.signIn.client);
     for (const id of ids) {
       const env = (resourceOf(fnId(id)).Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
         .Variables;
@@ -50,6 +55,9 @@ describe('Lambda functions', () => {
         APPROVER_EMAIL: APPROVER,
         PAGES_URL: `{${apiId}.ApiEndpoint}`,
         LOG_LEVEL: 'info',
+        // The user pool's issuer and the pages' app client (infra/constructs/sign-in.ts).
+        OIDC_ISSUER: `https://cognito-idp.{AWS::Region}.amazonaws.com/{${poolId}}`,
+        OIDC_CLIENT_ID: `{${clientId}}`,
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'prokus',
         POWERTOOLS_METRICS_NAMESPACE: 'Prokus',
@@ -123,7 +131,7 @@ describe('state machines', () => {
 
   it('each function placeholder resolves to that function, the intake to the journey', () => {
     const journey = resourceOf(journeyId).Properties as { DefinitionSubstitutions: Record<string, unknown> };
-    for (const id of ids.filter((i) => i !== 'ReadProposal' && i !== 'Pages')) {
+    for (const id of functionsOf('journey')) {
       expect(render(journey.DefinitionSubstitutions[`${id}FunctionArn`])).toBe(`{${fnId(id)}.Arn}`);
     }
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
@@ -208,7 +216,49 @@ describe('data', () => {
     });
   });
 
-  it('the program secret is generated, long, retained, and readable by every function', () => {
+  it('sessions and sign-ins under way expire on their own: the table deletes items by their `ttl` (epoch seconds)', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+  });
+
+  it("the officers' browsers may POST files to the bucket from the pages' origin only", () => {
+    const bucket = logicalId(stack, stack.data.bucket);
+    const apiId = logicalId(stack, stack.pagesApi);
+    const cors = (resourceOf(bucket).Properties as { CorsConfiguration: { CorsRules: Record<string, unknown>[] } })
+      .CorsConfiguration.CorsRules;
+    expect(cors).toHaveLength(1);
+    const [rule] = cors as [Record<string, unknown>];
+    // S3 answers the browser's preflight (OPTIONS) from this same rule.
+    expect(rule.AllowedMethods).toEqual(['POST']);
+    expect((rule.AllowedOrigins as unknown[]).map(render)).toEqual([`{${apiId}.ApiEndpoint}`]);
+    // No other bucket answers a browser at all.
+    const others = Object.entries(json.Resources).filter(([id, r]) => r.Type === 'AWS::S3::Bucket' && id !== bucket);
+    expect(others.length).toBeGreaterThan(0);
+    for (const [, r] of others) expect(r.Properties?.CorsConfiguration).toBeUndefined();
+  });
+
+  it('a check never submitted (checks/) is gone after a day, every version of it; replaced uploads keep 90 days', () => {
+    const bucket = logicalId(stack, stack.data.bucket);
+    const rules = (resourceOf(bucket).Properties as { LifecycleConfiguration: { Rules: Record<string, unknown>[] } })
+      .LifecycleConfiguration.Rules;
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 90 }, Status: 'Enabled' }),
+        expect.objectContaining({
+          Prefix: 'checks/',
+          ExpirationInDays: 1,
+          NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          Status: 'Enabled',
+        }),
+      ]),
+    );
+    // Nothing outside checks/ expires: the uploads and their reports are the program's records.
+    for (const rule of rules) if (rule.ExpirationInDays !== undefined) expect(rule.Prefix).toBe('checks/');
+  });
+
+  it('the program secret is generated, long, retained, and readable by every function that loads the keys, the authorizer excepted', () => {
     template.hasResource('AWS::SecretsManager::Secret', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
@@ -220,11 +270,14 @@ describe('data', () => {
       .PasswordLength;
     expect(length).toBeGreaterThanOrEqual(48);
     for (const id of ids) {
-      expect(permissionsOf(json, roleOf(id))).toContainEqual({
-        action: 'secretsmanager:GetSecretValue',
-        resource: `{${secret}}`,
-      });
+      const reads = permissionsOf(json, roleOf(id)).filter((p) => p.action.startsWith('secretsmanager:'));
+      expect(reads, id).toEqual(
+        FUNCTION_PERMISSIONS[id].readsSecret ? [{ action: 'secretsmanager:GetSecretValue', resource: `{${secret}}` }] : [],
+      );
     }
+    // The authorizer only looks up a session: it holds no key.
+    expect(FUNCTION_PERMISSIONS.Authorize.readsSecret).toBe(false);
+    expect(ids.filter((id) => FUNCTION_PERMISSIONS[id].readsSecret)).toHaveLength(ids.length - 1);
   });
 });
 
@@ -253,7 +306,7 @@ describe('mail', () => {
 });
 
 describe('pages', () => {
-  it('GET and POST /r/{token} and GET /health reach the Pages function', () => {
+  it('every route of functions/web/routes.ts, and only those, reaches the Pages function', () => {
     const integration = new Capture();
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
@@ -263,7 +316,8 @@ describe('pages', () => {
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
       .map((r) => (r.Properties as { RouteKey: string }).RouteKey)
       .sort();
-    expect(routes).toEqual(['GET /health', 'GET /r/{token}', 'POST /r/{token}']);
+    expect(routes).toEqual(PAGE_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    expect(routes).toEqual(expect.arrayContaining(['GET /health', 'GET /r/{token}', 'POST /r/{token}', 'GET /auth/callback']));
     template.allResourcesProperties('AWS::ApiGatewayV2::Route', {
       Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration }]] },
     });
@@ -313,7 +367,8 @@ describe('permissions', () => {
         .map((p) => p.resource)
         .filter((r) => r.endsWith('.Arn}'))
         .sort();
-    const journeyFns = ids.filter((i) => i !== 'ReadProposal' && i !== 'Pages');
+    const journeyFns = functionsOf('journey');
+    expect(journeyFns).toHaveLength(10);
     expect(invokes('journey')).toEqual(journeyFns.map((i) => `{${fnId(i)}.Arn}`).sort());
     expect(invokes('intake')).toEqual([`{${fnId('ReadProposal')}.Arn}`]);
   });
@@ -350,10 +405,10 @@ describe('permissions', () => {
     }
   });
 
-  it("only ReadProposal and the pages (an officer's checks and submitted uploads) write to the bucket", () => {
+  it("only ReadProposal (its reports) and the Pages (the officers' uploads) write to the bucket", () => {
     for (const id of ids) {
       const puts = permissionsOf(json, roleOf(id)).filter((p) => p.action === 's3:PutObject');
-      expect(puts.length > 0).toBe(id === 'ReadProposal' || id === 'Pages');
+      expect(puts.length > 0, id).toBe(id === 'ReadProposal' || id === 'Pages');
     }
   });
 
@@ -379,8 +434,16 @@ describe('operations', () => {
     expect(text).toContain(`{${intakeId}}`);
   });
 
-  it('outputs what an operator needs: bucket, table, state machines, pages URL', () => {
-    for (const output of ['BucketName', 'TableName', 'JourneyStateMachineArn', 'IntakeStateMachineArn', 'PagesUrl']) {
+  it('outputs what an operator needs: bucket, table, state machines, pages URL, user pool and sign-in URL', () => {
+    for (const output of [
+      'BucketName',
+      'TableName',
+      'JourneyStateMachineArn',
+      'IntakeStateMachineArn',
+      'PagesUrl',
+      'UserPoolId',
+      'SignInUrl',
+    ]) {
       template.hasOutput(output, { Value: Match.anyValue() });
     }
     template.hasOutput('JourneyStateMachineArn', { Value: { Ref: journeyId } });

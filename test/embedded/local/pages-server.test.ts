@@ -1,13 +1,28 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type PagesHandler, type PagesServer, startPagesServer } from '../../../embedded/local/pages-server.ts';
+import { PAGE_ROUTES } from '#web/routes';
+import {
+  type PagesAuthorizer,
+  type PagesHandler,
+  type PagesServer,
+  startPagesServer,
+} from '../../../embedded/local/pages-server.ts';
 import { rawRequest } from '../../helpers/sigv4.ts';
 
 let server: PagesServer | undefined;
 const events: APIGatewayProxyEventV2[] = [];
 
-async function start(handler: PagesHandler, onError?: (e: unknown) => void): Promise<PagesServer> {
-  server = await startPagesServer({ handler, port: 0, onError });
+/** For the tests of the event mapping: every person route's gate opens (the gate has tests of its own below). */
+const letIn: PagesAuthorizer = async () => ({ isAuthorized: true });
+/** A POST to a person route carries a session cookie, or API Gateway answers 401 before anything runs. */
+const SIGNED_IN = 'prokus-session=test';
+
+async function start(
+  handler: PagesHandler,
+  onError?: (e: unknown) => void,
+  authorizer: PagesAuthorizer = letIn,
+): Promise<PagesServer> {
+  server = await startPagesServer({ handler, port: 0, onError, authorizer });
   return server;
 }
 
@@ -55,12 +70,12 @@ describe('pages server', () => {
     const { url } = await start(echo);
     await fetch(`${url}/r/tok`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: SIGNED_IN },
       body: 'decision=rejected&reason=Data+tidak+lengkap',
     });
     await fetch(`${url}/r/tok`, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { 'content-type': 'application/octet-stream', cookie: SIGNED_IN },
       body: new Uint8Array([0, 255, 1]),
     });
 
@@ -101,7 +116,7 @@ describe('pages server', () => {
   it('answers unknown paths and methods with a plain 404 without calling the handler', async () => {
     const { url } = await start(echo);
     const paths: [string, string][] = [
-      ['GET', '/'],
+      ['GET', '/nowhere'],
       ['GET', '/r/'],
       ['GET', '/r/a/b'],
       ['DELETE', '/r/tok'],
@@ -145,7 +160,7 @@ describe('pages server', () => {
 
   it('still answers a body of exactly 1 MiB', async () => {
     const { url } = await start(echo);
-    const res = await fetch(`${url}/r/tok`, { method: 'POST', body: 'x'.repeat(1024 * 1024) });
+    const res = await fetch(`${url}/r/tok`, { method: 'POST', headers: { cookie: SIGNED_IN }, body: 'x'.repeat(1024 * 1024) });
     expect(res.status).toBe(200);
     expect(events).toHaveLength(1);
   });
@@ -175,4 +190,97 @@ describe('pages server', () => {
     server = undefined;
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
+});
+
+/** A path that matches the route's template: each `{param}` filled in. */
+const concrete = (path: string) => path.replace(/\{\w+\}/g, 'abc123.sig456');
+
+describe('the session gate on person routes, as API Gateway runs the authorizer', () => {
+  const calls: APIGatewayRequestAuthorizerEventV2[] = [];
+  const answering =
+    (answer: unknown): PagesAuthorizer =>
+    async (event) => {
+      calls.push(event);
+      return answer;
+    };
+  afterEach(() => {
+    calls.length = 0;
+  });
+
+  it('answers 401 Unauthorized without a Cookie header, calling neither the authorizer nor the page', async () => {
+    const { url } = await start(echo, undefined, answering({ isAuthorized: true }));
+    const res = await fetch(`${url}/r/abc123.sig456`, { method: 'POST', body: 'decision=approved' });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ message: 'Unauthorized' });
+    expect(calls).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  it('answers 403 Forbidden when the authorizer says no, and the page never runs', async () => {
+    const { url } = await start(echo, undefined, answering({ isAuthorized: false }));
+    const res = await fetch(`${url}/r/abc123.sig456?x=1`, {
+      method: 'POST',
+      headers: { cookie: 'prokus-session=gone; other=1' },
+      body: 'decision=approved',
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ message: 'Forbidden' });
+    expect(events).toEqual([]);
+    // What the authorizer is given: payload 2.0, the route, the cookies and the identity source.
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({
+      version: '2.0',
+      type: 'REQUEST',
+      routeKey: 'POST /r/{token}',
+      rawPath: '/r/abc123.sig456',
+      cookies: ['prokus-session=gone', 'other=1'],
+      identitySource: ['prokus-session=gone; other=1'],
+      pathParameters: { token: 'abc123.sig456' },
+      queryStringParameters: { x: '1' },
+    });
+    expect(calls[0]?.routeArn).toMatch(/^arn:aws:execute-api:.*\/POST\/r\/\{token\}$/);
+    expect(calls[0]).not.toHaveProperty('body');
+  });
+
+  it('lets the request through to the page when the authorizer says yes', async () => {
+    const { url } = await start(echo, undefined, answering({ isAuthorized: true }));
+    const res = await fetch(`${url}/r/abc123.sig456`, { method: 'POST', headers: { cookie: 'prokus-session=live' } });
+    expect(res.status).toBe(200);
+    expect(events.map((e) => e.routeKey)).toEqual(['POST /r/{token}']);
+  });
+
+  it('answers 500 when the authorizer fails or gives no simple response, and reports it', async () => {
+    for (const authorizer of [
+      async () => {
+        throw new Error('table unreachable');
+      },
+      answering({ allow: true }),
+    ] as PagesAuthorizer[]) {
+      const reported: unknown[] = [];
+      const { url } = await start(echo, (e) => reported.push(e), authorizer);
+      const res = await fetch(`${url}/signout`, { method: 'POST', headers: { cookie: 'prokus-session=x' } });
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ message: 'Internal Server Error' });
+      expect(reported).toHaveLength(1);
+      expect(events).toEqual([]);
+      await server?.close();
+    }
+  });
+
+  // From the route table: the same routes the CDK stack guards (test/infra/sign-in.test.ts).
+  for (const route of PAGE_ROUTES) {
+    const key = `${route.method} ${route.path}`;
+    it(`${key}: ${route.person ? 'gated' : 'open, without asking the authorizer'}`, async () => {
+      const { url } = await start(echo, undefined, answering({ isAuthorized: false }));
+      const res = await fetch(`${url}${concrete(route.path)}`, { method: route.method });
+      if (route.person) {
+        expect(res.status).toBe(401);
+        expect(events).toEqual([]);
+      } else {
+        expect(res.status).toBe(200);
+        expect(calls).toEqual([]);
+        expect(events.map((e) => e.routeKey)).toEqual([key]);
+      }
+    });
+  }
 });

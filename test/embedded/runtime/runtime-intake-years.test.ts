@@ -10,9 +10,13 @@ import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoAccounts } from '../../../cli/demo-accounts.ts';
+import { Browsers } from '../../../cli/people.ts';
 import { proposalCsv, registryCsv, synthesizeFamilies } from '../../../cli/synthetic.ts';
 import { localS3Client } from '../../../embedded/local/s3.ts';
+import { LOCAL_APPROVER_EMAIL } from '../../../embedded/runtime/environment.ts';
 import { listAllExecutions, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
+import { decideAs } from '../../helpers/people.ts';
 
 let dir: string;
 let rt: Runtime;
@@ -23,6 +27,9 @@ const [granted, rejected] = [...synthesizeFamilies(2, { districts: ['3210'], ine
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'prokus-years-'));
   rt = await startRuntime({ dataDir: join(dir, 'data'), port: 0, quiet: true });
+  // Everyone the program sends requests to has an account and signs in with a one-time code.
+  await ensureDemoAccounts(rt.dataDir, rt.accountsFile);
+  browsers = new Browsers({ pagesUrl: rt.endpoints.pages, outboxDir: rt.outboxDir });
   s3 = localS3Client(rt.endpoints.s3, rt.credentials);
   // Both families are PKH graduates: verification finds them eligible.
   const { loadKeys } = await import('#lib/secrets');
@@ -65,13 +72,10 @@ async function approvalLinks(): Promise<string[]> {
   return links;
 }
 
+let browsers: Browsers;
+
 async function decide(link: string, body: string): Promise<void> {
-  const posted = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-    redirect: 'manual',
-  });
+  const { posted } = await decideAs(browsers, LOCAL_APPROVER_EMAIL, link, body);
   expect(posted.status).toBeLessThan(400);
 }
 
@@ -81,7 +85,7 @@ describe('a family proposed again in a later program year', () => {
     const links = await approvalLinks();
     expect(links).toHaveLength(2);
     for (const link of links) {
-      const page = await (await fetch(link)).text();
+      const page = (await browsers.open(LOCAL_APPROVER_EMAIL, link)).text;
       if (page.includes(granted!.nama)) await decide(link, 'decision=approved');
       else await decide(link, 'decision=rejected&reasonCode=USAHA_TIDAK_ADA&reason=Usaha+tidak+ditemukan');
     }

@@ -10,8 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Case } from '#domain/case';
+import { ensureDemoAccounts } from '../../../cli/demo-accounts.ts';
+import { Browsers } from '../../../cli/people.ts';
+import { LOCAL_APPROVER_EMAIL } from '../../../embedded/runtime/environment.ts';
 import { listAllExecutions, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
+import { decideAs } from '../../helpers/people.ts';
+import { caseAtApproval } from '../../helpers/runtime-cases.ts';
 
 let dir: string;
 let rt: Runtime;
@@ -26,45 +30,14 @@ beforeAll(async () => {
   await mkdir(programs);
   await writeFile(join(programs, '2020.json'), JSON.stringify(program));
   rt = await startRuntime({ dataDir: join(dir, 'data'), port: 0, quiet: true, programsDir: programs });
+  // Everyone the program sends requests to has an account and signs in with a one-time code.
+  await ensureDemoAccounts(rt.dataDir, rt.accountsFile);
 });
 
 afterAll(async () => {
   await rt?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function caseAtApproval(caseId: string, n: number): Promise<Case> {
-  const { seal } = await import('#lib/secrets');
-  const now = new Date().toISOString();
-  return {
-    caseId,
-    district: '3210',
-    programYear: 2020,
-    stage: 'grant-approval',
-    nikHash: String(n).repeat(32),
-    kkHash: String(n + 2).repeat(32),
-    nikMasked: `3210********004${n}`,
-    personal: seal({
-      nik: `321001450895004${n}`,
-      kk: `321001010109004${n}`,
-      nama: `Ibu Uji Kuota ${n}`,
-      tanggalLahir: '1995-08-05',
-      jenisKelamin: 'P',
-      alamat: 'Jl. Contoh 1',
-      kecamatan: 'Majalengka',
-      desa: 'Cicurug',
-      noHp: '+6281200000000',
-    }),
-    business: { type: 'kuliner', description: 'Keripik singkong', months: 12, monthlyRevenue: 1_500_000 },
-    proposal: { uploadId: 'u1', key: 'proposals/3210/usulan.csv', row: n + 1, proposedAt: now },
-    intakeWarnings: [],
-    journeyRuns: 0,
-    verification: { eligible: true, reasons: [], explanation: [], ruleVersion: '2020.1', at: now },
-    milestones: {},
-    createdAt: now,
-    updatedAt: now,
-  };
-}
 
 /** The approval link emailed for each case, by case id. */
 async function approvalLinks(): Promise<Map<string, string>> {
@@ -81,12 +54,9 @@ async function approvalLinks(): Promise<Map<string, string>> {
 }
 
 const approve = async (link: string) => {
-  const res = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'decision=approved',
-  });
-  return { status: res.status, html: await res.text() };
+  const browsers = new Browsers({ pagesUrl: rt.endpoints.pages, outboxDir: rt.outboxDir });
+  const { posted } = await decideAs(browsers, LOCAL_APPROVER_EMAIL, link, 'decision=approved');
+  return { status: posted.status, html: posted.text };
 };
 
 function entered(caseId: string): string[] {

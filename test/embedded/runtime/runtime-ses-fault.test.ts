@@ -14,8 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoAccounts } from '../../../cli/demo-accounts.ts';
+import { Browsers } from '../../../cli/people.ts';
 import { ApiError } from '../../../embedded/aws-endpoint/api-error.ts';
+import { LOCAL_APPROVER_EMAIL } from '../../../embedded/runtime/environment.ts';
 import { listAllExecutions, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
+import { decideAs } from '../../helpers/people.ts';
 
 const caseId = '3210-2020-sesfaulttest000000001';
 const throttledCaseId = '3210-2020-sesfaulttest000000002';
@@ -46,6 +50,8 @@ beforeAll(async () => {
       return new ApiError('SendingPausedException', 'Email sending is disabled for this account.', 400);
     },
   });
+  // Everyone the program sends requests to has an account and signs in with a one-time code.
+  await ensureDemoAccounts(rt.dataDir, rt.accountsFile);
 });
 
 afterAll(async () => {
@@ -120,13 +126,9 @@ describe('SES refusing the first approval email', () => {
 
     const link = /http:\/\/127\.0\.0\.1:\d+\/r\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/.exec(approvals[0]!.text)?.[0];
     expect(link).toBeDefined();
-    expect((await fetch(link!)).status).toBe(200);
-    const posted = await fetch(link!, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'decision=approved',
-      redirect: 'manual',
-    });
+    const browsers = new Browsers({ pagesUrl: rt.endpoints.pages, outboxDir: rt.outboxDir });
+    const { shown, posted } = await decideAs(browsers, LOCAL_APPROVER_EMAIL, link!, 'decision=approved');
+    expect(shown.status).toBe(200);
     expect(posted.status).toBe(200);
     await rt.idle({ timeoutMs: 60_000 });
 

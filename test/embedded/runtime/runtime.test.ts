@@ -10,8 +10,12 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ensureDemoAccounts } from '../../../cli/demo-accounts.ts';
+import { Browsers } from '../../../cli/people.ts';
 import { intakeExecutionName, localS3Client } from '../../../embedded/local/s3.ts';
+import { LOCAL_APPROVER_EMAIL } from '../../../embedded/runtime/environment.ts';
 import { EndpointsFile, listAllExecutions, RESTART_CAUSE, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
+import { decideAs } from '../../helpers/people.ts';
 
 let dir: string;
 let rt: Runtime | undefined;
@@ -188,14 +192,11 @@ describe('embedded runtime', () => {
     await runtime.idle({ timeoutMs: 60_000 });
     // The pages came back on the port the links were sent with.
     expect(approvalLink.startsWith(runtime.endpoints.pages)).toBe(true);
-    const page = await fetch(approvalLink);
-    expect(page.status).toBe(200);
-    const posted = await fetch(approvalLink, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'decision=approved',
-      redirect: 'manual',
-    });
+    // The approver signs in (the embedded provider came back too, with its accounts) and decides.
+    await ensureDemoAccounts(runtime.dataDir, runtime.accountsFile);
+    const browsers = new Browsers({ pagesUrl: runtime.endpoints.pages, outboxDir: runtime.outboxDir });
+    const { shown, posted } = await decideAs(browsers, LOCAL_APPROVER_EMAIL, approvalLink, 'decision=approved');
+    expect(shown.status).toBe(200);
     expect(posted.status).toBeLessThan(400);
     await runtime.idle({ timeoutMs: 60_000 });
 
