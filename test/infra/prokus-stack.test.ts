@@ -328,37 +328,6 @@ describe('pages', () => {
   });
 });
 
-describe("the officers' upload page and the bucket", () => {
-  const bucket = () => resourceOf(logicalId(stack, stack.data.bucket)).Properties as Record<string, unknown>;
-
-  it("lets the pages' origin, and only it, POST to the bucket (the presigned POST, with a preflight)", () => {
-    const apiId = logicalId(stack, stack.node.findChild('PagesApi'));
-    const cors = bucket().CorsConfiguration as { CorsRules: Record<string, unknown>[] };
-    expect(cors.CorsRules).toHaveLength(1);
-    const rule = cors.CorsRules[0] as {
-      AllowedMethods: string[];
-      AllowedOrigins: unknown[];
-      AllowedHeaders?: string[];
-      MaxAge: number;
-    };
-    expect(rule.AllowedMethods).toEqual(['POST']);
-    expect(rule.AllowedOrigins.map(render)).toEqual([render({ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] })]);
-    expect(rule.AllowedHeaders).toBeUndefined();
-    expect(rule.MaxAge).toBe(3000);
-  });
-
-  it('removes checks nobody submitted or discarded after a day, and their deleted versions too', () => {
-    const rules = (bucket().LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
-    expect(rules).toContainEqual({
-      Id: 'AbandonedChecks',
-      Prefix: 'checks/',
-      ExpirationInDays: 1,
-      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
-      Status: 'Enabled',
-    });
-  });
-});
-
 describe('permissions', () => {
   it('the journey may invoke its ten functions and the intake ReadProposal, nothing else', () => {
     const invokes = (machine: string) =>
