@@ -1,6 +1,7 @@
 /**
  * The officers' upload page in a real Chromium (Debian's /usr/bin/chromium, driven by
- * playwright-core) against the embedded runtime: the officer, signed in, picks a file with a damaged row, watches it go to the
+ * playwright-core) against the embedded runtime: the officer signs in through the
+ * embedded provider's login form, picks a file with a damaged row, watches it go to the
  * bucket (the page's own script, presigned POST, CORS, CSP), sees the row flagged on the
  * check page, submits, sees the upload with its report and families; an officer of
  * another district gets 404 on the upload's address. Screenshots at phone (390×844) and
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addAccount } from '../../embedded/runtime/accounts.ts';
 import { type Runtime, startRuntime } from '../../embedded/runtime/index.ts';
 import { DAMAGED_CODE, DAMAGED_ROW, proposalWithDamagedRow } from '../helpers/officer-upload.ts';
 
@@ -23,8 +25,8 @@ const DESKTOP = { width: 1280, height: 900 };
 let dir: string;
 let rt: Runtime;
 let browser: Browser;
-const officer = { email: 'petugas@dinsos-majalengka.example' };
-const other = { email: 'petugas@dinsos-bantul.example' };
+const officer = { email: 'petugas@dinsos-majalengka.example', password: '' };
+const other = { email: 'petugas@dinsos-bantul.example', password: '' };
 /** What the page's script or the browser complained about: a CSP refusal shows here. */
 const consoleErrors: string[] = [];
 
@@ -32,6 +34,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'prokus-browser-officer-'));
   await mkdir(SHOTS, { recursive: true });
   rt = await startRuntime({ dataDir: join(dir, 'data'), port: 0, quiet: true });
+  officer.password =
+    (await addAccount(rt.accountsFile, { email: officer.email, roles: ['officer'], districts: ['3210'] })).password ?? '';
+  other.password =
+    (await addAccount(rt.accountsFile, { email: other.email, roles: ['officer'], districts: ['3402'] })).password ?? '';
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -54,24 +60,15 @@ async function open(viewport: { width: number; height: number }): Promise<{ cont
   return { context, page };
 }
 
-/**
- * Signs in by putting a session made in the runtime's table (store/sessions.ts, as the
- * sign-in callback makes it) into the browser. Not through the embedded provider's login
- * form: Chromium refuses to follow that form's redirect back to the pages, because the
- * provider's page sends `form-action 'self'` and CSP applies it to the redirects after a
- * form's POST too (reported to the lead; embedded/local/oidc.ts is not this test's to change).
- */
-async function signIn(context: BrowserContext, who: { email: string; districts: string[] }): Promise<void> {
-  const { createSession } = await import('#store/sessions');
-  const { cookieValue } = await createSession({
-    sub: `sub-${who.email}`,
-    email: who.email,
-    roles: ['officer'],
-    districts: who.districts,
-  });
-  await context.addCookies([
-    { name: 'prokus-session', value: cookieValue, url: rt.endpoints.pages, httpOnly: true, sameSite: 'Lax' },
-  ]);
+/** Signs in as a person does: the page's sign-in link, the embedded provider's password form, back to the page. */
+async function signIn(page: Page, who: { email: string; password: string }, returnTo: string): Promise<void> {
+  await page.goto(`${rt.endpoints.pages}${returnTo}`);
+  await page.locator(`a[href="/signin?returnTo=${encodeURIComponent(returnTo)}"]`).click();
+  const form = page.locator('form[action$="/password"]');
+  await form.locator('input[name=email]').fill(who.email);
+  await form.locator('input[name=password]').fill(who.password);
+  await form.locator('button[type=submit]').click();
+  await page.waitForURL(`${rt.endpoints.pages}${returnTo}`);
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -79,11 +76,8 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `
 describe.skipIf(!existsSync(CHROMIUM))('officer upload in Chromium', () => {
   it('uploads a file with a damaged row, sees it flagged, submits, sees the upload and its report; another district cannot', async () => {
     const { context, page } = await open(PHONE);
-    // Not signed in: the page asks for it, and knows where to come back.
-    await page.goto(`${rt.endpoints.pages}/upload`);
-    expect(await page.locator('a[href="/signin?returnTo=%2Fupload"]').count()).toBe(1);
-    await signIn(context, { email: officer.email, districts: ['3210'] });
-    await page.goto(`${rt.endpoints.pages}/upload`);
+    // Not signed in: the page offers the way in, and back here.
+    await signIn(page, officer, '/upload');
     await expect.poll(() => page.locator('#upload-form').isVisible()).toBe(true);
     expect(await page.locator('#nojs').isVisible()).toBe(false);
     await shot(page, 'upload-phone');
@@ -163,8 +157,7 @@ describe.skipIf(!existsSync(CHROMIUM))('officer upload in Chromium', () => {
     await shot(page, 'upload-list-phone');
 
     const stranger = await open(PHONE);
-    await signIn(stranger.context, { email: other.email, districts: ['3402'] });
-    await stranger.page.goto(`${rt.endpoints.pages}/upload`);
+    await signIn(stranger.page, other, '/upload');
     expect(await stranger.page.locator('main').textContent()).not.toContain('usulan-juli.csv');
     const response = await stranger.page.goto(uploadUrl);
     expect(response?.status()).toBe(404);
