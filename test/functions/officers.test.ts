@@ -394,6 +394,18 @@ describe('check, submit, and the upload it becomes', () => {
     expect(copy.Metadata?.['program-year']).toBe('2020');
   });
 
+  it('a file name with spaces, brackets and accents arrives under that name', async () => {
+    const name = 'Usulan Maret (final) – Sutéjo.csv';
+    const grant = await requestCheck(name);
+    expect((await sendFile(grant, proposalWithDamagedRow(80), name)).status).toBe(204);
+    expect((await get(grant.check)).status).toBe(200);
+    const submitted = await post(`/uploads/${grant.checkId}/submit`, { action: 'submit' });
+    expect(submitted.status).toBe(303);
+    expect(await keysUnder(`proposals/3210/Usulan Maret`)).toEqual([`proposals/3210/${name}`]);
+    const page = await get(String(submitted.headers.location));
+    expect(page.body).toContain('Usulan Maret (final) – Sutéjo.csv');
+  });
+
   it('discarding a check deletes its file; the check then says so and cannot be submitted', async () => {
     const other = await requestCheck('usulan-april.csv');
     expect((await sendFile(other, FILE)).status).toBe(204);
