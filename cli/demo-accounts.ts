@@ -12,7 +12,6 @@ import type { Role } from '#domain/person';
 import { programFor, programYears } from '#domain/program';
 import { addAccount, readAccounts } from '../embedded/runtime/accounts.ts';
 import { createOnce } from '../embedded/runtime/data-dir.ts';
-import { LOCAL_APPROVER_EMAIL } from '../embedded/runtime/environment.ts';
 
 export interface DemoAccount {
   email: string;
@@ -36,7 +35,11 @@ function programPeople(): DemoAccount[] {
   for (const year of programYears()) {
     const config = programFor(year);
     for (const [code, d] of Object.entries(config.districts)) {
-      add(LOCAL_APPROVER_EMAIL, 'approver', code);
+      // Every level's primary and alternate approver: an escalated request goes to the alternate.
+      for (const { primary, alternate } of Object.values(d.approvers)) {
+        add(primary, 'approver', code);
+        add(alternate, 'approver', code);
+      }
       add(d.mentorEmail, 'mentor', code);
     }
     for (const s of config.financingSchemes) add(s.lenderEmail, 'lender');

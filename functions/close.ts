@@ -22,14 +22,23 @@ function reasonFor(outcome: Outcome, c: Case): Bilingual {
         en: failed.map((e) => e.en).join('; ') || 'Not eligible',
       };
     }
-    case 'rejected':
+    case 'rejected': {
+      const level = c.grantApproval?.level;
+      const why = `(${c.grantApproval?.reasonCode ?? '-'}): ${c.grantApproval?.reason ?? ''}`;
       return {
-        id: `Ditolak pemberi persetujuan (${c.grantApproval?.reasonCode ?? '-'}): ${c.grantApproval?.reason ?? ''}`,
-        en: `Rejected by the approver (${c.grantApproval?.reasonCode ?? '-'}): ${c.grantApproval?.reason ?? ''}`,
+        id: `Ditolak pemberi persetujuan${level ? ` tingkat ${level}` : ''} ${why}`,
+        en: `Rejected by the approver${level ? ` at level ${level}` : ''} ${why}`,
       };
+    }
     case 'approval-expired':
       return { id: 'Tidak ada keputusan persetujuan sampai batas waktu', en: 'No approval decision before the deadline' };
     case 'quota-exhausted':
+      if (c.grantApproval?.quota === 'national-ceiling') {
+        return {
+          id: 'Batas nasional bantuan untuk tahun program sudah tercapai (kuota wilayah masih tersisa)',
+          en: "The program year's national grant ceiling is reached (the district still had quota)",
+        };
+      }
       return {
         id: 'Kuota bantuan wilayah untuk tahun program sudah habis',
         en: "The district's grant quota for the program year is used up",

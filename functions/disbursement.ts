@@ -1,7 +1,7 @@
 /**
  * Disbursement: the BSiMU grant (amount from the program config) recorded on the case;
  * mentoring starts counting from here. The grant was reserved against the district
- * quota when the approval was applied; reserveGrant finds that reservation (or, for a
+ * quota and the national ceiling when the last level's approval was applied; reserveGrant finds that reservation (or, for a
  * case approved before reservations were made at approval, makes it now). Safe to retry:
  * the quota remembers which cases it reserved for and the record is written once.
  */
@@ -17,6 +17,7 @@ export const handler = taskHandler('disbursement', z.object({ caseId: z.string()
   const config = programFor(c.programYear);
   const reservation = await reserveGrant(c);
   if (reservation === 'exhausted') throw new QuotaExhaustedError(c.district, c.programYear);
+  if (reservation === 'national-ceiling') throw new QuotaExhaustedError(c.district, c.programYear, 'national');
   if (reservation === 'already-granted') throw new AlreadyGrantedError();
   const at = new Date().toISOString();
   const disbursement = c.disbursement ?? {

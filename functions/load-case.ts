@@ -1,6 +1,11 @@
-/** LoadCase: registers this run on the case and returns where the case stands. */
+/**
+ * LoadCase: registers this run on the case and returns where the case stands, and the
+ * grant approval level it waits on (the first level without a recorded approval), so a
+ * restarted journey asks the right level's approver.
+ */
 import { type Case, summarize } from '#domain/case';
 import { StageConflictError } from '#domain/errors';
+import { programFor } from '#domain/program';
 import * as z from '#domain/zod';
 import { taskHandler } from '#lib/handler';
 import { getCase, updateCase } from '#store/cases';
@@ -11,8 +16,20 @@ const ATTEMPTS = 5;
 export const handler = taskHandler(
   'load-case',
   z.object({ caseId: z.string().check(z.minLength(1)), executionName: z.string().check(z.minLength(1)) }),
-  async ({ caseId }) => summarize(await registerRun(caseId)),
+  async ({ caseId }) => {
+    const c = await registerRun(caseId);
+    return { ...summarize(c), approvalLevel: approvalLevelOf(c) };
+  },
 );
+
+/** The first approval level without a recorded approval (the last, for a case that has them all). */
+function approvalLevelOf(c: Case): string {
+  const levels = programFor(c.programYear).approvalLevels;
+  const approved = new Set((c.approvals ?? []).filter((a) => a.decision === 'approved').map((a) => a.level));
+  const waiting = levels.find((l) => !approved.has(l.id)) ?? levels.at(-1);
+  if (!waiting) throw new Error(`program ${c.programYear} has no approval levels`);
+  return waiting.id;
+}
 
 /**
  * Counts this run on the case (operators see restarts) at the stage it reads. A decision

@@ -15,7 +15,6 @@ const context = readContext(app);
 new ProkusStack(app, context.stackName, {
   description: 'Prokus Workflow: proposal intake and beneficiary journeys',
   senderEmail: context.senderEmail,
-  approverEmail: context.approverEmail,
   logLevel: context.logLevel,
   ...(context.alarmTopicArn ? { alarmTopicArn: context.alarmTopicArn } : {}),
   senderIdentity: context.senderIdentity,

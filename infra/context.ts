@@ -1,6 +1,7 @@
 /**
  * The settings a deployment chooses, from CDK context: cdk.json holds safe examples,
- * `-c senderEmail=... -c approverEmail=...` overrides them. Parsed here so a typo fails
+ * `-c senderEmail=...` overrides them (approvers are per district and level, in the program
+ * configuration). Parsed here so a typo fails
  * the synth with a message instead of a deployment.
  */
 import type { App } from 'aws-cdk-lib';
@@ -8,7 +9,6 @@ import { z } from 'zod';
 
 export const ProkusContext = z.object({
   senderEmail: z.email(),
-  approverEmail: z.email(),
   // State machine names are `<stackName>-Journey`: letters, digits and dashes only.
   stackName: z
     .string()
@@ -40,7 +40,6 @@ export function readContext(app: App): ProkusContext {
   const read = (key: string): unknown => app.node.tryGetContext(key);
   const parsed = ProkusContext.safeParse({
     senderEmail: read('senderEmail'),
-    approverEmail: read('approverEmail'),
     stackName: read('stackName'),
     logLevel: read('logLevel'),
     alarmTopicArn: read('alarmTopicArn'),

@@ -56,8 +56,6 @@ export const PAGES_ACCESS_LOG_FORMAT = {
 export interface ProkusStackProps extends StackProps {
   /** The From address of every email; SES must verify it before mail goes out. */
   readonly senderEmail: string;
-  /** Who approves grants (OpenRequest sends the grant-approval links there). */
-  readonly approverEmail: string;
   readonly logLevel?: string;
   /** The SNS topic the alarms notify; without one the stack creates a topic. */
   readonly alarmTopicArn?: string;
@@ -132,7 +130,6 @@ export class ProkusStack extends Stack {
       BUCKET_NAME: data.bucket.bucketName,
       SECRET_ID: data.secret.secretArn,
       MAIL_FROM: props.senderEmail,
-      APPROVER_EMAIL: props.approverEmail,
       PAGES_URL: pagesApi.apiEndpoint,
       LOG_LEVEL: props.logLevel ?? 'info',
       OIDC_ISSUER: signIn.issuer,

@@ -12,8 +12,6 @@ export const LOCAL_NAME = 'prokus-local';
 export const SECRET_ID = 'prokus-local/secret';
 export const JOURNEY_MACHINE = 'prokus-journey';
 export const INTAKE_MACHINE = 'prokus-intake';
-/** The approver of every grant on one machine (until approvers come from the program configuration). */
-export const LOCAL_APPROVER_EMAIL = 'approver@dinsos.example';
 /** The pages' client id at the embedded OpenID Connect provider. */
 export const LOCAL_PAGES_CLIENT = 'prokus-pages';
 
@@ -55,7 +53,6 @@ export function setEnvironment(opts: {
     BUCKET_NAME: LOCAL_NAME,
     SECRET_ID,
     MAIL_FROM: 'prokus@kemensos.example',
-    APPROVER_EMAIL: LOCAL_APPROVER_EMAIL,
     PAGES_URL: opts.endpoints.pages,
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
     OIDC_ISSUER: opts.endpoints.oidc,

@@ -26,10 +26,11 @@ const Bilingual = z.object({ id: z.string(), en: z.string() });
 
 /**
  * What reserving the grant answered an approval: a grant reserved for the family, none
- * left in the district quota, or the family's one grant already held by another of its
- * cases (another program year's).
+ * left in the district quota, none left under the national ceiling of the program year
+ * (the district still had quota), or the family's one grant already held by another of
+ * its cases (another program year's).
  */
-export const GrantQuota = z.enum(['reserved', 'exhausted', 'already-granted']);
+export const GrantQuota = z.enum(['reserved', 'exhausted', 'national-ceiling', 'already-granted']);
 export type GrantQuota = z.infer<typeof GrantQuota>;
 
 /** What the officer proposed, sealed inside the case. */
@@ -81,6 +82,19 @@ export const FinancingOutcome = z.object({
   decidedBy: z.optional(DecidedBy),
 });
 
+/** One approval level's decision, as the request that carried it recorded it. */
+export const LevelDecision = z.object({
+  level: z.string(),
+  decision: z.enum(['approved', 'rejected']),
+  reasonCode: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  decidedBy: DecidedBy,
+  at: z.string(),
+  /** Whether the level's primary approver decided, or the alternate after the request escalated. */
+  assignee: z.optional(z.enum(['primary', 'alternate'])),
+});
+export type LevelDecision = z.infer<typeof LevelDecision>;
+
 export const Case = z.object({
   caseId: z.string(),
   district: z.string(),
@@ -106,9 +120,17 @@ export const Case = z.object({
       at: z.string(),
     }),
   ),
+  /** Each approval level's decision, in level order: what the pages show of the earlier levels. */
+  approvals: z.optional(z.array(LevelDecision)),
+  /**
+   * The final decision on the grant: the last level's approval, or a rejection at any
+   * level (what Close, Disbursement and the pages' answer go by).
+   */
   grantApproval: z.optional(
     z.object({
       decision: z.enum(['approved', 'rejected']),
+      /** The level that decided (absent on decisions recorded before approvals had levels). */
+      level: z.optional(z.string()),
       reasonCode: z.optional(z.string()),
       reason: z.optional(z.string()),
       decidedBy: DecidedBy,

@@ -55,15 +55,26 @@ export class DeadlinePassedError extends ProkusError {
   }
 }
 
-/** The district's grant quota for the program year is used up. */
+/**
+ * The district's grant quota for the program year is used up, or the program year's
+ * national ceiling is (`national`): either way the journey closes the case quota-exhausted.
+ */
 export class QuotaExhaustedError extends ProkusError {
   readonly name = 'QuotaExhaustedError';
   override readonly expected = true;
-  constructor(district: string, programYear: number) {
-    super('QUOTA_EXHAUSTED', {
-      id: `Kuota bantuan ${district} tahun ${programYear} sudah habis`,
-      en: `The grant quota of ${district} for ${programYear} is used up`,
-    });
+  constructor(district: string, programYear: number, which: 'district' | 'national' = 'district') {
+    super(
+      which === 'national' ? 'NATIONAL_CEILING_REACHED' : 'QUOTA_EXHAUSTED',
+      which === 'national'
+        ? {
+            id: `Batas nasional bantuan tahun ${programYear} sudah tercapai`,
+            en: `The national grant ceiling for ${programYear} is reached`,
+          }
+        : {
+            id: `Kuota bantuan ${district} tahun ${programYear} sudah habis`,
+            en: `The grant quota of ${district} for ${programYear} is used up`,
+          },
+    );
   }
 }
 
@@ -136,7 +147,7 @@ export class ProgramConfigError extends ProkusError {
   }
 }
 
-/** A link in an email that cannot be used: unknown, forged, expired or already used. */
+/** A link in an email that cannot be used: unknown, forged, expired, already used, or moved to another approver. */
 export class LinkError extends ProkusError {
   readonly name = 'LinkError';
   static readonly texts = {
@@ -151,6 +162,10 @@ export class LinkError extends ProkusError {
     LINK_USED: {
       id: 'Keputusan untuk tautan ini sudah dicatat sebelumnya.',
       en: 'A decision was already recorded through this link.',
+    },
+    LINK_MOVED: {
+      id: 'Permintaan ini sudah dialihkan kepada pemberi persetujuan lain karena belum ada keputusan sampai batas waktunya. Tautan ini tidak dapat dipakai lagi.',
+      en: 'This request has moved to another approver because no decision came in time. This link can no longer be used.',
     },
   } as const;
   constructor(readonly linkCode: keyof typeof LinkError.texts) {

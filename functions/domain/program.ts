@@ -45,6 +45,14 @@ const FinancingScheme = z.object({
   ceilingRupiah: z.int().check(z.positive()),
 });
 
+/** The two people of one approval level in one district; the alternate takes over when the request escalates. */
+const Approvers = z.object({ primary: z.email(), alternate: z.email() }).check(
+  z.refine((a) => a.primary.toLowerCase() !== a.alternate.toLowerCase(), {
+    message: 'the alternate approver must be someone other than the primary',
+    path: ['alternate'],
+  }),
+);
+
 export const ProgramConfig = z
   .object({
     version: z.string().check(z.minLength(1)),
@@ -55,9 +63,26 @@ export const ProgramConfig = z
       allowedDeciles: z.array(z.int().check(z.gte(1), z.lte(10))).check(z.minLength(1)),
       minBusinessMonths: z.int().check(z.nonnegative()),
     }),
-    grant: z.object({ amountRupiah: z.int().check(z.positive()) }),
+    grant: z.object({
+      amountRupiah: z.int().check(z.positive()),
+      /**
+       * The most grants the whole program year may reserve, over all districts. Districts
+       * draw it in blocks (store/quota.ts), so it need not be a multiple of anything.
+       */
+      nationalCeiling: z.int().check(z.positive()),
+    }),
+    /**
+     * Who approves a grant, in order: each level is its own request, and only the last
+     * level's approval reserves the grant. Every district names its approvers per level.
+     */
+    approvalLevels: z
+      .array(z.object({ id: z.string().check(z.regex(/^[a-z0-9-]+$/)), name: BilingualText }))
+      .check(z.minLength(1)),
     deadlines: z.object({
+      /** A level's final deadline, from its first request: past it the case closes `approval-expired`. */
       grantApproval: Duration,
+      /** A level's request without a decision this long moves to that level's alternate approver. */
+      escalateAfter: Duration,
       financingOutcome: Duration,
       /** A waiting request sends a reminder this often until its deadline. */
       reminderEvery: Duration,
@@ -74,12 +99,49 @@ export const ProgramConfig = z
     financingSchemes: z.array(FinancingScheme).check(z.minLength(1)),
     districts: z.record(
       z.string().check(z.regex(/^\d{4}$/)),
-      z.object({ name: z.string(), quota: z.int().check(z.positive()), mentorEmail: z.email() }),
+      z.object({
+        name: z.string(),
+        quota: z.int().check(z.positive()),
+        mentorEmail: z.email(),
+        /** Per approval level id: who gets the request first, and who gets it once it escalates. */
+        approvers: z.record(z.string(), Approvers),
+      }),
     ),
   })
   .check(
     z.refine((c) => c.financingSchemes.some((s) => s.grades.length === 3 && s.minMonthlyRevenue === 0 && !s.womenOnly), {
       message: 'one financing scheme must accept every family (the fallback)',
+    }),
+    z.refine((c) => c.deadlines.escalateAfter < c.deadlines.grantApproval, {
+      message: 'deadlines.escalateAfter must be shorter than deadlines.grantApproval (else nothing ever escalates)',
+      path: ['deadlines', 'escalateAfter'],
+    }),
+    z.refine((c) => new Set(c.approvalLevels.map((l) => l.id)).size === c.approvalLevels.length, {
+      message: 'approval level ids must differ',
+      path: ['approvalLevels'],
+    }),
+    z.superRefine((c, ctx) => {
+      const levels = c.approvalLevels.map((l) => l.id);
+      for (const [code, district] of Object.entries(c.districts)) {
+        for (const level of levels) {
+          if (!district.approvers[level]) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['districts', code, 'approvers', level],
+              message: `district ${code} names no approvers for level "${level}" (a primary and an alternate)`,
+            });
+          }
+        }
+        for (const level of Object.keys(district.approvers)) {
+          if (!levels.includes(level)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['districts', code, 'approvers', level],
+              message: `district ${code} names approvers for "${level}", which is not one of the approvalLevels (${levels.join(', ')})`,
+            });
+          }
+        }
+      }
     }),
   );
 export type ProgramConfig = z.infer<typeof ProgramConfig>;
@@ -113,6 +175,26 @@ function loadPrograms(): Map<number, ProgramConfig> {
     }
   }
   return all;
+}
+
+export type ApprovalLevel = ProgramConfig['approvalLevels'][number];
+
+/** The level, its 1-based position and the level after it (undefined for the last). */
+export function approvalLevel(
+  config: ProgramConfig,
+  levelId: string,
+): { level: ApprovalLevel; position: number; of: number; next: ApprovalLevel | undefined } {
+  const index = config.approvalLevels.findIndex((l) => l.id === levelId);
+  const level = config.approvalLevels[index];
+  if (!level) throw new ProgramConfigError(`approval level "${levelId}" is not in program ${config.version}`);
+  return { level, position: index + 1, of: config.approvalLevels.length, next: config.approvalLevels[index + 1] };
+}
+
+/** The primary and alternate approver of a district at a level. */
+export function approversOf(config: ProgramConfig, district: string, levelId: string): { primary: string; alternate: string } {
+  const approvers = config.districts[district]?.approvers[levelId];
+  if (!approvers) throw new ProgramConfigError(`district ${district} has no approvers for level ${levelId} in ${config.version}`);
+  return approvers;
 }
 
 export function programFor(programYear: number): ProgramConfig {

@@ -10,7 +10,6 @@ export const LAMBDA_ENV = [
   'BUCKET_NAME',
   'SECRET_ID',
   'MAIL_FROM',
-  'APPROVER_EMAIL',
   'PAGES_URL',
   'LOG_LEVEL',
   /** The OpenID Connect provider the pages sign people in with (Cognito's user pool issuer on AWS), and their client id there. */

@@ -10,7 +10,8 @@
  *   KK#<kkHash>          / CLAIM#<year>  same for the family card
  *   REGISTRY#<nikHash>   / PKH           PKH graduation registry entry
  *   REQUEST#<requestId>  / REQUEST       a link sent by email (approval, milestone report, financing outcome)
- *   QUOTA#<district>#<year> / QUOTA      grants disbursed against the district quota
+ *   QUOTA#<district>#<year> / QUOTA      grants reserved against the district quota, and the blocks of the national ceiling it drew
+ *   QUOTA#NATIONAL#<year> / QUOTA        the blocks of the national ceiling given to districts (store/quota.ts)
  *   UPLOAD#<uploadId>    / SUMMARY       whether the upload's summary email went out (store/uploads.ts)
  *   SESSION#<cookie hash> / SESSION      a signed-in person's session (store/sessions.ts)
  *   SIGNIN#<state>       / SIGNIN        a sign-in under way (store/sessions.ts)

@@ -2,12 +2,14 @@
  * A person's decision on a request, from the page POST to the waiting journey:
  * 1. recordDecision: one conditional write picks the single winner (double clicks lose);
  * 2. completeDecision: apply it to the case (the truth), then settle the task token.
- *    An approval reserves the grant against the district quota first, so the page the
- *    approver sees says whether the family gets it (store/quota.ts, reserveGrant).
+ *    The last approval level's approval reserves the grant against the district quota
+ *    and the national ceiling first, so the page the approver sees says whether the
+ *    family gets it (store/quota.ts, reserveGrant); an earlier level's approval sends the
+ *    journey on to the next level.
  * Step 2 is idempotent; AwaitRequest runs it again when it finds a decided request,
  * which is how a decision survives a crash or a restart between the steps.
  */
-import { type Case, type GrantQuota, MilestoneReport } from '#domain/case';
+import { type Case, type GrantQuota, type LevelDecision, MilestoneReport } from '#domain/case';
 import {
   AlreadyGrantedError,
   type Bilingual,
@@ -18,8 +20,9 @@ import {
   StageConflictError,
 } from '#domain/errors';
 import type { DecidedBy } from '#domain/person';
+import { approvalLevel, programFor } from '#domain/program';
 import * as z from '#domain/zod';
-import { getCase, updateCase } from '#store/cases';
+import { type CaseUpdate, getCase, updateCase } from '#store/cases';
 import { reserveGrant } from '#store/quota';
 import {
   type Decision,
@@ -78,6 +81,7 @@ export function parseDecision(kind: Request['kind'], input: unknown): Decision {
 export function assertOpen(request: Request | undefined, now: Date): asserts request is Request {
   if (!request) throw new LinkError('LINK_INVALID');
   if (request.status === 'decided') throw new LinkError('LINK_USED');
+  if (request.status === 'escalated') throw new LinkError('LINK_MOVED');
   if (request.status === 'expired' || now.getTime() > Date.parse(request.deadline)) throw new LinkError('LINK_EXPIRED');
 }
 
@@ -94,7 +98,11 @@ export async function decide(requestId: string, input: unknown, by: DecidedBy, n
   assertOpen(request, now);
   const decision = parseDecision(request.kind, input);
   const decided = await recordDecision(requestId, decision, now.toISOString(), by);
-  if (!decided) throw new LinkError('LINK_USED');
+  if (!decided) {
+    // Decided by a second tab, or escalated at that moment: say which.
+    assertOpen(await findRequest(requestId), now);
+    throw new LinkError('LINK_USED');
+  }
   return { request: decided, case: await completeDecision(decided) };
 }
 
@@ -134,29 +142,70 @@ function decidedByOf(request: Request): DecidedBy {
   return request.decidedBy;
 }
 
+/** A write computed from the case as read loses to a concurrent one this many times at most before it gives up. */
+const CASE_WRITE_ATTEMPTS = 5;
+
+/**
+ * A level's decision on the case. A rejection at any level is final (the journey closes
+ * the case Rejected); an approval at a level before the last records that level and
+ * sends the journey to the next one; only the last level's approval reserves the grant
+ * (district quota, national ceiling, the family's one grant) and moves the case on.
+ * Each level's decision is appended to `approvals` conditionally on the case being the
+ * one read, so a replay and a page completing at once cannot drop each other's level.
+ */
 async function applyGrantApproval(request: Request, at: string): Promise<Applied> {
   const d = z.parse(GrantDecision, request.decision);
-  const c = await getCase(request.caseId);
-  if (d.decision === 'rejected') {
-    // A rejection never touches the quota.
-    const grantApproval = { ...d, decidedBy: decidedByOf(request), at };
-    const updated = await tolerateMovedOn(() => updateCase(c.caseId, { expectStage: 'grant-approval', set: { grantApproval } }));
-    return { case: updated ?? c, settlement: { error: GRANT_REJECTED, cause: `reasonCode=${d.reasonCode}` } };
+  const decidedBy = decidedByOf(request);
+  for (let attempt = 1; ; attempt++) {
+    const c = await getCase(request.caseId);
+    const config = programFor(c.programYear);
+    // A request from before approvals had levels decided the grant on its own.
+    const next = request.level ? approvalLevel(config, request.level).next : undefined;
+    const level = request.level ?? config.approvalLevels[0]?.id ?? 'district';
+    const entry: LevelDecision = { ...d, level, decidedBy, at, assignee: request.assignee };
+    const recorded = c.approvals ?? [];
+    const approvals = recorded.some((a) => a.level === level) ? recorded : [...recorded, entry];
+    let applied: Applied;
+    let set: CaseUpdate['set'];
+    let stage: CaseUpdate['stage'];
+    if (d.decision === 'rejected') {
+      // A rejection never touches the quota.
+      set = { approvals, grantApproval: { ...d, level, decidedBy, at } };
+      applied = { case: c, settlement: { error: GRANT_REJECTED, cause: `reasonCode=${d.reasonCode}` } };
+    } else if (next) {
+      set = { approvals };
+      applied = { case: c, settlement: { ok: true, output: { nextLevel: next.id } } };
+    } else {
+      const quota = await quotaAnswer(c);
+      set = { approvals, grantApproval: { ...d, level, decidedBy, at, quota } };
+      // Reserved: on to disbursement. Otherwise the case stays here, approved but without a
+      // grant, and the journey closes it (its Close writes the outcome).
+      stage = quota === 'reserved' ? 'disbursement' : undefined;
+      applied = { case: c, settlement: finalSettlement(c, quota) };
+    }
+    try {
+      const updated = await updateCase(c.caseId, { expectStage: 'grant-approval', set, stage, unchangedSince: c.updatedAt });
+      return { ...applied, case: updated };
+    } catch (e) {
+      if (!(e instanceof StageConflictError)) throw e;
+      const current = await getCase(c.caseId);
+      // The case moved past approval: an earlier pass applied this (or the level after it).
+      if (current.stage !== 'grant-approval') return { ...applied, case: current };
+      if (attempt >= CASE_WRITE_ATTEMPTS) throw e;
+    }
   }
-  const quota = await quotaAnswer(c);
-  const grantApproval = { ...d, decidedBy: decidedByOf(request), at, quota };
-  // Reserved: on to disbursement. Exhausted: the case stays here, approved but without a
-  // grant, and the journey closes it `quota-exhausted` (its Close writes the outcome).
-  const updated = await tolerateMovedOn(() =>
-    updateCase(c.caseId, {
-      expectStage: 'grant-approval',
-      set: { grantApproval },
-      stage: quota === 'reserved' ? 'disbursement' : undefined,
-    }),
-  );
-  if (quota === 'reserved') return { case: updated ?? c, settlement: SUCCESS };
-  const refused = quota === 'exhausted' ? new QuotaExhaustedError(c.district, c.programYear) : new AlreadyGrantedError();
-  return { case: updated ?? c, settlement: { error: refused.name, cause: refused.message } };
+}
+
+/** How the last level's approval ends the journey's wait: on to Disbursement, or closed without a grant. */
+function finalSettlement(c: Case, quota: GrantQuota): Settlement {
+  if (quota === 'reserved') return { ok: true, output: { nextLevel: null } };
+  const refused =
+    quota === 'already-granted'
+      ? new AlreadyGrantedError()
+      : quota === 'national-ceiling'
+        ? new QuotaExhaustedError(c.district, c.programYear, 'national')
+        : new QuotaExhaustedError(c.district, c.programYear);
+  return { error: refused.name, cause: refused.message };
 }
 
 async function applyMilestoneReport(request: Request, at: string): Promise<Case> {

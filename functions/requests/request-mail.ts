@@ -4,7 +4,7 @@
  * deadline and the link. The page behind the link shows the rest to its one recipient.
  */
 import type { Case } from '#domain/case';
-import type { ProgramConfig } from '#domain/program';
+import { approvalLevel, type ProgramConfig } from '#domain/program';
 import type { Mail } from '#lib/mail';
 import type { Request } from './requests.ts';
 
@@ -29,6 +29,16 @@ export function requestMail(args: { request: Request; c: Case; config: ProgramCo
   if (milestone) {
     detailId.push(`Tahap pendampingan: ${milestone.theme.id}`);
     detailEn.push(`Mentoring milestone: ${milestone.theme.en}`);
+  }
+  if (request.kind === 'grant-approval' && request.level) {
+    const { level, position, of } = approvalLevel(config, request.level);
+    detailId.push(`Tingkat persetujuan: ${position} dari ${of}, ${level.name.id}`);
+    detailEn.push(`Approval level: ${position} of ${of}, ${level.name.en}`);
+  }
+  if (request.assignee === 'alternate') {
+    // The alternate should know why a request reaches them, and that the first link no longer decides.
+    detailId.push('Dialihkan kepada Anda: pemberi persetujuan pertama belum memutuskan dalam waktu yang ditentukan.');
+    detailEn.push('Moved to you: the first approver did not decide in the time allowed.');
   }
   if (request.kind === 'financing-outcome' && c.referral) {
     detailId.push(`Skema: ${c.referral.schemeName}`);

@@ -4,9 +4,12 @@
  * is a capability (opaque id + signature, one recipient, expiring, single use). The
  * Step Functions task token stays here, in DynamoDB, never in the link.
  *
- * The request id is derived from (case, kind, milestone), so reopening a request after
- * a restart finds the same record and the link already emailed keeps working: the
- * restarted journey only swaps in its new task token.
+ * The request id is derived from (case, kind, milestone) and, for a grant approval, its
+ * level and whether it is the level's alternate approver, so reopening a request after a
+ * restart finds the same record and the link already emailed keeps working: the
+ * restarted journey only swaps in its new task token. One request per (case, level,
+ * assignee): an escalated request stays as it was (`escalated`, its link refused with
+ * LINK_MOVED), and the alternate gets a request and a link of their own.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -47,10 +50,20 @@ export const Request = z.object({
   kind: RequestKind,
   caseId: z.string(),
   milestoneId: z.optional(z.string()),
+  /** A grant approval's level (program configuration `approvalLevels`). */
+  level: z.optional(z.string()),
+  /** A grant approval's assignee at its level: the primary approver first, the alternate after escalation. */
+  assignee: z.optional(z.enum(['primary', 'alternate'])),
   recipient: z.string(),
-  status: z.enum(['open', 'decided', 'expired']),
+  /** `escalated`: the primary approver did not decide in time and the level's alternate has the request now. */
+  status: z.enum(['open', 'decided', 'expired', 'escalated']),
   openedAt: z.string(),
   deadline: z.string(),
+  /** A primary approver's request: when it moves to the alternate if still undecided. */
+  escalateAt: z.optional(z.string()),
+  escalatedAt: z.optional(z.string()),
+  /** Whom an escalated request moved to (the page shows it masked). */
+  movedTo: z.optional(z.string()),
   /** When the first email with the link went out; absent until it has (a crash or a failed send in between). */
   mailedAt: z.optional(z.string()),
   remindedAt: z.optional(z.string()),
@@ -64,8 +77,17 @@ export const Request = z.object({
 export type Request = z.infer<typeof Request>;
 
 const key = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'REQUEST' });
-export function requestIdFor(caseId: string, kind: RequestKind, milestoneId?: string): string {
-  return opaqueId('request', caseId, kind, milestoneId ?? '');
+
+/** Which request of a case: the milestone of a report; the level and assignee of a grant approval. */
+export interface RequestSlot {
+  milestoneId?: string | undefined;
+  level?: string | undefined;
+  alternate?: boolean | undefined;
+}
+
+export function requestIdFor(caseId: string, kind: RequestKind, slot: RequestSlot = {}): string {
+  const level = slot.level ? [slot.level, slot.alternate ? 'alternate' : 'primary'] : [];
+  return opaqueId('request', caseId, kind, slot.milestoneId ?? '', ...level);
 }
 
 /** The link a person receives: `<pages>/r/<requestId>.<signature>`. */
@@ -139,7 +161,8 @@ export async function markReminded(requestId: string, at: string): Promise<void>
   );
 }
 
-export async function markExpired(requestId: string): Promise<void> {
+/** Open → expired; false when the request was decided first (that decision stands). Already expired is true. */
+export async function markExpired(requestId: string): Promise<boolean> {
   try {
     await dynamo.send(
       new UpdateCommand({
@@ -151,24 +174,60 @@ export async function markExpired(requestId: string): Promise<void> {
         ExpressionAttributeValues: { ':expired': 'expired', ':open': 'open' },
       }),
     );
+    return true;
   } catch (e) {
     if (!isConditionFailed(e)) throw e;
+    return (await findRequest(requestId))?.status !== 'decided';
   }
 }
 
-/** Stores the current execution's task token and returns the request as it now stands. */
-export async function attachTaskToken(requestId: string, taskToken: string): Promise<Request> {
-  const out = await dynamo.send(
-    new UpdateCommand({
-      TableName: table(),
-      Key: key(requestId),
-      UpdateExpression: 'SET taskToken = :t',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':t': taskToken },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return z.parse(Request, out.Attributes);
+/**
+ * Moves an undecided request to the level's alternate approver: open → escalated, one
+ * conditional write. False when it was no longer open: a decision that landed first
+ * stands and nothing escalates (a request already escalated by an earlier pass is true).
+ */
+export async function markEscalated(requestId: string, movedTo: string, at: string): Promise<boolean> {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: key(requestId),
+        UpdateExpression: 'SET #status = :escalated, escalatedAt = :at, movedTo = :to',
+        ConditionExpression: '#status = :open',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':escalated': 'escalated', ':open': 'open', ':at': at, ':to': movedTo },
+      }),
+    );
+    return true;
+  } catch (e) {
+    if (!isConditionFailed(e)) throw e;
+    return (await findRequest(requestId))?.status === 'escalated';
+  }
+}
+
+/**
+ * Stores the current execution's task token and returns the request as it now stands;
+ * undefined when the request escalated or does not exist (an escalated level waits on
+ * its alternate's request). One conditional UpdateItem: AwaitRequest reads no request.
+ */
+export async function attachTaskToken(requestId: string, taskToken: string): Promise<Request | undefined> {
+  try {
+    const out = await dynamo.send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: key(requestId),
+        UpdateExpression: 'SET taskToken = :t',
+        ConditionExpression: 'attribute_exists(pk) AND #status <> :escalated',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':t': taskToken, ':escalated': 'escalated' },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return z.parse(Request, out.Attributes);
+  } catch (e) {
+    if (isConditionFailed(e)) return undefined;
+    throw e;
+  }
 }
 
 /**
@@ -201,7 +260,7 @@ export async function recordDecision(
 }
 
 /** How a decided request ends the journey's wait: success, or a named error the journey catches. */
-export type Settlement = { ok: true } | { error: string; cause: string };
+export type Settlement = { ok: true; output?: Record<string, string | null> } | { error: string; cause: string };
 
 /**
  * Tells the waiting execution how a decided request ended (decisions.ts works out the
@@ -211,7 +270,11 @@ export type Settlement = { ok: true } | { error: string; cause: string };
  */
 export async function settleTask(request: Request, settlement: Settlement): Promise<void> {
   if (request.status !== 'decided' || !request.taskToken) return;
-  const output = JSON.stringify({ kind: request.kind, requestId: request.requestId });
+  const output = JSON.stringify({
+    kind: request.kind,
+    requestId: request.requestId,
+    ...('ok' in settlement && settlement.output),
+  });
   try {
     if ('error' in settlement) {
       await sfn.send(

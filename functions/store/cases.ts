@@ -86,6 +86,12 @@ export interface CaseUpdate {
   stage?: Stage;
   /** Extra condition on a top-level attribute being absent, for write-once facts. */
   onlyIfAbsent?: keyof Case;
+  /**
+   * Applies only if the case was not written since this `updatedAt` (the one read): for a
+   * set computed from what was read (a list grown by one), so a slower writer cannot
+   * drop what a faster one added. It fails as a StageConflictError; read and try again.
+   */
+  unchangedSince?: string;
 }
 
 /**
@@ -120,6 +126,10 @@ export async function updateCase(caseId: string, update: CaseUpdate): Promise<Ca
   if (update.onlyIfAbsent) {
     names['#absent'] = update.onlyIfAbsent;
     condition += ' AND attribute_not_exists(#absent)';
+  }
+  if (update.unchangedSince) {
+    values[':was'] = update.unchangedSince;
+    condition += ' AND #updatedAt = :was';
   }
   try {
     const out = await dynamo.send(

@@ -16,12 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeFromOutbox } from '../../cli/browser.ts';
 import { ensureDemoAccounts } from '../../cli/demo-accounts.ts';
 import { addAccount } from '../../embedded/runtime/accounts.ts';
-import { LOCAL_APPROVER_EMAIL } from '../../embedded/runtime/environment.ts';
 import { type Runtime, startRuntime } from '../../embedded/runtime/index.ts';
 import { caseAtApproval, requestLinks } from '../helpers/runtime-cases.ts';
 import { launchChromium, screenshots } from './browser.ts';
 
 const COLLEAGUE = 'kolega@dinsos.example';
+/** The first approval level's approver of Kab. Majalengka in programs/2020.json: the head of the district social office. */
+const DISTRICT_HEAD = 'kadinsos.majalengka@dinsos.example';
 const caseIds = ['3210-2020-browserapproval00000001', '3210-2020-browserapproval00000002'];
 
 let dir: string;
@@ -91,7 +92,7 @@ async function stageOf(caseId: string): Promise<string> {
 describe('an approval link in Chromium', () => {
   it('decides nothing when posted from another origin or without the page’s token, even in the approver’s browser', async () => {
     const link = links.get(caseIds[0]!)!;
-    const { context, page } = await signedInContext(LOCAL_APPROVER_EMAIL, link);
+    const { context, page } = await signedInContext(DISTRICT_HEAD, link);
     // The approver is signed in; a page of another site posts the form to the link.
     const other = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/?to=${encodeURIComponent(link)}`;
     const forged = await context.newPage();
@@ -123,7 +124,7 @@ describe('an approval link in Chromium', () => {
     await signInWithCode(page, COLLEAGUE);
     await page.waitForURL(link);
     await page.getByText('This request is for someone else').waitFor();
-    await page.getByText(/This request is for a•••r@dinsos\.example, not for kolega@dinsos\.example/).waitFor();
+    await page.getByText(/This request is for k•••a@dinsos\.example, not for kolega@dinsos\.example/).waitFor();
     expect(await page.locator('input[name="decision"]').count()).toBe(0);
     expect(await page.content()).not.toContain('Ibu Uji Kuota');
     await screenshots(page, 'approval-someone-else');
@@ -136,35 +137,38 @@ describe('an approval link in Chromium', () => {
     const context = await chromium.newContext();
     const page = await context.newPage();
     await page.goto(link);
-    await page.getByText(/This request is for a•••r@dinsos\.example/).waitFor();
+    await page.getByText(/This request is for k•••a@dinsos\.example/).waitFor();
     expect(await page.content()).not.toContain('Ibu Uji Kuota');
     await screenshots(page, 'approval-sign-in-needed');
 
     await page.getByRole('link', { name: /Masuk/ }).click();
     await page.waitForURL(/\/interaction\//);
     await screenshots(page, 'approval-provider-login');
-    await page.locator('#code-email').fill(LOCAL_APPROVER_EMAIL);
+    await page.locator('#code-email').fill(DISTRICT_HEAD);
     const since = Date.now();
     await page.getByRole('button', { name: /Kirim kode sekali pakai/ }).click();
     await screenshots(page, 'approval-provider-code');
-    await page.locator('#code').fill(await codeFromOutbox(rt.outboxDir, LOCAL_APPROVER_EMAIL, since));
+    await page.locator('#code').fill(await codeFromOutbox(rt.outboxDir, DISTRICT_HEAD, since));
     await page.getByRole('button', { name: /Masuk/ }).click();
     await page.waitForURL(link);
 
     await page.getByText('Ibu Uji Kuota 2').waitFor();
-    await page.getByText(`Signed in as ${LOCAL_APPROVER_EMAIL}`).waitFor();
+    await page.getByText(`Signed in as ${DISTRICT_HEAD}`).waitFor();
     await screenshots(page, 'approval-form');
     await page.locator('input[name="decision"][value="approved"]').check();
     await page.getByRole('button', { name: /Kirim keputusan/ }).click();
     await page.getByText('Decision recorded').first().waitFor();
-    await page.getByText(`Recorded in the name of ${LOCAL_APPROVER_EMAIL}`).waitFor();
+    await page.getByText(`Recorded in the name of ${DISTRICT_HEAD}`).waitFor();
+    // The first of two levels: the request goes on to the directorate, nothing is reserved yet.
+    await page.getByText(/The request goes on to the next level/).waitFor();
     await screenshots(page, 'approval-recorded');
     await context.close();
 
     await rt.idle({ timeoutMs: 60_000 });
     const { getCase } = await import('#store/cases');
     const c = await getCase(caseIds[1]!);
-    expect(c.grantApproval).toMatchObject({ decision: 'approved', decidedBy: { email: LOCAL_APPROVER_EMAIL } });
-    expect(c.grantApproval?.decidedBy).toMatchObject({ sub: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(c.approvals).toMatchObject([{ level: 'district', decision: 'approved', decidedBy: { email: DISTRICT_HEAD } }]);
+    expect(c.approvals?.[0]?.decidedBy).toMatchObject({ sub: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(c.stage).toBe('grant-approval');
   });
 });

@@ -11,7 +11,7 @@ import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Browsers } from '../../cli/people.ts';
 import { generateFamilies, proposalCsv, registryCsv } from '../../cli/synthetic.ts';
-import { LOCAL_APPROVER_EMAIL } from '../../embedded/runtime/environment.ts';
+import { approvalMails } from '../helpers/approval-levels.ts';
 import { cliEnv, type Done, repo, runCommand, shim } from '../helpers/cli.ts';
 import { decideAs } from '../helpers/people.ts';
 
@@ -210,7 +210,10 @@ describe('prokus command', () => {
     expect(second.output()).toContain(`Dilanjutkan / resumed: ${families.length} journey(s)`);
     // The approver signs in with a one-time code (the demo accounts of the first start) and decides.
     const browsers = new Browsers({ pagesUrl: first.pages, outboxDir: join(data, 'outbox') });
-    const { shown, posted } = await decideAs(browsers, LOCAL_APPROVER_EMAIL, link!, 'decision=approved');
+    // The request's recipient: the district head of the family's district (programs/2020.json).
+    const recipient = (await approvalMails(join(data, 'outbox'))).find((m) => m.link === link)?.to ?? '';
+    expect(recipient).toMatch(/^kadinsos\./);
+    const { shown, posted } = await decideAs(browsers, recipient, link!, 'decision=approved');
     expect(shown.status).toBe(200);
     expect(posted.status).toBeLessThan(400);
 

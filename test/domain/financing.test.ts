@@ -24,10 +24,11 @@ describe('chooseScheme', () => {
     const raw = structuredClone(config) as unknown as { financingSchemes: unknown[]; deadlines: Record<string, string> };
     const broken = {
       ...raw,
-      deadlines: { grantApproval: '14d', financingOutcome: '21d', reminderEvery: '3d' },
+      deadlines: { grantApproval: '14d', escalateAfter: '5d', financingOutcome: '21d', reminderEvery: '3d' },
       milestones: config.milestones.map((m) => ({ ...m, due: '30d' })),
       financingSchemes: config.financingSchemes.filter((s) => s.id !== 'koperasi'),
     };
-    expect(ProgramConfig.safeParse(broken).success).toBe(false);
+    const parsed = ProgramConfig.safeParse(broken);
+    expect(parsed.error?.issues.map((i) => i.message)).toEqual(['one financing scheme must accept every family (the fallback)']);
   });
 });

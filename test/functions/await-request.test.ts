@@ -14,12 +14,16 @@ const sfn = mockClient(SFNClient);
 setTestEnv();
 
 const c = makeCase({ stage: 'grant-approval' });
-const requestId = requestIdFor(c.caseId, 'grant-approval');
+/** The last approval level's request (the directorate's, in programs/2020.json): its approval reserves the grant. */
+const LEVEL = 'directorate';
+const requestId = requestIdFor(c.caseId, 'grant-approval', { level: LEVEL });
 const request = {
   requestId,
   kind: 'grant-approval',
   caseId: c.caseId,
-  recipient: 'approver@dinsos.example',
+  level: LEVEL,
+  assignee: 'primary',
+  recipient: 'direktorat.majalengka@kemensos.example',
   openedAt: '2026-01-09T00:00:00.000Z',
   deadline: '2026-01-23T00:00:00.000Z',
   reminders: 0,
@@ -33,6 +37,7 @@ const approved = {
   status: 'decided',
   decision: { decision: 'approved' },
   decidedAt: '2026-01-10T00:00:00.000Z',
+  decidedBy: decidedByOf('approver@dinsos.example'),
   taskToken: 'token-4',
 };
 /** The case write of the replay: its new stage, if any, and the grantApproval it set. */
@@ -49,16 +54,26 @@ beforeEach(() => {
   ddb.on(GetCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Item: caseItem(c) });
 });
 
+/** Majalengka's 200 grants of 2020 (its whole quota), reserved for other cases. */
+const fullQuota = {
+  ...quotaKey,
+  cases: new Set(Array.from({ length: 200 }, (_, i) => `someone-else-${i}`)),
+  blocks: 8,
+  capacity: 200,
+};
+
 describe('AwaitRequest', () => {
   it('parks the task token on the open request and returns without settling anything', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { ...request, status: 'open', taskToken: 'token-2' } });
-    await expect(invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'token-2' })).resolves.toEqual({
+    await expect(
+      invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-2' }),
+    ).resolves.toEqual({
       requestId,
       status: 'open',
     });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' },
-      ExpressionAttributeValues: { ':t': 'token-2' },
+      ExpressionAttributeValues: { ':t': 'token-2', ':escalated': 'escalated' },
     });
     expect(sfn.calls()).toHaveLength(0);
   });
@@ -69,6 +84,7 @@ describe('AwaitRequest', () => {
       status: 'decided',
       decision: { decision: 'approved' },
       decidedAt: '2026-01-10T00:00:00.000Z',
+      decidedBy: decidedByOf('approver@dinsos.example'),
       taskToken: 'token-2',
     };
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: decided });
@@ -76,7 +92,7 @@ describe('AwaitRequest', () => {
       .on(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })
       .resolves({ Attributes: caseItem({ ...c, stage: 'disbursement' }) });
     sfn.on(SendTaskSuccessCommand).resolves({});
-    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'token-2' });
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-2' });
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' },
       ExpressionAttributeValues: expect.objectContaining({ ':newStage': 'disbursement' }),
@@ -88,11 +104,13 @@ describe('AwaitRequest', () => {
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: approved });
     // The quota is full, and this case is in it: the earlier pass reserved before it crashed.
     ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
-    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: new Set([c.caseId, 'someone-else']) } });
+    ddb.on(GetCommand, { Key: quotaKey }).resolves({
+      Item: { ...quotaKey, cases: new Set([c.caseId, 'someone-else']), blocks: 1, capacity: 2 },
+    });
     ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem({ ...c, stage: 'disbursement' }) });
     sfn.on(SendTaskSuccessCommand).resolves({});
 
-    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'token-4' });
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-4' });
 
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: quotaKey,
@@ -107,11 +125,11 @@ describe('AwaitRequest', () => {
   it('replaying an approval the quota has no grant left for: the case stays, the journey gets QuotaExhaustedError', async () => {
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: approved });
     ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
-    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: new Set(['someone-else']) } });
+    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: fullQuota });
     ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem(c) });
     sfn.on(SendTaskFailureCommand).resolves({});
 
-    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'token-4' });
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-4' });
 
     expect(caseWrite()).toMatchObject({ stage: undefined, grantApproval: { decision: 'approved', quota: 'exhausted' } });
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
@@ -137,7 +155,7 @@ describe('AwaitRequest', () => {
     ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem(recorded) });
     sfn.on(SendTaskFailureCommand).resolves({});
 
-    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'token-4' });
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-4' });
 
     expect(ddb).not.toHaveReceivedCommandWith(UpdateCommand, { Key: quotaKey });
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: 'token-4', error: 'QuotaExhaustedError' });
@@ -150,12 +168,13 @@ describe('AwaitRequest', () => {
       status: 'decided',
       decision: { decision: 'rejected', reasonCode: 'USAHA_TIDAK_ADA', reason: 'Tidak ada usaha saat kunjungan Bu Siti' },
       decidedAt: '2026-01-10T00:00:00.000Z',
+      decidedBy: decidedByOf('approver@dinsos.example'),
       taskToken: 'token-3',
     };
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: decided });
     ddb.on(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Attributes: caseItem(c) });
     sfn.on(SendTaskFailureCommand).resolves({});
-    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'token-3' });
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-3' });
     // The free-text reason may name people: it stays on the case, out of the execution history.
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
       taskToken: 'token-3',
@@ -172,6 +191,7 @@ describe('AwaitRequest', () => {
       status: 'decided',
       decision: { decision: 'approved' },
       decidedAt: '2026-01-10T00:00:00.000Z',
+      decidedBy: decidedByOf('approver@dinsos.example'),
       taskToken: 'old',
     };
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: decided });
@@ -179,8 +199,56 @@ describe('AwaitRequest', () => {
       .on(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })
       .resolves({ Attributes: caseItem({ ...c, stage: 'disbursement' }) });
     sfn.on(SendTaskSuccessCommand).rejects(new TaskDoesNotExist({ message: 'gone', $metadata: {} }));
-    await expect(invoke(handler, { caseId: c.caseId, kind: 'grant-approval', taskToken: 'old' })).resolves.toMatchObject({
+    await expect(
+      invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'old' }),
+    ).resolves.toMatchObject({
       status: 'decided',
     });
+  });
+
+  it('replays an approval at a level before the last: that level recorded, nothing reserved, the journey told the next level', async () => {
+    const firstId = requestIdFor(c.caseId, 'grant-approval', { level: 'district' });
+    const first = { ...approved, requestId: firstId, level: 'district', recipient: 'kadinsos.majalengka@dinsos.example' };
+    ddb.on(GetCommand, { Key: { pk: `REQUEST#${firstId}` } }).resolves({ Item: first });
+    ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${firstId}`, sk: 'REQUEST' } }).resolves({ Attributes: first });
+    ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem(c) });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+
+    await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: 'district', taskToken: 'token-4' });
+
+    const write = ddb.commandCalls(UpdateCommand, { Key: caseKey })[0]!.args[0].input;
+    expect(Object.values(write.ExpressionAttributeValues ?? {})).toContainEqual([
+      expect.objectContaining({ level: 'district', decision: 'approved', decidedBy: decidedByOf('approver@dinsos.example') }),
+    ]);
+    expect(write.ExpressionAttributeValues?.[':newStage']).toBeUndefined();
+    // Only the case read: the write is conditional on nobody having written it since.
+    expect(write.ConditionExpression).toContain('#updatedAt = :was');
+    expect(ddb).not.toHaveReceivedCommandWith(UpdateCommand, { Key: quotaKey });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: 'token-4',
+      output: JSON.stringify({ kind: 'grant-approval', requestId: firstId, nextLevel: 'directorate' }),
+    });
+  });
+
+  it("waits on the alternate approver's request once the level escalated", async () => {
+    const alternateId = requestIdFor(c.caseId, 'grant-approval', { level: LEVEL, alternate: true });
+    // The primary's request is escalated: it takes no token (its condition fails), the alternate's does.
+    ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}` } }).rejects(conditionFailed());
+    ddb
+      .on(UpdateCommand, { Key: { pk: `REQUEST#${alternateId}` } })
+      .resolves({ Attributes: { ...request, requestId: alternateId, assignee: 'alternate', status: 'open' } });
+    await expect(
+      invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-5' }),
+    ).resolves.toEqual({ requestId: alternateId, status: 'open' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: `REQUEST#${alternateId}`, sk: 'REQUEST' },
+      ExpressionAttributeValues: { ':t': 'token-5', ':escalated': 'escalated' },
+    });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' },
+      ConditionExpression: 'attribute_exists(pk) AND #status <> :escalated',
+    });
+    // AwaitRequest reads no request (its role may not): the conditional writes say where the token goes.
+    expect(ddb).not.toHaveReceivedCommandWith(GetCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } });
   });
 });

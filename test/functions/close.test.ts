@@ -45,6 +45,26 @@ describe('Close', () => {
     expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues?.[':newStage']).toBe('closed');
   });
 
+  it("closes a case the national ceiling refused with that reason, not the district quota's", async () => {
+    given(
+      makeCase({
+        stage: 'grant-approval',
+        grantApproval: {
+          decision: 'approved',
+          level: 'directorate',
+          decidedBy: decidedByOf('a@b.example'),
+          at: '2026-01-10T00:00:00Z',
+          quota: 'national-ceiling',
+        },
+      }),
+    );
+    await invoke(close, { caseId: '3210-2020-abcdef0123456789abcd', outcome: 'quota-exhausted' });
+    expect(setValues()).toContainEqual({
+      id: 'Batas nasional bantuan untuk tahun program sudah tercapai (kuota wilayah masih tersisa)',
+      en: "The program year's national grant ceiling is reached (the district still had quota)",
+    });
+  });
+
   it('closes an ineligible case with the failed verification lines only', async () => {
     given(
       makeCase({

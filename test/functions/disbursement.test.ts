@@ -54,10 +54,34 @@ describe('Disbursement', () => {
 
   it('throws QuotaExhaustedError when the district quota is used up by other cases', async () => {
     ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
-    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: new Set(['someone-else']) } });
+    // Majalengka's 200 grants of 2020, all reserved for other cases, in the 8 blocks it drew from the national ceiling.
+    const others = new Set(Array.from({ length: 200 }, (_, i) => `someone-else-${i}`));
+    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: others, blocks: 8, capacity: 200 } });
     await expect(invoke(handler, { caseId: c.caseId })).rejects.toMatchObject({
       name: 'QuotaExhaustedError',
       code: 'QUOTA_EXHAUSTED',
+    });
+    expect(ddb.commandCalls(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })).toHaveLength(0);
+  });
+
+  it('throws QuotaExhaustedError (NATIONAL_CEILING_REACHED) when the district has quota left but the national ceiling is given out', async () => {
+    const nationalKey = { pk: 'QUOTA#NATIONAL#2020', sk: 'QUOTA' };
+    // Majalengka used the one block it drew; every other grant of the year's ceiling (1,000) went to other districts.
+    ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
+    const used = new Set(Array.from({ length: 25 }, (_, i) => `someone-else-${i}`));
+    ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: { ...quotaKey, cases: used, blocks: 1, capacity: 25 } });
+    ddb.on(UpdateCommand, { Key: nationalKey }).rejects(conditionFailed());
+    ddb
+      .on(GetCommand, { Key: nationalKey })
+      .resolves({ Item: { ...nationalKey, blocks: new Set(['3210#1#25']), committed: 1000 } });
+    await expect(invoke(handler, { caseId: c.caseId })).rejects.toMatchObject({
+      name: 'QuotaExhaustedError',
+      code: 'NATIONAL_CEILING_REACHED',
+    });
+    // The district's block 2 was asked for once, conditionally: not before its block 1, never past the ceiling.
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: nationalKey,
+      ExpressionAttributeValues: { ':ids': new Set(['3210#2#25']), ':size': 25, ':room': 975, ':n': 2 },
     });
     expect(ddb.commandCalls(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })).toHaveLength(0);
   });

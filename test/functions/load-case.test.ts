@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/load-case.ts';
 import { caseItem, makeCase } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
+import { decidedByOf } from '../helpers/people.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 setTestEnv();
@@ -64,5 +65,37 @@ describe('LoadCase', () => {
       name: 'StageConflictError',
     });
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(5);
+  });
+
+  it('names the approval level the case waits on: the first, or on a restart the first without a recorded approval', async () => {
+    const fresh = makeCase({ stage: 'grant-approval', journeyRuns: 1 });
+    ddb.on(GetCommand).resolves({ Item: caseItem(fresh) });
+    ddb.on(UpdateCommand).resolves({ Attributes: caseItem({ ...fresh, journeyRuns: 2 }) });
+    expect(await invoke(handler, { caseId: fresh.caseId, executionName: fresh.caseId })).toMatchObject({
+      approvalLevel: 'district',
+    });
+
+    const headApproved = makeCase({
+      stage: 'grant-approval',
+      journeyRuns: 1,
+      approvals: [
+        {
+          level: 'district',
+          decision: 'approved',
+          decidedBy: decidedByOf('kadinsos.majalengka@dinsos.example'),
+          at: '2026-01-06T00:00:00.000Z',
+        },
+      ],
+    });
+    ddb.reset();
+    ddb.on(GetCommand).resolves({ Item: caseItem(headApproved) });
+    ddb.on(UpdateCommand).resolves({ Attributes: caseItem({ ...headApproved, journeyRuns: 2 }) });
+    expect(await invoke(handler, { caseId: headApproved.caseId, executionName: `${headApproved.caseId}-r2` })).toEqual({
+      caseId: headApproved.caseId,
+      district: '3210',
+      programYear: 2020,
+      stage: 'grant-approval',
+      approvalLevel: 'directorate',
+    });
   });
 });

@@ -31,7 +31,6 @@ export const TEST_ENV: LambdaEnvironment = {
   BUCKET_NAME: 'prokus-test-files',
   SECRET_ID: 'prokus-test/secret',
   MAIL_FROM: 'prokus@kemensos.example',
-  APPROVER_EMAIL: 'approver@dinsos.example',
   PAGES_URL: 'https://pages.example',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
   OIDC_ISSUER: 'https://signin.example',

@@ -6,7 +6,6 @@ describe('CDK context', () => {
   it('cdk.json has usable example addresses, so `cdk synth` works on a fresh clone', () => {
     const context = readContext(testApp());
     expect(context.senderEmail).toBe(cdkJsonContext().senderEmail);
-    expect(context.approverEmail).toBe(cdkJsonContext().approverEmail);
     expect(context.stackName).toBe('Prokus');
   });
 
@@ -16,7 +15,7 @@ describe('CDK context', () => {
   });
 
   it('a mistyped address fails the synth with a message naming the setting', () => {
-    expect(() => readContext(testApp({ approverEmail: 'approver-at-example.org' }))).toThrow(/approverEmail/);
+    expect(() => readContext(testApp({ senderEmail: 'prokus-at-example.org' }))).toThrow(/senderEmail/);
   });
 
   it('a stack name that cannot prefix a state machine name is refused', () => {

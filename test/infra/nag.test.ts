@@ -10,14 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { PAGE_ROUTES } from '../../functions/web/routes.ts';
 import { OPEN_ROUTES } from '../../infra/nag-suppressions.ts';
 import { ProkusStack } from '../../infra/prokus-stack.ts';
-import { APPROVER, SENDER, testApp } from './synth.ts';
+import { SENDER, testApp } from './synth.ts';
 
 function nagFindings() {
   // With the project's `annotationsInValidationReport` flag an error annotation fails the
   // synth itself (as `cdk synth` does); here the findings are read and listed instead.
   const app = testApp({ '@aws-cdk/core:annotationsInValidationReport': false });
   Aspects.of(app).add(new AwsSolutionsChecks());
-  const stack = new ProkusStack(app, 'ProkusTest', { senderEmail: SENDER, approverEmail: APPROVER });
+  const stack = new ProkusStack(app, 'ProkusTest', { senderEmail: SENDER });
   const annotations = Annotations.fromStack(stack);
   const nag = Match.stringLikeRegexp('^(AwsSolutions-|CdkNagValidationFailure)');
   return [...annotations.findError('*', nag), ...annotations.findWarning('*', nag)].map((m) => {

@@ -8,7 +8,7 @@ import { Outcome, Stage } from '#domain/case';
 import { FUNNEL_OUTCOMES, FUNNEL_STAGES } from '../../infra/constructs/operations-dashboard.ts';
 import { FUNCTIONS, type FunctionId } from '../../infra/functions.ts';
 import { ProkusStack } from '../../infra/prokus-stack.ts';
-import { APPROVER, type CfnTemplate, logicalId, render, SENDER, synthProkus, testApp } from './synth.ts';
+import { type CfnTemplate, logicalId, render, SENDER, synthProkus, testApp } from './synth.ts';
 
 const { stack, template, json } = synthProkus();
 const ids = Object.keys(FUNCTIONS) as FunctionId[];
@@ -119,7 +119,7 @@ describe('alarms', () => {
 
   it('with an alarmTopicArn, every alarm notifies that topic and the stack creates none', () => {
     const arn = 'arn:aws:sns:ap-southeast-3:123456789012:prokus-operations';
-    const other = new ProkusStack(testApp(), 'ProkusTest', { senderEmail: SENDER, approverEmail: APPROVER, alarmTopicArn: arn });
+    const other = new ProkusStack(testApp(), 'ProkusTest', { senderEmail: SENDER, alarmTopicArn: arn });
     const t = Template.fromStack(other);
     t.resourceCountIs('AWS::SNS::Topic', 0);
     const alarms = alarmsOf(t.toJSON() as CfnTemplate);

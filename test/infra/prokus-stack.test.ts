@@ -6,7 +6,7 @@ import { aslPlaceholders } from '../../infra/constructs/asl-state-machine.ts';
 import { FUNCTIONS, type FunctionId } from '../../infra/functions.ts';
 import { FUNCTION_PERMISSIONS } from '../../infra/permissions.ts';
 import { functionsOf } from '../../workflows/functions.ts';
-import { APPROVER, allStatements, logicalId, permissionsOf, render, SENDER, stagedDefinition, synthProkus } from './synth.ts';
+import { allStatements, logicalId, permissionsOf, render, SENDER, stagedDefinition, synthProkus } from './synth.ts';
 
 const { app, stack, template, json } = synthProkus();
 const ids = Object.keys(FUNCTIONS) as FunctionId[];
@@ -52,7 +52,6 @@ describe('Lambda functions', () => {
         BUCKET_NAME: `{${bucketId}}`,
         SECRET_ID: `{${secretId}}`,
         MAIL_FROM: SENDER,
-        APPROVER_EMAIL: APPROVER,
         PAGES_URL: `{${apiId}.ApiEndpoint}`,
         LOG_LEVEL: 'info',
         // The user pool's issuer and the pages' app client (infra/constructs/sign-in.ts).

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Role } from '#domain/person';
 import { PAGE_ROUTES } from '#web/routes';
 import { ProkusStack } from '../../infra/prokus-stack.ts';
-import { APPROVER, type CfnTemplate, logicalId, permissionsOf, render, SENDER, synthProkus, testApp } from './synth.ts';
+import { type CfnTemplate, logicalId, permissionsOf, render, SENDER, synthProkus, testApp } from './synth.ts';
 
 const { stack, template, json } = synthProkus();
 const poolId = logicalId(stack, stack.signIn.userPool);
@@ -72,7 +72,6 @@ describe('the user pool', () => {
   it('with -c senderIdentity=existing, uses the verified identity the account has instead of making one', () => {
     const existing = new ProkusStack(testApp(), 'ProkusExisting', {
       senderEmail: SENDER,
-      approverEmail: APPROVER,
       senderIdentity: 'existing',
       signInDomainPrefix: 'prokus-test',
     });

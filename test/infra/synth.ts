@@ -27,11 +27,10 @@ export function testApp(context: Record<string, unknown> = {}): App {
 }
 
 export const SENDER = 'prokus-noreply@example.org';
-export const APPROVER = 'approver@example.org';
 
 export function synthProkus() {
   const app = testApp();
-  const stack = new ProkusStack(app, 'ProkusTest', { senderEmail: SENDER, approverEmail: APPROVER });
+  const stack = new ProkusStack(app, 'ProkusTest', { senderEmail: SENDER });
   const template = Template.fromStack(stack);
   return { app, stack, template, json: template.toJSON() as CfnTemplate };
 }

@@ -93,12 +93,17 @@ async function system() {
   return { putAll, client, signLink, requestIdFor, submitDecision, getCase, awaitRequest, disbursement, close, reservedCases };
 }
 
-/** An open grant-approval request waiting on its journey's task token. */
+/** The last approval level of programs/2020.json and 2024.json: its approval reserves the grant. */
+const LAST_LEVEL = { level: 'directorate' };
+
+/** An open last-level grant-approval request waiting on its journey's task token. */
 function openApproval(requestId: string, caseId: string, taskToken: string): Request {
   return {
     requestId,
     kind: 'grant-approval',
     caseId,
+    level: LAST_LEVEL.level,
+    assignee: 'primary',
     recipient: 'approver@dinsos.example',
     status: 'open',
     openedAt: '2026-01-05T00:00:00.000Z',
@@ -119,7 +124,8 @@ function settlements(): Map<string, string> {
 }
 
 describe('the district quota at approval, under concurrency', () => {
-  // About a minute on a shared 2-core machine: 1,100 decisions of ~8 DynamoDB calls each,
+  // Two minutes on a shared 2-core machine: 1,100 decisions of ~8 DynamoDB calls each, and
+  // the rounds in which the district draws its blocks of the national ceiling (store/quota.ts),
   // client and dynalite in one process, then 1,000 replays and 1,000 next steps.
   it('1,000 approvals at once on a quota of 500: each approver is told the truth, and the cases end that way', {
     timeout: 300_000,
@@ -128,7 +134,7 @@ describe('the district quota at approval, under concurrency', () => {
     const ids = Array.from({ length: FAMILIES }, (_, i) => i);
     const items = ids.flatMap((i) => {
       const caseId = caseIdOf(i);
-      const requestId = s.requestIdFor(caseId, 'grant-approval');
+      const requestId = s.requestIdFor(caseId, 'grant-approval', LAST_LEVEL);
       const request = openApproval(requestId, caseId, tokenOf(i));
       // A thousand families: each its own family card (one grant per card is store/grants.ts, tested below).
       const kkHash = `kk${String(i).padStart(30, '0')}`;
@@ -139,7 +145,7 @@ describe('the district quota at approval, under concurrency', () => {
     });
     await s.putAll(items);
     const links = ids.map((i) => {
-      const requestId = s.requestIdFor(caseIdOf(i), 'grant-approval');
+      const requestId = s.requestIdFor(caseIdOf(i), 'grant-approval', LAST_LEVEL);
       return `${requestId}.${s.signLink(requestId)}`;
     });
 
@@ -185,7 +191,9 @@ describe('the district quota at approval, under concurrency', () => {
 
     // A restart: every journey's AwaitRequest finds its request decided and replays it.
     await Promise.all(
-      ids.map((i) => invoke(s.awaitRequest, { caseId: caseIdOf(i), kind: 'grant-approval', taskToken: `${tokenOf(i)}-again` })),
+      ids.map((i) =>
+        invoke(s.awaitRequest, { caseId: caseIdOf(i), kind: 'grant-approval', ...LAST_LEVEL, taskToken: `${tokenOf(i)}-again` }),
+      ),
     );
     expect(await s.reservedCases()).toEqual(toldReserved.map(caseIdOf).sort());
     const replayed = settlements();
@@ -232,7 +240,7 @@ describe('the district quota at approval, under concurrency', () => {
     const items = cards.flatMap((card) =>
       years.flatMap((programYear) => {
         const caseId = caseOf(card, programYear);
-        const requestId = s.requestIdFor(caseId, 'grant-approval');
+        const requestId = s.requestIdFor(caseId, 'grant-approval', LAST_LEVEL);
         const request = openApproval(requestId, caseId, tokenFor(card, programYear));
         const kkHash = `card${String(card).padStart(28, '0')}`;
         return [
@@ -243,7 +251,7 @@ describe('the district quota at approval, under concurrency', () => {
     );
     await s.putAll(items);
     const linkOf = (caseId: string) => {
-      const requestId = s.requestIdFor(caseId, 'grant-approval');
+      const requestId = s.requestIdFor(caseId, 'grant-approval', LAST_LEVEL);
       return `${requestId}.${s.signLink(requestId)}`;
     };
     const pages = await Promise.all(

@@ -29,6 +29,7 @@ const ALLOWED_PAYLOAD_KEYS = new Set([
   'executionName',
   'kind',
   'milestoneId',
+  'level',
   'taskToken',
   'outcome',
   'error',
@@ -105,7 +106,7 @@ export class WorkflowHarness {
       const n = (asked.get(kind) ?? 0) + 1;
       asked.set(kind, n);
       const configured = replies[kind] ?? { success: {} };
-      const reply = typeof configured === 'function' ? configured(n) : configured;
+      const reply = lastLevelByDefault(kind, typeof configured === 'function' ? configured(n) : configured);
       const taskToken = String(payload.taskToken);
       setImmediate(() => this.reply(taskToken, reply));
       return { requestId: `req-${kind}-${n}` };
@@ -172,12 +173,18 @@ export class WorkflowHarness {
   }
 
   private readonly defaults: Record<FunctionId, Behaviour> = {
-    LoadCase: (p) => ({ caseId: p.caseId, district: '3210', programYear: 2020, stage: 'verification' }),
+    LoadCase: (p) => ({
+      caseId: p.caseId,
+      district: '3210',
+      programYear: 2020,
+      stage: 'verification',
+      approvalLevel: 'district',
+    }),
     Verification: () => ({ eligible: true, ruleVersion: '2020.1' }),
     OpenRequest: () => ({ waitSeconds: 60 }),
     AwaitRequest: (p) => {
       const taskToken = String(p.taskToken);
-      setImmediate(() => this.reply(taskToken, { success: {} }));
+      setImmediate(() => this.reply(taskToken, lastLevelByDefault(String(p.kind), { success: {} })));
       return {};
     },
     Disbursement: () => ({ amountRupiah: 3_500_000 }),
@@ -193,6 +200,16 @@ export class WorkflowHarness {
       journeys: { bucket: 'prokus-local', key: 'journeys/upload-1.json' },
     }),
   };
+}
+
+/**
+ * A grant approval's success names the next level (AwaitRequest's settlement); one that
+ * names none here is the last level's (`nextLevel: null`), as with a one-level program.
+ */
+function lastLevelByDefault(kind: string, reply: Reply): Reply {
+  if (kind !== 'grant-approval' || reply === 'ignore' || !('success' in reply)) return reply;
+  const success = (reply.success ?? {}) as Record<string, unknown>;
+  return { success: { nextLevel: null, ...success } };
 }
 
 /** `expected` appears in `actual` in this order (other states may come between). */

@@ -68,6 +68,49 @@ describe('journey', () => {
     ]);
   });
 
+  it('asks the approval levels in order: the next level after an approval before the last, then Disbursement', async () => {
+    h.answer({ 'grant-approval': (n) => ({ success: { nextLevel: n === 1 ? 'directorate' : null } }) });
+
+    const { record, entered } = await journey();
+
+    expect(record.status).toBe('SUCCEEDED');
+    expectInOrder(entered, [
+      'Verification',
+      'StartGrantApproval',
+      'OpenGrantApproval',
+      'AwaitGrantApproval',
+      'NextApprovalLevel',
+      'OpenGrantApproval',
+      'AwaitGrantApproval',
+      'NextApprovalLevel',
+      'Disbursement',
+    ]);
+    const approvals = (fn: 'OpenRequest' | 'AwaitRequest') =>
+      h
+        .payloads(fn)
+        .filter((p) => p.kind === 'grant-approval')
+        .map((p) => p.level);
+    expect(approvals('OpenRequest')).toEqual(['district', 'directorate']);
+    expect(approvals('AwaitRequest')).toEqual(['district', 'directorate']);
+  });
+
+  it('restarted at grant approval, asks the level LoadCase found waiting (not the first again)', async () => {
+    h.on('LoadCase', (p) => ({
+      caseId: p.caseId,
+      district: '3210',
+      programYear: 2020,
+      stage: 'grant-approval',
+      approvalLevel: 'directorate',
+    }));
+
+    const { record, entered } = await journey();
+
+    expect(record.status).toBe('SUCCEEDED');
+    expectInOrder(entered, ['RouteByStage', 'StartGrantApproval', 'OpenGrantApproval', 'AwaitGrantApproval', 'Disbursement']);
+    expect(entered).not.toContain('Verification');
+    expect(h.payloads('OpenRequest')[0]).toMatchObject({ kind: 'grant-approval', level: 'directorate' });
+  });
+
   it('gives AwaitRequest a fresh, real task token for every wait (never the placeholder)', async () => {
     await journey();
 
@@ -269,7 +312,13 @@ describe('journey', () => {
   });
 
   it('restarted at the mentoring stage, goes straight to PlanMentoring', async () => {
-    h.on('LoadCase', (p) => ({ caseId: p.caseId, district: '3210', programYear: 2020, stage: 'mentoring' }));
+    h.on('LoadCase', (p) => ({
+      caseId: p.caseId,
+      district: '3210',
+      programYear: 2020,
+      stage: 'mentoring',
+      approvalLevel: 'directorate',
+    }));
 
     const { record, entered } = await journey();
 
@@ -281,7 +330,13 @@ describe('journey', () => {
   });
 
   it('restarted on a closed case, ends at once', async () => {
-    h.on('LoadCase', (p) => ({ caseId: p.caseId, district: '3210', programYear: 2020, stage: 'closed' }));
+    h.on('LoadCase', (p) => ({
+      caseId: p.caseId,
+      district: '3210',
+      programYear: 2020,
+      stage: 'closed',
+      approvalLevel: 'directorate',
+    }));
 
     const { record, entered } = await journey();
 

@@ -36,7 +36,13 @@ const PAGES: Record<RequestKind, KindPage> = {
   'financing-outcome': financingOutcomePage,
 };
 
-const LINK_STATUS: Record<LinkError['linkCode'], number> = { LINK_INVALID: 404, LINK_EXPIRED: 410, LINK_USED: 409 };
+const LINK_STATUS: Record<LinkError['linkCode'], number> = {
+  LINK_INVALID: 404,
+  LINK_EXPIRED: 410,
+  LINK_USED: 409,
+  // Gone for good: the request lives on under the alternate approver's own link.
+  LINK_MOVED: 410,
+};
 
 function footer(request: Request) {
   return bi({
@@ -136,11 +142,17 @@ export function linkErrorPage(error: LinkError, request?: Request): PageResponse
             id: 'Jika keputusan masih diperlukan, hubungi Dinas Sosial kabupaten/kota.',
             en: 'If a decision is still needed, contact the district social office.',
           })}`
-        : false;
+        : error.linkCode === 'LINK_MOVED' && request?.movedTo
+          ? html`${when(request.escalatedAt, { id: 'Dialihkan pada', en: 'Moved on' })}${bi({
+              id: `Permintaan ini sekarang ditujukan kepada ${maskEmail(request.movedTo)}, yang menerima tautannya sendiri.`,
+              en: `The request is now for ${maskEmail(request.movedTo)}, who got a link of their own.`,
+            })}`
+          : false;
   const title = {
     LINK_INVALID: { id: 'Tautan tidak dikenal', en: 'Unknown link' },
     LINK_EXPIRED: { id: 'Tautan kedaluwarsa', en: 'Link expired' },
     LINK_USED: { id: 'Keputusan sudah tercatat', en: 'Decision already recorded' },
+    LINK_MOVED: { id: 'Permintaan sudah dialihkan', en: 'Request moved to another approver' },
   }[error.linkCode];
   return {
     status: LINK_STATUS[error.linkCode],

@@ -1,10 +1,13 @@
 /**
  * The approver's page: enough about the family to recognise them and to judge the
- * verification (name, masked NIK, business, the verification's explanation), and a form
- * to approve or reject with a reason code and a reason.
+ * verification (name, masked NIK, business, the verification's explanation), the
+ * approval level this request is for and what the earlier levels decided (who, when),
+ * and a form to approve or reject with a reason code and a reason.
  */
 
+import type { LevelDecision } from '#domain/case';
 import type { Bilingual } from '#domain/errors';
+import { approvalLevel } from '#domain/program';
 import * as z from '#domain/zod';
 import { GrantDecision } from '#requests/requests';
 import { bi, html, label } from '#web/html';
@@ -43,13 +46,64 @@ function verification(ctx: PageContext) {
 <span class="hint">${label({ id: `Aturan program versi ${v.ruleVersion}`, en: `Program rules version ${v.ruleVersion}` })}</span>`;
 }
 
+/** "Tingkat 1 dari 2: Kepala Dinas Sosial" / "Level 1 of 2: Head of the district social office". */
+function levelOf(ctx: PageContext, levelId: string): Bilingual {
+  const levels = ctx.program.approvalLevels;
+  const position = levels.findIndex((l) => l.id === levelId) + 1;
+  const level = levels[position - 1];
+  // A level the configuration no longer has (a decision recorded before it changed) is shown by its id.
+  if (!level) return { id: `Tingkat ${levelId}`, en: `Level ${levelId}` };
+  return {
+    id: `Tingkat ${position} dari ${levels.length}: ${level.name.id}`,
+    en: `Level ${position} of ${levels.length}: ${level.name.en}`,
+  };
+}
+
+/** Each level's decision so far: which level, what, who, when (and whether the alternate approver took it). */
+function decisions(ctx: PageContext, approvals: LevelDecision[]) {
+  if (approvals.length === 0) return false;
+  return html`<ul class="explain">${approvals.map((a) => {
+    const what =
+      a.decision === 'approved'
+        ? { id: 'disetujui', en: 'approved' }
+        : { id: `ditolak (${a.reasonCode ?? '-'})`, en: `rejected (${a.reasonCode ?? '-'})` };
+    const when = formatDateTime(a.at);
+    const alternate = a.assignee === 'alternate' ? { id: ' (pengganti)', en: ' (alternate)' } : { id: '', en: '' };
+    const level = levelOf(ctx, a.level);
+    return html`<li>${label({
+      id: `${level.id}: ${what.id} oleh ${a.decidedBy.email}${alternate.id}, ${when.id}`,
+      en: `${level.en}: ${what.en} by ${a.decidedBy.email}${alternate.en}, ${when.en}`,
+    })}</li>`;
+  })}</ul>`;
+}
+
 /**
- * What an approval did, as the case records it: the grant was reserved against the
- * district quota when the approval was applied, or the quota had none left. Only a
- * reservation lets the page promise a disbursement.
+ * What an approval did, as the case records it. At a level before the last: the request
+ * goes on to the next level, and nothing is reserved yet. At the last level: the grant
+ * was reserved against the district quota and the national ceiling when the approval was
+ * applied, or one of them had none left. Only a reservation lets the page promise a
+ * disbursement.
  */
 function approvedNotice(ctx: PageContext) {
+  const next = ctx.request.level ? approvalLevel(ctx.program, ctx.request.level).next : undefined;
+  if (next) {
+    const { level, position, of } = approvalLevel(ctx.program, ctx.request.level ?? '');
+    return html`<div class="notice">${bi({ id: `Disetujui pada tingkat ${position} dari ${of} (${level.name.id}).`, en: `Approved at level ${position} of ${of} (${level.name.en}).` }, 'strong')}
+${bi({
+  id: `Permintaan diteruskan ke tingkat berikutnya (${next.name.id}). Bantuan baru dicadangkan setelah tingkat terakhir menyetujui.`,
+  en: `The request goes on to the next level (${next.name.en}). The grant is reserved only once the last level approves.`,
+})}</div>`;
+  }
   const quota = ctx.case.grantApproval?.quota;
+  if (quota === 'national-ceiling') {
+    const year = ctx.case.programYear;
+    return html`<div class="notice bad">${bi({ id: 'Persetujuan tercatat, tetapi batas nasional bantuan sudah tercapai.', en: 'The approval is recorded, but the national grant ceiling is reached.' }, 'strong')}
+${bi({
+  id: `Batas nasional bantuan untuk tahun program ${year} sudah terpakai seluruhnya oleh wilayah lain, sehingga keluarga ini tidak akan menerima bantuan.`,
+  en: `The national grant ceiling for program year ${year} is already used up across the districts, so this family will not receive the grant.`,
+})}
+${bi({ id: 'Kasus ini akan ditutup karena kuota habis.', en: 'The case will be closed because the quota is used up.' })}</div>`;
+  }
   if (quota === 'exhausted') {
     const district = districtName(ctx);
     const year = ctx.case.programYear;
@@ -103,6 +157,11 @@ ${
   )
 }
 ${fact({ id: 'Besar bantuan', en: 'Grant amount' }, formatRupiah(ctx.program.grant.amountRupiah))}
+${ctx.request.level && fact({ id: 'Tingkat persetujuan', en: 'Approval level' }, label(levelOf(ctx, ctx.request.level)))}
+${
+  (c.approvals ?? []).length > 0 &&
+  fact({ id: 'Keputusan tingkat sebelumnya', en: 'Earlier levels decided' }, html`${decisions(ctx, c.approvals ?? [])}`)
+}
 ${fact({ id: 'Batas waktu keputusan', en: 'Decision deadline' }, label(formatDateTime(ctx.request.deadline)))}
 </dl>`;
   },
@@ -144,11 +203,13 @@ ${submit({ id: 'Kirim keputusan', en: 'Send decision' })}
 
   recorded(ctx, decision) {
     const d = z.parse(GrantDecision, decision);
-    if (d.decision === 'approved') return approvedNotice(ctx);
+    // Who decided what when, at every level so far (this decision included).
+    const history = html`${bi({ id: 'Keputusan per tingkat', en: 'Decisions by level' }, 'h2')}${decisions(ctx, ctx.case.approvals ?? [])}`;
+    if (d.decision === 'approved') return html`${approvedNotice(ctx)}${history}`;
     const reason = REJECTION_REASONS.find((r) => r.value === d.reasonCode)?.label ?? { id: d.reasonCode, en: d.reasonCode };
     return html`<div class="notice bad">${bi({ id: 'Bantuan ditolak.', en: 'The grant is rejected.' }, 'strong')}
 <p>${label(reason)}</p>
 <p>${d.reason}</p>
-${bi({ id: 'Kasus ditutup dengan alasan ini.', en: 'The case is closed with this reason.' })}</div>`;
+${bi({ id: 'Kasus ditutup dengan alasan ini.', en: 'The case is closed with this reason.' })}</div>${history}`;
   },
 };

@@ -17,9 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoAccounts } from '../../../cli/demo-accounts.ts';
 import { Browsers } from '../../../cli/people.ts';
 import { ApiError } from '../../../embedded/aws-endpoint/api-error.ts';
-import { LOCAL_APPROVER_EMAIL } from '../../../embedded/runtime/environment.ts';
 import { listAllExecutions, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
-import { decideAs } from '../../helpers/people.ts';
+import { decideEveryLevel } from '../../helpers/approval-levels.ts';
 
 const caseId = '3210-2020-sesfaulttest000000001';
 const throttledCaseId = '3210-2020-sesfaulttest000000002';
@@ -127,7 +126,7 @@ describe('SES refusing the first approval email', () => {
     const link = /http:\/\/127\.0\.0\.1:\d+\/r\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/.exec(approvals[0]!.text)?.[0];
     expect(link).toBeDefined();
     const browsers = new Browsers({ pagesUrl: rt.endpoints.pages, outboxDir: rt.outboxDir });
-    const { shown, posted } = await decideAs(browsers, LOCAL_APPROVER_EMAIL, link!, 'decision=approved');
+    const { shown, posted } = await decideEveryLevel(browsers, rt, caseId);
     expect(shown.status).toBe(200);
     expect(posted.status).toBe(200);
     await rt.idle({ timeoutMs: 60_000 });
@@ -135,7 +134,8 @@ describe('SES refusing the first approval email', () => {
     const approved = await getCase(caseId);
     expect(approved.grantApproval?.decision).toBe('approved');
     expect(approved.stage).toBe('mentoring');
-    expect(await outbox('grant-approval')).toHaveLength(1);
+    // One email per approval level (the district head's, then the directorate's), none twice.
+    expect(await outbox('grant-approval')).toHaveLength(2);
     expect(await outbox('milestone-report')).toHaveLength(1);
   });
 

@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureDemoAccounts } from '../../../cli/demo-accounts.ts';
 import { Browsers } from '../../../cli/people.ts';
 import { intakeExecutionName, localS3Client } from '../../../embedded/local/s3.ts';
-import { LOCAL_APPROVER_EMAIL } from '../../../embedded/runtime/environment.ts';
 import { EndpointsFile, listAllExecutions, RESTART_CAUSE, type Runtime, startRuntime } from '../../../embedded/runtime/index.ts';
-import { decideAs } from '../../helpers/people.ts';
+import { approvalMails, decideEveryLevel } from '../../helpers/approval-levels.ts';
 
 let dir: string;
 let rt: Runtime | undefined;
@@ -195,7 +194,9 @@ describe('embedded runtime', () => {
     // The approver signs in (the embedded provider came back too, with its accounts) and decides.
     await ensureDemoAccounts(runtime.dataDir, runtime.accountsFile);
     const browsers = new Browsers({ pagesUrl: runtime.endpoints.pages, outboxDir: runtime.outboxDir });
-    const { shown, posted } = await decideAs(browsers, LOCAL_APPROVER_EMAIL, approvalLink, 'decision=approved');
+    // The district head decides through the link emailed before the restart, then the directorate through theirs.
+    expect((await approvalMails(runtime.outboxDir, caseId)).find((m) => m.level === 1)?.link).toBe(approvalLink);
+    const { shown, posted } = await decideEveryLevel(browsers, runtime, caseId);
     expect(shown.status).toBe(200);
     expect(posted.status).toBeLessThan(400);
     await runtime.idle({ timeoutMs: 60_000 });
