@@ -32,7 +32,7 @@ const SOURCE = `(function () {
     status.className = bad ? 'notice bad' : 'notice';
     status.removeAttribute('hidden');
   }
-  function mib(n) { return (n / 1048576).toFixed(1) + ' MiB'; }
+  function mib(n) { return n < 1048576 ? Math.max(1, Math.round(n / 1024)) + ' KB' : (n / 1048576).toFixed(1) + ' MiB'; }
   function showChosen() {
     var file = input.files && input.files[0];
     chosen.textContent = file ? file.name + ' (' + mib(file.size) + ')' : '';

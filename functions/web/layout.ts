@@ -69,7 +69,8 @@ a.button .en{color:#d7efe3;font-weight:400}
 .drop{border:2px dashed #6b6b6b;border-radius:.5rem;padding:1rem;margin:1rem 0;text-align:center}
 .drop.over{border-color:#0b5e3c;background:#eef7f2}
 .drop input[type=file]{display:block;width:100%;margin:.5rem 0;font:inherit}
-progress{display:block;width:100%;height:1.25rem;margin:.75rem 0}
+progress{display:block;width:100%;height:1.25rem;margin:.75rem 0;accent-color:#0b5e3c}
+button:disabled{opacity:.6;cursor:progress}
 [hidden]{display:none!important}
 button.secondary{background:#fff;color:#0b5e3c;border:2px solid #0b5e3c}
 ul.uploads{list-style:none;margin:0;padding:0}

@@ -91,7 +91,24 @@ describe.skipIf(!existsSync(CHROMIUM))('officer upload in Chromium', () => {
       buffer: Buffer.from(proposalWithDamagedRow(40)),
     });
     await expect.poll(() => page.locator('#chosen').textContent()).toContain('usulan-juli.csv');
+    // A slow connection (1 KB/s up), so the progress bar is seen while the file goes out.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 200,
+      downloadThroughput: 50_000,
+      uploadThroughput: 1_000,
+    });
     await page.locator('#upload-form button[type=submit]').click();
+    await page.locator('#upload-progress').waitFor({ state: 'visible' });
+    await shot(page, 'upload-sending-phone');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
     await page.waitForURL(/\/uploads\/[A-Za-z0-9_-]+\/check$/, { timeout: 30_000 }).catch(async (e) => {
       await shot(page, 'upload-failed');
       throw new Error(`no check page: ${await page.locator('#upload-status').textContent()} / ${consoleErrors.join(' | ')}`, {
