@@ -16,6 +16,12 @@ import * as z from '#domain/zod';
 import { dynamo } from '#lib/clients/dynamodb';
 import { conditionally, tableName as table } from '#lib/table';
 
+/**
+ * A check's item outlives its file (a day, the bucket's lifecycle rule) long enough for a late
+ * submit or an old tab to find the upload it became; then the table deletes it (`ttl`).
+ */
+export const CHECK_ITEM_DAYS = 30;
+
 /** Longer than a CopyObject of 100 MiB within S3 takes, short enough for a retry soon after a crash. */
 export const SUBMIT_LEASE_MS = 60_000;
 
@@ -44,7 +50,11 @@ export async function createCheck(check: Omit<Check, 'upload' | 'discardedAt' | 
   await dynamo.send(
     new PutCommand({
       TableName: table(),
-      Item: { ...checkItemKey(check.checkId), ...check },
+      Item: {
+        ...checkItemKey(check.checkId),
+        ...check,
+        ttl: Math.ceil(Date.parse(check.createdAt) / 1000) + CHECK_ITEM_DAYS * 86_400,
+      },
       // Ids are random; a clash would be a bug, and must not overwrite someone's check.
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
