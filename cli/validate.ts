@@ -4,7 +4,8 @@
  * Only "already proposed in an earlier file" is left out: it needs the case store, and
  * the output says so.
  *
- * The rows are checked by the domain's `scanProposal`, one at a time. Each row's result
+ * The rows are checked by intake's dry run (functions/intake/proposal-dry-run.ts, which
+ * the upload page's check runs too), one at a time. Each row's result
  * goes to a spool (memory, then a temporary file past a few MiB), and the output is
  * written from the spool once the whole file has been read: a file that turns out to be
  * unreadable at row 90,000 (a broken quote, the size limit) must print one error, not
@@ -19,10 +20,11 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Transform } from 'node:stream';
-import type { Bilingual } from '#domain/errors';
-import { programFor, programYears } from '#domain/program';
-import { fileProblems, type RowResult, type RowStatus, scanProposal } from '#intake/proposal';
+import type { RowResult, RowStatus } from '#intake/proposal';
+import { dryRunProposal, dryRunTarget, type JsonFinding, type NoteTally, toJsonRow } from '#intake/proposal-dry-run';
 import type { FileProblem, SheetFormat } from '#intake/sheet';
+
+export { type JsonFinding, type JsonRow, NOT_CHECKED_OFFLINE, type NoteTally } from '#intake/proposal-dry-run';
 
 /** A file that could not be checked at all: `prokus validate` exits 1 with it. */
 export class ValidateError extends Error {
@@ -50,15 +52,6 @@ export const validateProblems = {
   },
 } satisfies Record<string, FileProblem | ((...args: never[]) => FileProblem)>;
 
-/** What a dry run cannot check, said in every report so nobody mistakes it for a full intake. */
-export const NOT_CHECKED_OFFLINE: FileProblem = {
-  code: 'ALREADY_PROPOSED',
-  message: {
-    id: 'Belum diperiksa: apakah keluarga sudah diusulkan dalam berkas sebelumnya (di kabupaten/kota atau tahun mana pun). Pemeriksaan ini memerlukan data kasus dan dilakukan saat berkas diunggah.',
-    en: 'Not checked: whether a family was already proposed in an earlier file (in any district or year). That check needs the case store and is made when the file is uploaded.',
-  },
-};
-
 export interface ValidateRequest {
   /** The path as the officer typed it; reported back as `file`. */
   file: string;
@@ -68,27 +61,6 @@ export interface ValidateRequest {
   today?: Date;
   /** Called every few hundred rows with bytes read so far. */
   onProgress?: (p: { bytes: number; totalBytes: number; rows: number }) => void;
-}
-
-export interface JsonFinding {
-  code: string;
-  field: string;
-  message: Bilingual;
-}
-
-export interface JsonRow {
-  row: number;
-  status: RowStatus;
-  errors: JsonFinding[];
-}
-
-/** Warnings of accepted rows, by code: the text report names a few rows of each. */
-export interface NoteTally {
-  code: string;
-  field: string;
-  message: Bilingual;
-  rows: number;
-  firstRows: number[];
 }
 
 export interface Validation {
@@ -107,8 +79,6 @@ export interface Validation {
   /** Every row's JSON (`JsonRow`), one per line, in file order. Single use. */
   rows: LineSpool;
 }
-
-const NOTE_ROWS_SHOWN = 10;
 
 /**
  * Lines kept in memory up to `memoryLimit` characters, then in a private temporary
@@ -182,12 +152,9 @@ export class LineSpool {
 }
 
 function districtOf(district: string, programYear: number | undefined): { name: string; programYear: number } {
-  const years = programYears();
-  const year = programYear ?? years.at(-1);
-  if (year === undefined || !years.includes(year)) throw new ValidateError(fileProblems.unknownProgramYear(String(programYear)));
-  const entry = /^\d{4}$/.test(district) ? programFor(year).districts[district] : undefined;
-  if (!entry) throw new ValidateError(fileProblems.unknownDistrict(district, year));
-  return { name: entry.name, programYear: year };
+  const target = dryRunTarget(district, programYear);
+  if (!target.ok) throw new ValidateError(target.problem);
+  return { name: target.districtName, programYear: target.programYear };
 }
 
 /** A rejected row as the text report keeps it: findings with their severity. */
@@ -199,12 +166,6 @@ export interface TextRow {
 const toTextRow = (r: RowResult): TextRow => ({
   row: r.row,
   errors: r.errors.map((f) => ({ code: f.code, field: f.field, severity: f.severity, message: f.message })),
-});
-
-const toJsonRow = (r: RowResult): JsonRow => ({
-  row: r.row,
-  status: r.status,
-  errors: r.errors.map((f) => ({ code: f.code, field: f.field, message: { id: f.message.id, en: f.message.en } })),
 });
 
 /**
@@ -238,30 +199,23 @@ export async function validateProposal(req: ValidateRequest, report: 'json' | 't
   source.pipe(counted);
 
   const spool = new LineSpool();
-  const notes = new Map<string, NoteTally>();
   try {
-    const ctx = { district: req.district, today: req.today ?? new Date() };
-    // The size lets the reader refuse a file over its limit before reading a byte of it.
-    const sheet = { fileName: basename(req.file), size: totalBytes };
-    const result = await scanProposal(
+    const result = await dryRunProposal(
       counted,
-      ctx,
+      // The size lets the reader refuse a file over its limit before reading a byte of it.
+      {
+        district: req.district,
+        programYear,
+        fileName: basename(req.file),
+        size: totalBytes,
+        ...(req.today ? { today: req.today } : {}),
+      },
       (r) => {
         rows += 1;
         if (report === 'json') spool.push(JSON.stringify(toJsonRow(r)));
         else if (r.status === 'rejected') spool.push(JSON.stringify(toTextRow(r)));
-        if (r.status === 'warning') {
-          for (const f of r.errors) {
-            const key = `${f.code}\u0000${f.field}`;
-            const tally = notes.get(key) ?? { code: f.code, field: f.field, message: f.message, rows: 0, firstRows: [] };
-            tally.rows += 1;
-            if (tally.firstRows.length < NOTE_ROWS_SHOWN) tally.firstRows.push(r.row);
-            notes.set(key, tally);
-          }
-        }
         if (req.onProgress && rows % 500 === 0) req.onProgress({ bytes, totalBytes, rows });
       },
-      sheet,
     );
     if (!result.ok) throw new ValidateError(result.problem);
     req.onProgress?.({ bytes: totalBytes, totalBytes, rows });
@@ -275,8 +229,8 @@ export async function validateProposal(req: ValidateRequest, report: 'json' | 't
       totalBytes,
       summary: result.summary,
       fileWarnings: result.fileWarnings,
-      notChecked: [NOT_CHECKED_OFFLINE],
-      notes: [...notes.values()],
+      notChecked: result.notChecked,
+      notes: result.notes,
       rows: spool,
     };
   } catch (e) {

@@ -21,6 +21,7 @@ import * as z from '#domain/zod';
 import { observed } from '#lib/handler';
 import { logger } from '#lib/logger';
 import { loadKeys } from '#lib/secrets';
+import * as officers from '#officers/routes';
 import {
   failurePage,
   forgedPostPage,
@@ -111,6 +112,12 @@ async function signInNeeded(token: string): Promise<PageResponse> {
   return request ? signInNeededPage(token, request, 401) : linkErrorPage(new LinkError('LINK_INVALID'));
 }
 
+/** An officers' route: the keys (upload ids are keyed hashes), and for a POST the form body. */
+const officerRoute = (route: (event: Event) => Promise<Result>, form = false) => {
+  const chain = middy<Event, Result>().use(programKeys());
+  return (form ? chain.use(formBody) : chain).handler((event) => route(event));
+};
+
 const health = async (): Promise<Result> => ({
   statusCode: 200,
   headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
@@ -142,5 +149,13 @@ export const handler = middy<Event, Result>()
       { method: 'GET', path: '/auth/callback', handler: finishSignIn },
       { method: 'GET', path: SIGNED_OUT_PATH, handler: signedOut },
       { method: 'POST', path: '/signout', handler: signOutRoute },
+      { method: 'GET', path: '/upload', handler: officerRoute(officers.showUploadPage) },
+      { method: 'GET', path: '/upload/template', handler: officerRoute(officers.downloadTemplate) },
+      { method: 'POST', path: '/uploads', handler: officerRoute(officers.requestUpload, true) },
+      { method: 'GET', path: '/uploads/{checkId}/check', handler: officerRoute(officers.showCheck) },
+      { method: 'POST', path: '/uploads/{checkId}/submit', handler: officerRoute(officers.submitCheck, true) },
+      { method: 'GET', path: '/uploads/{uploadId}', handler: officerRoute(officers.showUpload) },
+      { method: 'GET', path: '/uploads/{uploadId}/report', handler: officerRoute(officers.downloadReport) },
+      { method: 'GET', path: '/assets/{file}', handler: officers.asset },
     ]),
   );

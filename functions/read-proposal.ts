@@ -84,14 +84,36 @@ interface Upload {
   uploader?: string;
 }
 
-async function putText(bucket: string, key: string, body: string, contentType: string): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+async function putText(
+  bucket: string,
+  key: string,
+  body: string,
+  contentType: string,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata }));
+}
+
+/**
+ * Which upload a report is of and what it says, on the report object itself: the upload
+ * page lists an officer's uploads with one HEAD each, without reading reports of
+ * 100,000 rows, and tells a report of this write of a file from one of an earlier write.
+ */
+function reportMetadata(report: ProposalReport): Record<string, string> {
+  return {
+    'upload-id': report.uploadId,
+    accepted: String(report.summary.accepted),
+    warning: String(report.summary.warning),
+    rejected: String(report.summary.rejected),
+    ...(report.error ? { 'file-error': report.error.code } : {}),
+  };
 }
 
 async function publishReport(upload: Upload, report: ProposalReport, separator: Separator): Promise<void> {
   const csv = reportCsv(report, separator);
-  await putText(upload.bucket, reportKeys(upload.key).csv, csv, 'text/csv; charset=utf-8');
-  await putText(upload.bucket, reportKeys(upload.key).json, reportJson(report), 'application/json');
+  const about = reportMetadata(report);
+  await putText(upload.bucket, reportKeys(upload.key).csv, csv, 'text/csv; charset=utf-8', about);
+  await putText(upload.bucket, reportKeys(upload.key).json, reportJson(report), 'application/json', about);
   const uploader = upload.uploader;
   if (!uploader) return;
   const mail = summaryMail(report, districtName(upload.district, upload.programYear), upload.fileName);

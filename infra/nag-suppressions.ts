@@ -73,6 +73,18 @@ export const OPEN_ROUTES: Record<string, string> = {
   'GET /r/{token}':
     'The signed, single-use, expiring link shows whom a request is for to its holder; the case only to the signed-in recipient (the handler checks the session)',
   'GET /assets/{file}': 'Self-hosted scripts and styles of the pages: no data',
+  // The officers' pages (functions/officers/routes.ts): without a session each answers the way
+  // to sign in and come back, which the authorizer's bare 401 cannot.
+  'GET /upload':
+    "The officers' upload page: without a session, the way to sign in; the handler checks the session and the officer role",
+  'GET /upload/template':
+    'The proposal template (no data) for signed-in officers: the handler checks the session and the officer role',
+  'GET /uploads/{checkId}/check':
+    "A check's verdicts: the handler checks the session, the officer role and that the check is of the officer's district (else 404)",
+  'GET /uploads/{uploadId}':
+    "An upload's status and progress: the handler checks the session, the officer role and looks the upload up in the officer's districts only",
+  'GET /uploads/{uploadId}/report':
+    "An upload's report: the handler checks the session, the officer role and looks the upload up in the officer's districts only",
 };
 
 export function suppressAcceptedFindings(stack: SuppressedStack): void {

@@ -7,11 +7,13 @@
  *
  * Item kinds (partition keys, functions/lib/table.ts header): CASE#, NIK# / KK# (identity
  * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email), SESSION# and
- * SIGNIN# (store/sessions.ts: who is signed in, a sign-in under way). No function
- * queries the `byDistrictStage` index (operators do, with their own credentials).
+ * SIGNIN# (store/sessions.ts: who is signed in, a sign-in under way), CHECK# (the upload
+ * page's checks). No function queries the `byDistrictStage` index (operators do, with their
+ * own credentials); the pages query `byUploadStage` for an upload's families per stage.
  */
 
-import { INTAKE_OUTPUTS, PROPOSAL_WILDCARD, PROPOSALS_PREFIX } from '#intake/bucket-layout';
+import { CHECKS, INTAKE_OUTPUTS, PROPOSAL_WILDCARD, PROPOSALS_PREFIX } from '#intake/bucket-layout';
+import { BY_UPLOAD_STAGE } from '#lib/table-schema';
 import type { TableAccess } from './constructs/data-access.ts';
 import type { FunctionId } from './functions.ts';
 
@@ -24,17 +26,17 @@ export const QUOTA = 'QUOTA#*';
 export const UPLOAD = 'UPLOAD#*';
 export const SESSION = 'SESSION#*';
 export const SIGNIN = 'SIGNIN#*';
+export const CHECK = 'CHECK#*';
 
 /** Objects ReadProposal reads: the uploads (the intake only runs it for keys under proposals/). */
 export const UPLOADS = PROPOSAL_WILDCARD;
 
 /**
  * Where an officer's browser puts a file for the pages to check before it is submitted
- * (a presigned POST); the bucket expires what is left there after a day.
- * TODO: import CHECKS_PREFIX from functions/intake/bucket-layout.ts once the officers' pages add it there.
+ * (a presigned POST, functions/intake/bucket-layout.ts); the bucket expires what is left
+ * there after a day.
  */
-export const CHECKS_PREFIX = 'checks/';
-export const CHECKS = `${CHECKS_PREFIX}*`;
+export { CHECKS };
 
 export interface FunctionPermissions {
   /** DynamoDB item access, by action and item kind. */
@@ -131,6 +133,10 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       { actions: ['GetItem', 'PutItem', 'DeleteItem'], leadingKeys: [SESSION] },
       // savePendingSignIn (conditional put); takePendingSignIn takes it once (conditional delete)
       { actions: ['PutItem', 'DeleteItem'], leadingKeys: [SIGNIN] },
+      // The officers' upload page (store/checks.ts): createCheck, findCheck, the submit lease and its records
+      { actions: ['GetItem', 'PutItem', 'UpdateItem'], leadingKeys: [CHECK] },
+      // uploadProgress: an upload's families per stage, from the upload index (keys and outcome only)
+      { actions: ['Query'], leadingKeys: [UPLOAD], index: BY_UPLOAD_STAGE.indexName },
     ],
     bucket: {
       // The officers' uploads: the browser POSTs the file under checks/ with a presigned POST

@@ -127,6 +127,7 @@ export class ProkusStack extends Stack {
 
     const environment: LambdaEnvironment = {
       TABLE_NAME: data.table.tableName,
+      BUCKET_NAME: data.bucket.bucketName,
       SECRET_ID: data.secret.secretArn,
       MAIL_FROM: props.senderEmail,
       PAGES_URL: pagesApi.apiEndpoint,
@@ -156,7 +157,8 @@ export class ProkusStack extends Stack {
       // Whole files of up to 100,000 rows, checked and registered in one invocation.
       ReadProposal: fn('ReadProposal', { memorySize: 1024, timeout: Duration.minutes(15) }),
       // API Gateway gives up on an integration after 30 s.
-      Pages: fn('Pages', { timeout: Duration.seconds(25) }),
+      // The upload page's check reads a whole file of up to 100 MiB (an XLSX from memory, as ReadProposal does).
+      Pages: fn('Pages', { timeout: Duration.seconds(25), memorySize: 1024 }),
       // One GetItem; every person's page waits for it.
       Authorize: fn('Authorize', { timeout: Duration.seconds(10) }),
     };

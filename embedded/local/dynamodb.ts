@@ -6,7 +6,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { BY_DISTRICT_STAGE, KEY_ATTRIBUTES, TABLE_KEY } from '#lib/table-schema';
+import { BY_DISTRICT_STAGE, BY_UPLOAD_STAGE, KEY_ATTRIBUTES, TABLE_KEY } from '#lib/table-schema';
 import {
   checkAuthorization,
   checkHost,
@@ -102,6 +102,15 @@ export async function startDynamo(opts: { dir: string; port?: number; keyring: K
 }
 
 /** The table as the CDK stack defines it (functions/lib/table-schema.ts): on demand, with the district-stage index. */
+const UPLOAD_INDEX = {
+  IndexName: BY_UPLOAD_STAGE.indexName,
+  KeySchema: [
+    { AttributeName: BY_UPLOAD_STAGE.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: BY_UPLOAD_STAGE.sortKey, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...BY_UPLOAD_STAGE.projected] },
+};
+
 export async function ensureTable(endpoint: string, tableName: string, credentials: LocalCredentials): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials });
   try {
@@ -124,10 +133,14 @@ export async function ensureTable(endpoint: string, tableName: string, credentia
               ],
               Projection: { ProjectionType: 'ALL' },
             },
+            UPLOAD_INDEX,
           ],
         }),
       );
     } catch (e) {
+      // A table from before the upload index stays without it: dynalite cannot add an index
+      // to a table (UpdateTable's Create is not implemented); the upload page then shows no
+      // family progress (functions/officers/routes.ts), and a fresh data folder has it.
       if ((e as { name?: string }).name !== 'ResourceInUseException') throw e;
     }
     await waitActive(client, tableName);

@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { startsIntake } from '../../workflows/intake-trigger.ts';
 import { checkHost, type Keyring, LocalAuthError, type LocalCredentials, verifySignature, withoutCors } from './local-auth.ts';
 import { closeServer, endpointOf, LOCAL_REGION, type LocalService, listen } from './ports.ts';
+import { handlePostObject, type PostOptions, s3ErrorXml } from './s3-post.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -172,22 +173,88 @@ const AUTH_ERRORS = {
   SignatureExpired: 'RequestTimeTooSkewed',
 } as const;
 
-const xmlEscape = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * A browser upload (POST Object with a POST policy, s3-post.ts): `POST /<bucket>` with a
+ * multipart form and no query. Every other request is an SDK call signed in its headers.
+ */
+function isPostObject(req: IncomingMessage, bucket: string): boolean {
+  const url = req.url ?? '';
+  return (
+    req.method === 'POST' &&
+    (url === `/${bucket}` || url === `/${bucket}/`) &&
+    /^multipart\/form-data/i.test(req.headers['content-type'] ?? '')
+  );
+}
+
+/**
+ * CORS for the one thing a web page may do here: the pages' own upload page posting a
+ * file with its presigned POST (an XMLHttpRequest with upload progress, so the browser
+ * asks first with a preflight). Only the pages' origin, only POST on the bucket, as the
+ * deployed bucket's CORS rule allows; every other response carries no CORS header.
+ */
+function corsAllowed(req: IncomingMessage, bucket: string, pagesOrigin: string | undefined): boolean {
+  const url = (req.url ?? '').split('?')[0];
+  return pagesOrigin !== undefined && req.headers.origin === pagesOrigin && (url === `/${bucket}` || url === `/${bucket}/`);
+}
+
+function preflight(req: IncomingMessage, res: ServerResponse, allowed: boolean): void {
+  const method = req.headers['access-control-request-method'];
+  const asked = (req.headers['access-control-request-headers'] ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  if (!allowed || method !== 'POST' || asked.length > 0) {
+    const body = s3ErrorXml(
+      'AccessForbidden',
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+    );
+    res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), vary: 'Origin' });
+    res.end(body);
+    return;
+  }
+  res.writeHead(200, {
+    'access-control-allow-origin': String(req.headers.origin),
+    'access-control-allow-methods': 'POST',
+    'access-control-max-age': '3000',
+    vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
+    'content-length': '0',
+  });
+  res.end();
+}
 
 /**
  * s3rver lets unsigned requests through and takes any V4 signature from a known key id.
  * In front of its handler: the Host, then the signature (S3 signs the payload by its
- * x-amz-content-sha256 header, so the body streams on untouched), and no CORS headers.
+ * x-amz-content-sha256 header, so the body streams on untouched), and no CORS headers;
+ * browser uploads with a POST policy are checked and stored by s3-post.ts instead.
  */
-function guarded(s3rver: RequestListener, keyring: Keyring): RequestListener {
+function guarded(
+  s3rver: RequestListener,
+  keyring: Keyring,
+  post: PostOptions,
+  pagesOrigin: () => string | undefined,
+): RequestListener {
   return (req, res) => {
     void (async () => {
       try {
         checkHost(req);
+        if (req.method === 'OPTIONS') {
+          preflight(req, res, corsAllowed(req, post.bucket, pagesOrigin()));
+          return;
+        }
+        if (isPostObject(req, post.bucket)) {
+          if (corsAllowed(req, post.bucket, pagesOrigin())) {
+            res.setHeader('access-control-allow-origin', String(req.headers.origin));
+            res.setHeader('access-control-expose-headers', 'ETag, Location');
+            res.setHeader('vary', 'Origin');
+          }
+          await handlePostObject(req, res, post);
+          return;
+        }
         await verifySignature(req, { keyring, s3: true });
       } catch (e) {
         if (!(e instanceof LocalAuthError)) throw e;
-        const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${AUTH_ERRORS[e.code]}</Code><Message>${xmlEscape(e.message)}</Message></Error>`;
+        const body = s3ErrorXml(AUTH_ERRORS[e.code], e.message);
         res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), connection: 'close' });
         res.end(body);
         return;
@@ -204,6 +271,8 @@ export async function startS3(opts: {
   port?: number;
   keyring: Keyring;
   onObjectCreated: (object: ObjectCreated) => void;
+  /** The pages' origin, once known: the only web page allowed to post uploads here (CORS). */
+  pagesOrigin?: () => string | undefined;
 }): Promise<LocalService> {
   const S3rver = require('s3rver') as S3rverClass;
   const app = new S3rver({ directory: opts.dir, silent: true, configureBuckets: [{ name: opts.bucket }] });
@@ -220,7 +289,13 @@ export async function startS3(opts: {
   await app.configureBuckets();
   // Our own HTTP server around s3rver's request handler: s3rver's run() cannot report
   // a port already in use, it crashes the process instead.
-  const server = createServer(guarded(app.callback(), opts.keyring));
+  const post: PostOptions = {
+    bucket: opts.bucket,
+    keyring: opts.keyring,
+    store: app.store,
+    onObjectCreated: opts.onObjectCreated,
+  };
+  const server = createServer(guarded(app.callback(), opts.keyring, post, opts.pagesOrigin ?? (() => undefined)));
   await listen(server, opts.port);
   return { endpoint: endpointOf(server.address()), close: () => closeServer(server, (cb) => server.close(cb)) };
 }

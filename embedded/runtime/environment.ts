@@ -50,6 +50,7 @@ export function setEnvironment(opts: {
   // The same names the CDK app sets on every Lambda (functions/lib/env.ts).
   const lambda: LambdaEnvironment = {
     TABLE_NAME: LOCAL_NAME,
+    BUCKET_NAME: LOCAL_NAME,
     SECRET_ID,
     MAIL_FROM: 'prokus@kemensos.example',
     PAGES_URL: opts.endpoints.pages,

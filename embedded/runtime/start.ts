@@ -162,8 +162,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     );
     closers.push(dynamo.close);
     await ensureTable(dynamo.endpoint, LOCAL_NAME, keyring.runtime);
+    let pagesOrigin: string | undefined;
     const s3Service = await onPreferredPort(previous.s3, (port) =>
-      startS3({ dir: paths.s3, bucket: LOCAL_NAME, port, keyring, onObjectCreated }),
+      // The upload page posts files here from the pages' origin, known once the pages listen (below).
+      startS3({ dir: paths.s3, bucket: LOCAL_NAME, port, keyring, onObjectCreated, pagesOrigin: () => pagesOrigin }),
     );
     closers.push(s3Service.close);
     const s3 = localS3Client(s3Service.endpoint, keyring.runtime);
@@ -204,6 +206,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
           startPagesServer({ handler: (e, c) => pagesHandler(e, c), port, onError: (e) => report(e, 'pages') }),
         ));
     closers.push(pages.close);
+    pagesOrigin = new URL(pages.url).origin;
 
     const oidc = await onPreferredPort(previous.oidc, (port) =>
       startOidc({

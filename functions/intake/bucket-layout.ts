@@ -8,26 +8,41 @@
  *   <upload>.report.csv, .report.json   intake's report, next to the upload
  *   intake/<uploadId>/journeys.json     the list the Distributed Map starts journeys from
  *   intake/start-journeys/<map run>/    the Map Run's results (AWS only)
+ *   checks/<district>/<checkId>/<file>  a file the upload page checks before the officer
+ *                                       submits it (copied to proposals/ on submit); starts nothing
  */
 
 export const PROPOSALS_PREFIX = 'proposals/';
 export const INTAKE_PREFIX = 'intake/';
+export const CHECKS_PREFIX = 'checks/';
 export const REPORT_SUFFIXES = ['.report.csv', '.report.json'] as const;
 
 /** Where StartJourneys' ResultWriter leaves the Map Run's results. */
 export const START_JOURNEYS_RESULTS = `${INTAKE_PREFIX}start-journeys/`;
 
 /**
- * Keys intake writes itself, and folder markers, as wildcards (`*` is any run of
- * characters, `/` included): EventBridge's `anything-but` list and the ASL's
- * `StringMatches` both take this form.
+ * Keys intake writes itself, files waiting for their check, and folder markers, as
+ * wildcards (`*` is any run of characters, `/` included): EventBridge's `anything-but`
+ * list and the ASL's `StringMatches` both take this form.
  */
-export const NOT_PROPOSAL_WILDCARDS = [`${INTAKE_PREFIX}*`, ...REPORT_SUFFIXES.map((s) => `*${s}`), '*/'] as const;
+export const NOT_PROPOSAL_WILDCARDS = [
+  `${INTAKE_PREFIX}*`,
+  `${CHECKS_PREFIX}*`,
+  ...REPORT_SUFFIXES.map((s) => `*${s}`),
+  '*/',
+] as const;
 
 /** The wildcard every upload's key matches. */
 export const PROPOSAL_WILDCARD = `${PROPOSALS_PREFIX}*`;
 
 export const proposalKey = (district: string, fileName: string) => `${PROPOSALS_PREFIX}${district}/${fileName}`;
+
+/** Where the upload page puts a file for its check: one folder per check, so the key names its district and check. */
+export const checkKey = (district: string, checkId: string, fileName: string) =>
+  `${CHECKS_PREFIX}${district}/${checkId}/${fileName}`;
+
+/** Every file waiting for its check, as an IAM resource wildcard and a lifecycle rule's prefix. */
+export const CHECKS = `${CHECKS_PREFIX}*`;
 
 export const reportKeys = (uploadKey: string) => ({ csv: `${uploadKey}.report.csv`, json: `${uploadKey}.report.json` });
 
@@ -60,7 +75,7 @@ export function matchesWildcard(pattern: string, value: string): boolean {
   return new RegExp(`^${source}$`).test(value);
 }
 
-/** Keys intake writes itself (reports, anything under intake/) and folder markers. */
+/** Keys that start no intake: what intake writes itself (reports, anything under intake/), files waiting for their check, folder markers. */
 export function isIntakeOutput(key: string): boolean {
   return NOT_PROPOSAL_WILDCARDS.some((pattern) => matchesWildcard(pattern, key));
 }

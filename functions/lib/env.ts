@@ -6,6 +6,8 @@
 
 export const LAMBDA_ENV = [
   'TABLE_NAME',
+  /** The files bucket: the upload page presigns the officers' uploads into it and reads their reports. */
+  'BUCKET_NAME',
   'SECRET_ID',
   'MAIL_FROM',
   'PAGES_URL',

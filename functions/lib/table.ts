@@ -15,7 +15,9 @@
  *   UPLOAD#<uploadId>    / SUMMARY       whether the upload's summary email went out (store/uploads.ts)
  *   SESSION#<cookie hash> / SESSION      a signed-in person's session (store/sessions.ts)
  *   SIGNIN#<state>       / SIGNIN        a sign-in under way (store/sessions.ts)
+ *   CHECK#<checkId>      / CHECK         a file the upload page checks before the officer submits it (store/checks.ts)
  * GSI `byDistrictStage`: gsi1pk = DISTRICT#<district>#<year>, gsi1sk = <stage>#<caseId>.
+ * GSI `byUploadStage`: gsi2pk = UPLOAD#<uploadId> (on cases), the same gsi1sk; keys and `outcome` only.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { requiredEnv } from './env.ts';

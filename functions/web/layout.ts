@@ -64,29 +64,100 @@ footer .en{color:#4a4a4a}
 .who button .en{color:#0b5e3c}
 a.button{display:block;text-align:center;font-weight:700;padding:.875rem 1rem;margin:1.5rem 0 .5rem;border-radius:.5rem;background:#0b5e3c;color:#fff;text-decoration:none}
 a.button .en{color:#d7efe3;font-weight:400}
+.lang{text-align:right;font-size:.875rem;margin:0}
+.lang a{color:#fff}
+.drop{border:2px dashed #6b6b6b;border-radius:.5rem;padding:1rem;margin:1rem 0;text-align:center}
+.drop.over{border-color:#0b5e3c;background:#eef7f2}
+.drop input[type=file]{display:block;width:100%;margin:.5rem 0;font:inherit}
+progress{display:block;width:100%;height:1.25rem;margin:.75rem 0;accent-color:#0b5e3c}
+button:disabled{opacity:.6;cursor:progress}
+[hidden]{display:none!important}
+button.secondary{background:#fff;color:#0b5e3c;border:2px solid #0b5e3c}
+ul.uploads{list-style:none;margin:0;padding:0}
+ul.uploads>li{border-bottom:1px solid #d6d6d6;padding:.75rem 0}
+ul.uploads .file{font-weight:700;overflow-wrap:anywhere}
+.meta{font-size:.875rem;color:#4a4a4a}
+.badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.875rem;font-weight:700;background:#e6e6e6}
+.badge.done{background:#dff0e7;color:#0b5e3c}
+.badge.refused,.badge.overdue{background:#fbeef0;color:#a0001c}
+.badge.running{background:#fff3d6;color:#6b4500}
+ol.verdicts{list-style:none;margin:.5rem 0;padding:0}
+ol.verdicts>li{border-left:4px solid #a0001c;padding:.5rem .75rem;margin:.5rem 0;background:#fbfbfb}
+ol.verdicts>li.warning{border-color:#8a4b00}
+ol.verdicts .finding{margin:.375rem 0}
+code{font-size:.875rem;background:#f0f0f0;padding:0 .25rem;border-radius:.25rem;overflow-wrap:anywhere}
+table.stages{border-collapse:collapse;width:100%;margin:.5rem 0}
+table.stages td,table.stages th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #d6d6d6}
+p.meta span.en{font-size:inherit}
+form.action{border-top:0;margin-top:.5rem;padding-top:0}
+form.action button{margin:.75rem 0 .25rem}
+table.stages td.n{text-align:right;font-variant-numeric:tabular-nums}
 `;
 
 // A hash rather than 'unsafe-inline': the one style block is allowed, injected ones are not.
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  `style-src 'sha256-${STYLE_HASH}'`,
-  "script-src 'none'",
-  "img-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+/**
+ * The policy of a page. A page with a script (the upload page's progress bar) names it by
+ * its hash, served from this site (/assets/), and the one other origin it may send to
+ * (the bucket, for the presigned POST); every other page runs no script at all.
+ */
+export function contentSecurityPolicy(page: PageExtras = {}): string {
+  return [
+    "default-src 'self'",
+    `style-src 'sha256-${STYLE_HASH}'`,
+    page.script ? `script-src 'sha256-${page.script.sha256}'` : "script-src 'none'",
+    ...(page.connectTo ? [`connect-src 'self' ${page.connectTo}`] : []),
+    "img-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
 
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': CONTENT_SECURITY_POLICY,
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'x-robots-tag': 'noindex, nofollow',
-};
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
+
+export function securityHeaders(page: PageExtras = {}): Record<string, string> {
+  return {
+    'content-security-policy': contentSecurityPolicy(page),
+    'x-frame-options': 'DENY',
+    'referrer-policy': referrerPolicy(page),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'x-robots-tag': 'noindex, nofollow',
+  };
+}
+
+export const SECURITY_HEADERS: Record<string, string> = securityHeaders();
+
+/**
+ * `no-referrer` keeps a link's capability from leaking. But browsers then send
+ * `Origin: null` on a form POST (Fetch: a POST's origin is serialized as null under
+ * no-referrer), and the anti-forgery check refuses a POST whose origin is not ours; a page
+ * whose forms must pass it and whose URLs carry no capability says `same-origin`: no
+ * referrer leaves the site, and its POSTs name their origin.
+ */
+function referrerPolicy(page: PageExtras): string {
+  return page.postsForms ? 'same-origin' : 'no-referrer';
+}
+
+/** A self-hosted script: its path under /assets/ and the hash its page's policy allows (SRI and CSP alike). */
+export interface PageScript {
+  path: string;
+  sha256: string;
+}
+
+/** What a page needs beyond the shell: one language instead of both, a script and where it may connect. */
+export interface PageExtras {
+  /** One language only (the officer's pages have a language switch); both, Indonesian first, when absent. */
+  lang?: 'id' | 'en';
+  script?: PageScript;
+  connectTo?: string;
+  /** The page's forms POST to this site and its URL is no capability (see referrerPolicy). */
+  postsForms?: boolean;
+  /** The link to the same page in the other language. */
+  switchTo?: { href: string; lang: 'id' | 'en'; label: string };
+}
 
 const PROGRAM: Bilingual = {
   id: 'Prokus — Program Kewirausahaan Sosial, Kementerian Sosial RI',
@@ -99,25 +170,31 @@ export interface Viewer {
   csrf: string;
 }
 
-function viewerBar(viewer: Viewer): Html {
-  return html`<div class="who"><span>${label({ id: `Masuk sebagai ${viewer.email}`, en: `Signed in as ${viewer.email}` })}</span>
-<form method="post" action="/signout"><input type="hidden" name="csrf" value="${viewer.csrf}"><button type="submit">${label({ id: 'Keluar', en: 'Sign out' })}</button></form></div>`;
+function viewerBar(viewer: Viewer, say: (t: Bilingual) => Html): Html {
+  return html`<div class="who"><span>${say({ id: `Masuk sebagai ${viewer.email}`, en: `Signed in as ${viewer.email}` })}</span>
+<form method="post" action="/signout"><input type="hidden" name="csrf" value="${viewer.csrf}"><button type="submit">${say({ id: 'Keluar', en: 'Sign out' })}</button></form></div>`;
 }
 
-export function layout(title: Bilingual, body: Html, footer?: Html, viewer?: Viewer): string {
-  return `<!doctype html>${html`<html lang="id">
+export function layout(title: Bilingual, body: Html, footer?: Html, viewer?: Viewer, page: PageExtras = {}): string {
+  const lang = page.lang;
+  const say = (t: Bilingual) => (lang ? html`${t[lang]}` : label(t));
+  const heading = lang ? html`<h1>${title[lang]}</h1>` : bi(title, 'h1');
+  const program = lang ? html`<p>${PROGRAM[lang]}</p>` : bi(PROGRAM);
+  const titleText = lang ? title[lang] : `${title.id} / ${title.en}`;
+  return `<!doctype html>${html`<html lang="${lang ?? 'id'}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="${referrerPolicy(page)}">
 <meta name="robots" content="noindex, nofollow">
-<title>${title.id} / ${title.en}</title>
+<title>${titleText}</title>
 <style>${new Html(STYLE)}</style>
+${page.script && html`<script src="${page.script.path}" integrity="sha256-${page.script.sha256}" defer></script>`}
 </head>
 <body>
-<header class="top">${bi(PROGRAM)}${viewer && viewerBar(viewer)}</header>
+<header class="top">${page.switchTo && html`<p class="lang"><a href="${page.switchTo.href}" lang="${page.switchTo.lang}">${page.switchTo.label}</a></p>`}${program}${viewer && viewerBar(viewer, say)}</header>
 <main>
-${bi(title, 'h1')}
+${heading}
 ${body}
 ${footer && html`<footer>${footer}</footer>`}
 </main>

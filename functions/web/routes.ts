@@ -28,14 +28,17 @@ export const PAGE_ROUTES = [
   // Requests behind emailed links (requests/pages)
   { method: 'GET', path: '/r/{token}', person: false },
   { method: 'POST', path: '/r/{token}', person: true },
-  // Officers' uploads (officers/)
-  { method: 'GET', path: '/upload', person: true },
-  { method: 'GET', path: '/upload/template', person: true },
+  // Officers' uploads (officers/). The GETs are pages an officer opens from a bookmark or an
+  // email: without a session they answer a page with the way to sign in and back (the
+  // authorizer would answer a bare 401); each checks the session, the officer role and the
+  // district of what its id names. Every POST passes the authorizer.
+  { method: 'GET', path: '/upload', person: false },
+  { method: 'GET', path: '/upload/template', person: false },
   { method: 'POST', path: '/uploads', person: true },
-  { method: 'GET', path: '/uploads/{checkId}/check', person: true },
+  { method: 'GET', path: '/uploads/{checkId}/check', person: false },
   { method: 'POST', path: '/uploads/{checkId}/submit', person: true },
-  { method: 'GET', path: '/uploads/{uploadId}', person: true },
-  { method: 'GET', path: '/uploads/{uploadId}/report', person: true },
+  { method: 'GET', path: '/uploads/{uploadId}', person: false },
+  { method: 'GET', path: '/uploads/{uploadId}/report', person: false },
   // Self-hosted scripts and styles of the pages that need them (the upload's progress bar)
   { method: 'GET', path: '/assets/{file}', person: false },
 ] as const satisfies readonly PageRoute[];

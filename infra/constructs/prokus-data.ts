@@ -11,8 +11,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { BY_DISTRICT_STAGE, TABLE_KEY } from '#lib/table-schema';
-import { CHECKS_PREFIX } from '../permissions.ts';
+import { CHECKS_PREFIX } from '#intake/bucket-layout';
+import { BY_DISTRICT_STAGE, BY_UPLOAD_STAGE, TABLE_KEY } from '#lib/table-schema';
 
 /** The operators' query (functions/store/cases.ts `listCases`): cases of a district and year, by stage. */
 export const DISTRICT_STAGE_INDEX = BY_DISTRICT_STAGE.indexName;
@@ -64,6 +64,14 @@ export class ProkusData extends Construct {
       sortKey: { name: BY_DISTRICT_STAGE.sortKey, type: AttributeType.STRING },
       // listCases parses whole case records from the index.
       projectionType: ProjectionType.ALL,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: BY_UPLOAD_STAGE.indexName,
+      partitionKey: { name: BY_UPLOAD_STAGE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: BY_UPLOAD_STAGE.sortKey, type: AttributeType.STRING },
+      // The upload page counts an upload's families per stage: keys and the outcome are enough.
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...BY_UPLOAD_STAGE.projected],
     });
 
     // Access logs name objects and requesters, not contents: S3-managed keys (the only

@@ -28,6 +28,7 @@ export function invoke<R>(handler: Handler<R>, event: unknown): Promise<R> {
 /** The Lambda environment, as the CDK app and the embedded runtime set it (typed: a missing name fails typecheck). */
 export const TEST_ENV: LambdaEnvironment = {
   TABLE_NAME: 'prokus-test',
+  BUCKET_NAME: 'prokus-test-files',
   SECRET_ID: 'prokus-test/secret',
   MAIL_FROM: 'prokus@kemensos.example',
   PAGES_URL: 'https://pages.example',

@@ -53,13 +53,13 @@ describe('intake trigger', () => {
     return pattern.asObject() as { detail: { object: { key: unknown[] } } };
   };
 
-  it('objects created in our bucket start the intake, except what intake writes itself, in one anything-but list', () => {
+  it('objects created in our bucket start the intake, except what intake writes itself and files waiting for their check, in one anything-but list', () => {
     expect(rulePattern()).toEqual({
       source: ['aws.s3'],
       'detail-type': ['Object Created'],
       detail: {
         bucket: { name: [{ Ref: bucketId }] },
-        object: { key: [{ 'anything-but': { wildcard: ['intake/*', '*.report.csv', '*.report.json', '*/'] } }] },
+        object: { key: [{ 'anything-but': { wildcard: ['intake/*', 'checks/*', '*.report.csv', '*.report.json', '*/'] } }] },
       },
     });
     expect(INTAKE_KEY_PATTERN).toEqual([{ 'anything-but': { wildcard: [...NOT_PROPOSALS] } }]);
@@ -74,6 +74,8 @@ describe('intake trigger', () => {
     ['proposals/3210/', false],
     ['intake/upload-abc/journeys.json', false],
     [`${START_JOURNEYS_RESULTS}0f1e/manifest.json`, false],
+    // The upload page's file before the officer submits it: checked, never an intake.
+    ['checks/3210/0f1e2d3c/usulan.csv', false],
     // Outside proposals/ an intake starts and ends at once in NotAProposal (the ASL's first state).
     ['usulan.csv', true],
   ])('%s starts an intake: %s (the rule as deployed, and the embedded runtime alike)', (key, starts) => {

@@ -26,24 +26,34 @@ const leadingKeysOf = (s: { condition: Record<string, Record<string, unknown>> }
   s.condition['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
 
 describe('the case table', () => {
-  it('the internet-facing Pages function reads and updates cases, requests, the quota and the family grant hold, and keeps sessions and sign-ins; nothing else', () => {
+  it('the internet-facing Pages function reads and updates cases, requests, the quota and the family grant hold, keeps sessions and sign-ins, the upload checks, and counts an upload by its index; nothing else', () => {
     const actions = permissionsOf(json, roleOf('Pages')).map((p) => p.action);
-    for (const never of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'ses:SendEmail']) {
+    for (const never of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'ses:SendEmail']) {
       expect(actions).not.toContain(never);
     }
     const table = statementsOf('Pages').filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
-    expect(table.map((s) => ({ actions: s.actions.sort(), keys: leadingKeysOf(s) }))).toEqual([
-      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['CASE#*', 'REQUEST#*', 'QUOTA#*'] },
-      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['KK#*'] },
+    expect(table.map((s) => ({ actions: s.actions.sort(), keys: leadingKeysOf(s), on: s.resources }))).toEqual([
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        keys: ['CASE#*', 'REQUEST#*', 'QUOTA#*'],
+        on: [`{${tableId}.Arn}`],
+      },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['KK#*'], on: [`{${tableId}.Arn}`] },
       // createSession, findSession, endSession (sign-out)
-      { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], keys: ['SESSION#*'] },
+      { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], keys: ['SESSION#*'], on: [`{${tableId}.Arn}`] },
       // savePendingSignIn, takePendingSignIn
-      { actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], keys: ['SIGNIN#*'] },
+      { actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], keys: ['SIGNIN#*'], on: [`{${tableId}.Arn}`] },
+      // the upload page's checks (store/checks.ts)
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], keys: ['CHECK#*'], on: [`{${tableId}.Arn}`] },
+      // uploadProgress: only the upload index, only by upload
+      { actions: ['dynamodb:Query'], keys: ['UPLOAD#*'], on: [`{${tableId}.Arn}/index/byUploadStage`] },
     ]);
-    // Never a case, a request or a claim created or deleted from the internet-facing function.
+    // Never a case, a request or a claim created or deleted from the internet-facing function
+    // (an upload check is created, never deleted).
     for (const s of table.filter((t) => t.actions.some((a) => /PutItem|DeleteItem/.test(a)))) {
-      expect(leadingKeysOf(s)).toEqual(expect.arrayContaining([expect.stringMatching(/^(SESSION|SIGNIN)#\*$/)]));
-      expect((leadingKeysOf(s) as string[]).every((k) => /^(SESSION|SIGNIN)#\*$/.test(k))).toBe(true);
+      expect(leadingKeysOf(s)).toEqual(expect.arrayContaining([expect.stringMatching(/^(SESSION|SIGNIN|CHECK)#\*$/)]));
+      expect((leadingKeysOf(s) as string[]).every((k) => /^(SESSION|SIGNIN|CHECK)#\*$/.test(k))).toBe(true);
+      if ((leadingKeysOf(s) as string[]).includes('CHECK#*')) expect(s.actions).not.toContain('dynamodb:DeleteItem');
     }
   });
 
@@ -64,11 +74,15 @@ describe('the case table', () => {
         s.actions.every((a) => /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem|Query)$/.test(a)),
         s.actions.join(),
       ).toBe(true);
-      // No function queries the byDistrictStage index (operators do): only the table's items, by pk.
-      expect(s.resources).toEqual([`{${tableId}.Arn}`]);
+      // No function queries the byDistrictStage index (operators do): only the table's items, by
+      // pk, and the upload index by upload (the Pages function's Query, checked above).
+      const onUploadIndex = s.resources[0] === `{${tableId}.Arn}/index/byUploadStage`;
+      expect(s.resources).toEqual([onUploadIndex ? `{${tableId}.Arn}/index/byUploadStage` : `{${tableId}.Arn}`]);
+      if (onUploadIndex) expect(s.actions).toEqual(['dynamodb:Query']);
       const keys = leadingKeysOf(s);
       expect(Array.isArray(keys) && keys.length > 0, `${s.policy}: ${s.actions.join()} without LeadingKeys`).toBe(true);
-      for (const k of keys as string[]) expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD|SESSION|SIGNIN)#\*$/);
+      for (const k of keys as string[])
+        expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD|SESSION|SIGNIN|CHECK)#\*$/);
       expect(s.condition.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
     }
   });

@@ -40,6 +40,7 @@ describe('Lambda functions', () => {
     const data = stack.node.findChild('Data');
     const tableId = logicalId(stack, data.node.findChild('Cases'));
     const secretId = logicalId(stack, data.node.findChild('ProgramSecret'));
+    const bucketId = logicalId(stack, data.node.findChild('Files'));
     const apiId = logicalId(stack, stack.node.findChild('PagesApi'));
     const poolId = logicalId(stack, stack.signIn.userPool);
     const clientId = logicalId(stack, stack.signIn.client);
@@ -48,6 +49,7 @@ describe('Lambda functions', () => {
         .Variables;
       expect(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, render(v)]))).toEqual({
         TABLE_NAME: `{${tableId}}`,
+        BUCKET_NAME: `{${bucketId}}`,
         SECRET_ID: `{${secretId}}`,
         MAIL_FROM: SENDER,
         PAGES_URL: `{${apiId}.ApiEndpoint}`,
@@ -64,6 +66,8 @@ describe('Lambda functions', () => {
 
   it('ReadProposal can take a whole file: 15 minutes and 1 GB; the others stay under their task timeouts', () => {
     expect(resourceOf(fnId('ReadProposal')).Properties).toMatchObject({ MemorySize: 1024, Timeout: 900 });
+    // The upload page's check reads a whole file too, within API Gateway's 30 s.
+    expect(resourceOf(fnId('Pages')).Properties).toMatchObject({ MemorySize: 1024, Timeout: 25 });
     for (const id of ids.filter((i) => i !== 'ReadProposal')) {
       // The journey's task states time out after 60 s; a Lambda timeout above it would be retried while still running.
       expect((resourceOf(fnId(id)).Properties as { Timeout: number }).Timeout).toBeLessThan(60);
@@ -161,6 +165,15 @@ describe('data', () => {
               { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            // The upload page's count of an upload's families per stage: keys and the outcome only.
+            IndexName: 'byUploadStage',
+            KeySchema: [
+              { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['outcome'] },
           },
         ],
       }),

@@ -61,7 +61,7 @@ describe('embedded runtime', () => {
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: rt.table }));
     dynamo.destroy();
     expect(Table?.TableStatus).toBe('ACTIVE');
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byDistrictStage']);
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byDistrictStage', 'byUploadStage']);
 
     const s3 = localS3Client(rt.endpoints.s3, rt.credentials);
     await expect(s3.send(new HeadBucketCommand({ Bucket: rt.bucket }))).resolves.toBeDefined();
