@@ -21,7 +21,9 @@ import Table from 'cli-table3';
 import { simpleParser } from 'mailparser';
 import { Outcome } from '#domain/case';
 import { listAllExecutions, type Runtime, startRuntime } from '../embedded/runtime/index.ts';
-import { ensureDemoAccounts } from './demo-accounts.ts';
+import { Browser } from './browser.ts';
+import { ensureDemoAccounts, officerEmail } from './demo-accounts.ts';
+import { uploadOnPage } from './officer.ts';
 import { answerRequest, Browsers, noPeople, type PeopleCounts, readRequestEmail, writeInputs } from './people.ts';
 import { generateFamilies, PILOT_DISTRICTS, type SyntheticFamily } from './synthetic.ts';
 
@@ -59,6 +61,8 @@ export interface DemoResult {
   dataDir: string;
   /** The Node.js version the demo ran on, e.g. `v24.21.0`. */
   node: string;
+  /** The file an officer uploaded on the upload page: the rows its check accepted and rejected before submitting. */
+  pageUpload?: { district: string; accepted: number; rejected: number };
 }
 
 const emptyOutcomes = (): Record<DemoOutcome, number> =>
@@ -70,6 +74,8 @@ const emptyOutcomes = (): Record<DemoOutcome, number> =>
  * alternate, who gets their own link and decides.
  */
 const ON_LEAVE_DISTRICT = '3402';
+/** The district whose officer uploads on the upload page, as a newcomer would. */
+const PAGE_UPLOAD_DISTRICT = '3210';
 /** The demo's escalation period, instead of the program's days, so the escalation is seen in seconds. */
 const DEMO_ESCALATE_AFTER_S = 8;
 
@@ -280,7 +286,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   }
   const programs = await demoPrograms(dataDir);
   const runtime = await startRuntime({ dataDir, port: 0, quiet: true, programsDir: programs.dir });
-  await ensureDemoAccounts(dataDir, runtime.accountsFile);
+  const accounts = await ensureDemoAccounts(dataDir, runtime.accountsFile);
   try {
     const families = generateFamilies(opts.families, seed);
     result.plannedIneligible.planned = families.filter((f) => f.planned).length;
@@ -292,11 +298,26 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const imported = await importRegistry(await readFile(inputs.registry, 'utf8'));
     progress(`Registry: ${imported.imported} PKH graduation records imported`);
 
+    // One district's officer uploads on the upload page (signed in, checked, submitted);
+    // the others' files go to the bucket as `prokus upload` puts them.
+    const officer = accounts.find((a) => a.email === officerEmail(PAGE_UPLOAD_DISTRICT));
     for (const { district, file } of inputs.proposals) {
+      if (district === PAGE_UPLOAD_DISTRICT && officer?.password) {
+        const { check } = await uploadOnPage(
+          new Browser(),
+          runtime.endpoints.pages,
+          { email: officer.email, password: officer.password },
+          { file, district, programYear: 2020 },
+        );
+        const counts = /(\d+) diterima, (\d+) diterima dengan catatan, (\d+) ditolak/.exec(check.text);
+        if (!counts) throw new Error('the upload page showed no verdict counts for the checked file');
+        result.pageUpload = { district, accepted: Number(counts[1]) + Number(counts[2]), rejected: Number(counts[3]) };
+        continue;
+      }
       await runtime.upload(file, { district, programYear: 2020, uploader: `operator.${district}@dinsos.example` });
     }
     progress(
-      `Uploaded ${inputs.proposals.length} proposal files for ${opts.families} families; playing approvers, mentors and lenders…`,
+      `Uploaded ${inputs.proposals.length} proposal files for ${opts.families} families (${PAGE_UPLOAD_DISTRICT} on the upload page); playing approvers, mentors and lenders…`,
     );
 
     const links = await playPeople(
@@ -342,6 +363,9 @@ export function formatDemoReport(r: DemoResult): string {
     `Prokus demo: ${r.families} families in ${Object.keys(r.byDistrict).length} pilot districts, ${r.seconds}s`,
     `Node.js ${r.node}`,
     `Intake: ${r.intake.rowsAccepted} rows accepted, ${r.intake.rowsRejected} rejected with reasons (see the reports next to the uploads)`,
+    r.pageUpload
+      ? `Upload page: the officer of ${r.pageUpload.district} signed in, sent the file, saw the check (${r.pageUpload.accepted} rows accepted, ${r.pageUpload.rejected} rejected) and submitted it`
+      : 'Upload page: not used',
     '',
     outcomes.toString(),
     '',

@@ -17,6 +17,7 @@ const DemoJson = z.object({
   privacy: z.object({ nikLeaks: z.number(), kkLeaks: z.number() }),
   people: z.object({ approvals: z.number(), rejections: z.number(), leftUnanswered: z.number(), escalations: z.number() }),
   node: z.string(),
+  pageUpload: z.object({ district: z.string(), accepted: z.number(), rejected: z.number() }),
 });
 
 describe('prokus demo', () => {
@@ -36,6 +37,9 @@ describe('prokus demo', () => {
     const total = Object.values(result.outcomes).reduce((a, b) => a + b, 0);
     expect(total).toBe(30);
     expect(Object.keys(result.byDistrict).sort()).toEqual(['3171', '3210', '3217', '3322', '3402']);
+    // One district's file went through the upload page, its damaged row flagged before submitting.
+    expect(result.pageUpload.district).toBe('3210');
+    expect(result.pageUpload.rejected).toBeGreaterThan(0);
     // Two approval levels, and one district head on leave whose every request moved to the alternate.
     expect(result.people.leftUnanswered).toBeGreaterThan(0);
     expect(result.people.escalations).toBe(result.people.leftUnanswered);
