@@ -95,12 +95,13 @@ async function requireDev(dataDir: string): Promise<RunningDev> {
 
 // ---- dev ----
 
-export function describeRuntime(rt: Runtime, dataArg: string): string {
+export function describeRuntime(rt: Runtime, dataArg: string, signIn: string[] = []): string {
   const e = rt.endpoints;
   const lines = [
     'Prokus embedded runtime berjalan / is running',
     '',
     `  Pages (links in emails)  ${e.pages}`,
+    `  Sign-in (OpenID Connect) ${e.oidc}`,
     `  DynamoDB                 ${e.dynamodb}   table ${rt.table}`,
     `  S3                       ${e.s3}   bucket ${rt.bucket}`,
     `  Step Functions           ${e.sfn}`,
@@ -129,6 +130,7 @@ export function describeRuntime(rt: Runtime, dataArg: string): string {
     `  aws dynamodb scan --table-name ${rt.table} --max-items 5 --endpoint-url ${e.dynamodb}`,
     `  aws s3 ls s3://${rt.bucket}/proposals/ --recursive --endpoint-url ${e.s3}`,
     '',
+    ...(signIn.length > 0 ? [...signIn, ''] : []),
     'Berhenti / stop: Ctrl+C',
   );
   return lines.join('\n');
@@ -160,9 +162,7 @@ function devCommand(): Command {
         throw e;
       }
       const accounts = await ensureDemoAccounts(rt.dataDir, rt.accountsFile);
-      process.stdout.write(
-        `${describeRuntime(rt, opts.data)}\n\n${describeDemoAccounts(accounts, rt.endpoints.pages).join('\n')}\n`,
-      );
+      process.stdout.write(`${describeRuntime(rt, opts.data, describeDemoAccounts(accounts, rt.endpoints.pages))}\n`);
       await new Promise<void>((done) => {
         const stop = (signal: NodeJS.Signals) => {
           process.stdout.write(`\n${signal}: berhenti / stopping…\n`);

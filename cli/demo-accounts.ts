@@ -85,7 +85,7 @@ export async function ensureDemoAccounts(dataDir: string, accountsFile: string):
 export function describeDemoAccounts(accounts: DemoAccount[], pagesUrl: string): string[] {
   const withPassword = accounts.filter((a) => a.password);
   return [
-    `Masuk / sign in: ${pagesUrl}/`,
+    `Masuk / sign in: ${pagesUrl}/  (petugas: unggah usulan di / officers: upload proposals at ${pagesUrl}/upload)`,
     ...withPassword.map((a) => `  ${a.roles.join(',').padEnd(9)} ${a.email.padEnd(30)} ${a.password}  ${a.districts.join(',')}`),
     '  Pemberi persetujuan, pendamping, lembaga pembiayaan masuk dengan kode sekali pakai yang dikirim ke outbox.',
     '  Approvers, mentors and lenders sign in with a one-time code sent to the outbox.',
