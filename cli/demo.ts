@@ -63,6 +63,8 @@ export interface DemoResult {
   node: string;
   /** The file an officer uploaded on the upload page: the rows its check accepted and rejected before submitting. */
   pageUpload?: { district: string; accepted: number; rejected: number };
+  /** The demo's escalation period (the program's is days). */
+  escalateAfterSeconds: number;
 }
 
 const emptyOutcomes = (): Record<DemoOutcome, number> =>
@@ -76,13 +78,17 @@ const emptyOutcomes = (): Record<DemoOutcome, number> =>
 const ON_LEAVE_DISTRICT = '3402';
 /** The district whose officer uploads on the upload page, as a newcomer would. */
 const PAGE_UPLOAD_DISTRICT = '3210';
-/** The demo's escalation period, instead of the program's days, so the escalation is seen in seconds. */
-const DEMO_ESCALATE_AFTER_S = 8;
+/**
+ * The demo's escalation period, instead of the program's days, so the escalation is seen
+ * in seconds; longer for more families, so that the approvers who are not on leave get
+ * through their inbox first (those who do not see "moved to another approver", as they would).
+ */
+const escalateAfterSeconds = (families: number) => Math.max(8, Math.ceil(families / 20));
 
 /** The 2020 program with the demo's escalation period; everything else as configured. */
-async function demoPrograms(dataDir: string): Promise<{ dir: string; onLeave: string }> {
+async function demoPrograms(dataDir: string, escalateAfter: number): Promise<{ dir: string; onLeave: string }> {
   const program = JSON.parse(await readFile(new URL('../programs/2020.json', import.meta.url), 'utf8'));
-  program.deadlines.escalateAfter = `${DEMO_ESCALATE_AFTER_S}s`;
+  program.deadlines.escalateAfter = `${escalateAfter}s`;
   const dir = join(dataDir, 'demo-programs');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, '2020.json'), `${JSON.stringify(program, null, 2)}\n`);
@@ -108,6 +114,7 @@ async function actOnEmail(browsers: Browsers, file: string, counts: PeopleCounts
   }
   const answer = await answerRequest(browsers, email);
   if (answer.outcome === 'decided') counts[answer.counted] += 1;
+  if (answer.outcome === 'moved') counts.movedBeforeAnswered += 1;
   return email.link;
 }
 
@@ -121,7 +128,7 @@ function sleep(ms: number) {
  */
 async function playPeople(
   runtime: Runtime,
-  opts: { timeoutMs: number; progress: (l: string) => void; onLeave: string },
+  opts: { timeoutMs: number; progress: (l: string) => void; onLeave: string; escalateAfter: number },
   counts: DemoResult['people'],
 ) {
   const seen = new Set<string>();
@@ -153,7 +160,7 @@ async function playPeople(
       // Everything waits for a person and no email is left to answer: nothing will move,
       // unless a wait times out first, which the longest, the escalation period, bounds.
       quietRounds = running > 0 && running === waitingForTask ? quietRounds + 1 : 0;
-      if (quietRounds * 50 > (DEMO_ESCALATE_AFTER_S + 5) * 1000) break;
+      if (quietRounds * 50 > (opts.escalateAfter + 5) * 1000) break;
       await sleep(50);
     }
   }
@@ -276,6 +283,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     seconds: 0,
     dataDir,
     node: process.version,
+    escalateAfterSeconds: 0,
   };
   progress(`Data: ${dataDir}`);
   if (!opts.dataDir) {
@@ -284,7 +292,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const secret = createHash('sha256').update(`prokus-demo-${seed}`).digest('hex');
     await writeFile(join(dataDir, 'secret'), `${secret}\n`, { mode: 0o600 });
   }
-  const programs = await demoPrograms(dataDir);
+  result.escalateAfterSeconds = escalateAfterSeconds(opts.families);
+  const programs = await demoPrograms(dataDir, result.escalateAfterSeconds);
   const runtime = await startRuntime({ dataDir, port: 0, quiet: true, programsDir: programs.dir });
   const accounts = await ensureDemoAccounts(dataDir, runtime.accountsFile);
   try {
@@ -322,7 +331,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
     const links = await playPeople(
       runtime,
-      { timeoutMs: opts.timeoutMs ?? 10 * 60_000, progress, onLeave: programs.onLeave },
+      {
+        timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+        progress,
+        onLeave: programs.onLeave,
+        escalateAfter: result.escalateAfterSeconds,
+      },
       result.people,
     );
     for (const e of listAllExecutions(runtime.engine, runtime.intakeArn)) {
@@ -373,7 +387,7 @@ export function formatDemoReport(r: DemoResult): string {
     financing.toString(),
     '',
     `People (each signed in, following emailed links): ${p.approvals} approvals (every family two levels: district head, then directorate), ${p.rejections} rejections, ${p.milestoneReports} milestone reports, ${p.lenderOutcomes} lender outcomes; ${p.reminders} reminders, ${p.otherEmails} other emails (reports, sign-in codes)`,
-    `Escalation: the head of ${ON_LEAVE_DISTRICT} is on leave and answered none of ${p.leftUnanswered} approval emails; after ${DEMO_ESCALATE_AFTER_S}s (the demo's escalation period) ${p.escalations} moved to the alternate approver, who decided`,
+    `Escalation: the head of ${ON_LEAVE_DISTRICT} is on leave and answered none of ${p.leftUnanswered} approval emails; after ${r.escalateAfterSeconds}s (the demo's escalation period) ${p.escalations} requests moved to an alternate approver, who decided${p.movedBeforeAnswered > 0 ? ` (${p.movedBeforeAnswered} of them had a first approver who opened the link too late)` : ''}`,
     `Planned ineligible families: ${r.plannedIneligible.planned}, ended ineligible: ${r.plannedIneligible.endedIneligible}`,
     `Privacy check: ${r.privacy.nikLeaks + r.privacy.kkLeaks === 0 ? 'no NIK or KK' : `${r.privacy.nikLeaks} NIK and ${r.privacy.kkLeaks} KK LEAKS`} in ${r.privacy.checked.executions} execution names/inputs, ${r.privacy.checked.historyEvents} history events, ${r.privacy.checked.logBytes} log bytes, ${r.privacy.checked.links} links, ${r.privacy.checked.emails} emails`,
   ].join('\n');

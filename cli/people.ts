@@ -23,6 +23,8 @@ export interface PeopleCounts {
   /** First emails a person on leave left unanswered (the demo's escalation), and the alternates' emails that followed. */
   leftUnanswered: number;
   escalations: number;
+  /** Links a slow first approver opened after their request had moved to the alternate. */
+  movedBeforeAnswered: number;
 }
 
 export const noPeople = (): PeopleCounts => ({
@@ -34,6 +36,7 @@ export const noPeople = (): PeopleCounts => ({
   otherEmails: 0,
   leftUnanswered: 0,
   escalations: 0,
+  movedBeforeAnswered: 0,
 });
 
 /** A stable number in [0, 1) from a case id, so each person decides the same way every run. */
@@ -68,7 +71,10 @@ function choose(options: string[] | undefined, pattern: RegExp, field: string): 
   return found;
 }
 
-type Counted = Exclude<keyof PeopleCounts, 'reminders' | 'otherEmails' | 'leftUnanswered' | 'escalations'>;
+type Counted = Exclude<
+  keyof PeopleCounts,
+  'reminders' | 'otherEmails' | 'leftUnanswered' | 'escalations' | 'movedBeforeAnswered'
+>;
 
 /** What each person does with a link. Deterministic per case; returns the form to POST and what it counts as. */
 function decide(kind: string, caseId: string, form: PageForm): { body: URLSearchParams; counted: Counted } {
@@ -176,7 +182,12 @@ export type Answer =
   /** `page`: the form it was sent from (a second click sends from the same page). */
   | { outcome: 'decided'; body: URLSearchParams; counted: Counted; page: Page }
   /** The link had been used: by this person before (an answer lost on the way, a second copy of the email) or by another. */
-  | { outcome: 'already-decided' };
+  | { outcome: 'already-decided' }
+  /** The request moved to the level's alternate before this approver got to it (escalation): theirs to decide now. */
+  | { outcome: 'moved' };
+
+/** The page of a link whose request escalated to the alternate (LINK_MOVED, 410). */
+const isMoved = (page: Page) => page.status === 410 && page.text.includes('Request moved to another approver');
 
 /**
  * Everyone who acts from an email, each with their own browser: signed in once with a
@@ -247,11 +258,13 @@ export async function answerRequest(
 ): Promise<Answer> {
   const page = await browsers.open(email.recipient, email.link);
   if (page.status === ALREADY_DECIDED) return { outcome: 'already-decided' };
+  if (isMoved(page)) return { outcome: 'moved' };
   if (page.status !== 200) throw new PageStatusError(`GET ${email.kind}`, page.status, page.text);
   const { body, counted } = decide(email.kind, email.caseId, readForm(page.text));
   beforePost?.(body);
   const posted = await browsers.post(email.recipient, page, body);
   if (posted.status === ALREADY_DECIDED) return { outcome: 'already-decided' };
+  if (isMoved(posted)) return { outcome: 'moved' };
   if (posted.status >= 400) throw new PageStatusError(`POST ${email.kind}`, posted.status, posted.text);
   return { outcome: 'decided', body, counted, page };
 }
