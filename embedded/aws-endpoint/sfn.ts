@@ -2,6 +2,7 @@
  * Step Functions, AWS JSON 1.0 (`X-Amz-Target: AWSStepFunctions.<Op>`), on the Engine: schemas,
  * calls, answers in the service's wire shape. Its own file, one per service the endpoint speaks.
  */
+import aslValidator from 'asl-validator';
 import { z } from 'zod';
 import type { Engine, ExecutionRecord, HistoryEvent } from '../stepfunctions/engine.ts';
 import { ApiError, validate } from './api-error.ts';
@@ -17,6 +18,7 @@ const SFN_ERRORS = new Set([
   'InvalidName',
   'InvalidOutput',
   'InvalidToken',
+  'ResourceNotFound',
   'StateMachineDoesNotExist',
   'TaskDoesNotExist',
   'TaskTimedOut',
@@ -67,6 +69,16 @@ const sfnRequests = {
   SendTaskHeartbeat: z.object({ taskToken: token }),
   ListStateMachines: z.object({ maxResults, nextToken }),
   DescribeStateMachine: z.object({ stateMachineArn: arn('stateMachine') }),
+  DescribeStateMachineForExecution: z.object({ executionArn: arn('execution') }),
+  ListTagsForResource: z.object({ resourceArn: z.string().min(1).max(256) }),
+  ValidateStateMachineDefinition: z.object({
+    definition: z.string().min(1).max(1_048_576),
+    type: z.enum(['STANDARD', 'EXPRESS']).optional(),
+    severity: z.enum(['ERROR', 'WARNING']).optional(),
+    maxResults: z.number().int().min(0).max(100).optional(),
+  }),
+  ListMapRuns: z.object({ executionArn: arn('execution'), maxResults, nextToken }),
+  DescribeMapRun: z.object({ mapRunArn: z.string().min(1).max(2000) }),
 };
 export type SfnOperation = keyof typeof sfnRequests;
 
@@ -79,6 +91,7 @@ export async function stepFunctions(engine: Engine, operation: SfnOperation, bod
   try {
     return await sfnOperation(engine, operation, parsed as never);
   } catch (e) {
+    if (e instanceof ApiError) throw e;
     const error = e as Error;
     if (SFN_ERRORS.has(error.name)) throw new ApiError(error.name, error.message);
     throw new ApiError('InternalFailure', error.message, 500);
@@ -147,20 +160,83 @@ function sfnOperation<O extends SfnOperation>(engine: Engine, operation: O, r: R
           creationDate: seconds(engine.describeStateMachine(m.stateMachineArn).creationDate),
         })),
       };
-    case 'DescribeStateMachine': {
-      const m = engine.describeStateMachine((r as Req<'DescribeStateMachine'>).stateMachineArn);
-      return {
-        stateMachineArn: m.stateMachineArn,
-        name: m.name,
-        status: 'ACTIVE',
-        definition: m.definition,
-        roleArn: `arn:aws:iam::${engine.accountId}:role/prokus-embedded`,
-        type: 'STANDARD',
-        creationDate: seconds(m.creationDate),
-      };
+    case 'DescribeStateMachine':
+      return describeStateMachine(engine, (r as Req<'DescribeStateMachine'>).stateMachineArn);
+    case 'DescribeStateMachineForExecution': {
+      // The machine an execution ran (the console's graph of an execution starts here).
+      const rec = engine.describeExecution((r as Req<'DescribeStateMachineForExecution'>).executionArn);
+      const { creationDate, ...m } = describeStateMachine(engine, rec.stateMachineArn);
+      return { ...m, updateDate: creationDate };
     }
+    case 'ListTagsForResource': {
+      // Nothing here is tagged; a resource that does not exist is refused as AWS refuses it.
+      const { resourceArn } = r as Req<'ListTagsForResource'>;
+      if (!engine.listStateMachines().some((m) => m.stateMachineArn === resourceArn)) {
+        throw new ApiError('ResourceNotFound', `Resource not found: '${resourceArn}'`);
+      }
+      return { tags: [] };
+    }
+    case 'ValidateStateMachineDefinition':
+      return validateDefinition(r as Req<'ValidateStateMachineDefinition'>);
+    case 'ListMapRuns':
+      // The embedded engine runs a Distributed Map inline (stepfunctions/asl-rewrite.ts): its
+      // executions have no Map Runs, which is what AWS answers for an execution without one.
+      engine.describeExecution((r as Req<'ListMapRuns'>).executionArn);
+      return { mapRuns: [] };
+    case 'DescribeMapRun':
+      throw new ApiError(
+        'ResourceNotFound',
+        `Map Run not found: '${(r as Req<'DescribeMapRun'>).mapRunArn}' (the embedded engine runs Distributed Maps inline, without Map Runs)`,
+      );
   }
   throw new ApiError('UnknownOperationException', `Unsupported operation ${operation}`);
+}
+
+function describeStateMachine(engine: Engine, stateMachineArn: string) {
+  const m = engine.describeStateMachine(stateMachineArn);
+  return {
+    stateMachineArn: m.stateMachineArn,
+    name: m.name,
+    status: 'ACTIVE',
+    definition: m.definition,
+    roleArn: `arn:aws:iam::${engine.accountId}:role/prokus-embedded`,
+    type: 'STANDARD',
+    creationDate: seconds(m.creationDate),
+  };
+}
+
+const ValidatorResult = z.object({
+  isValid: z.boolean(),
+  errors: z.array(z.object({ 'Error code': z.string(), Message: z.string() }).partial()),
+});
+
+/**
+ * ValidateStateMachineDefinition with `asl-validator` (the checker aws-local-stepfunctions
+ * itself uses): the Amazon States Language schema, transitions, terminal states. AWS's own
+ * validator knows more (resource ARNs, JSONata); a definition it would refuse may pass here.
+ */
+function validateDefinition(r: Req<'ValidateStateMachineDefinition'>): unknown {
+  let definition: unknown;
+  try {
+    definition = JSON.parse(r.definition);
+  } catch (e) {
+    return {
+      result: 'FAIL',
+      diagnostics: [{ severity: 'ERROR', code: 'INVALID_JSON_DESCRIPTION', message: (e as Error).message }],
+      truncated: false,
+    };
+  }
+  const checked = ValidatorResult.parse(aslValidator(definition));
+  const diagnostics = checked.errors.slice(0, r.maxResults || 100).map((e) => ({
+    severity: 'ERROR',
+    code: e['Error code'] ?? 'SCHEMA_VALIDATION_FAILED',
+    message: e.Message ?? '',
+  }));
+  return {
+    result: checked.isValid ? 'OK' : 'FAIL',
+    diagnostics,
+    truncated: checked.errors.length > diagnostics.length,
+  };
 }
 
 function startExecution(engine: Engine, r: Req<'StartExecution'>): Promise<unknown> {

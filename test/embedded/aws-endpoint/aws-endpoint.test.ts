@@ -9,15 +9,20 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { BadRequestException, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import {
   DescribeExecutionCommand,
+  DescribeMapRunCommand,
   DescribeStateMachineCommand,
+  DescribeStateMachineForExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   InvalidArn,
   InvalidName,
+  ListMapRunsCommand,
   ListStateMachinesCommand,
+  ListTagsForResourceCommand,
   paginateGetExecutionHistory,
   paginateListExecutions,
+  ResourceNotFound,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
@@ -27,6 +32,7 @@ import {
   StopExecutionCommand,
   TaskDoesNotExist,
   TaskTimedOut,
+  ValidateStateMachineDefinitionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../embedded/aws-endpoint/server.ts';
@@ -228,6 +234,54 @@ describe('Step Functions API', () => {
     expect(await notJson.json()).toMatchObject({ __type: 'ValidationException' });
     const unknown = await call('AWSStepFunctions.CreateStateMachine', '{}');
     expect(await unknown.json()).toMatchObject({ __type: 'UnknownOperationException' });
+  });
+});
+
+describe('Step Functions API: what the console and the AWS CLI ask besides', () => {
+  it('describes the state machine an execution ran, and lists the (no) tags of a state machine', async () => {
+    const executionArn = await startWaiting('case-for-machine');
+    const m = await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn }));
+    expect(m).toMatchObject({ stateMachineArn: machineArn, name: 'journey', updateDate: expect.any(Date) });
+    expect(JSON.parse(m.definition ?? '').StartAt).toBe('Await');
+    await expect(
+      sfn.send(
+        new DescribeStateMachineForExecutionCommand({
+          executionArn: `${machineArn.replace(':stateMachine:', ':execution:')}:nope`,
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+    expect((await sfn.send(new ListTagsForResourceCommand({ resourceArn: machineArn }))).tags).toEqual([]);
+    await expect(sfn.send(new ListTagsForResourceCommand({ resourceArn: `${machineArn}-gone` }))).rejects.toBeInstanceOf(
+      ResourceNotFound,
+    );
+  });
+
+  it('validates a definition as ValidateStateMachineDefinition does: OK, or FAIL with each problem', async () => {
+    const ok = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: JSON.stringify(DEFINITION) }));
+    expect(ok).toMatchObject({ result: 'OK', diagnostics: [] });
+    const broken = await sfn.send(
+      new ValidateStateMachineDefinitionCommand({
+        definition: JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Nowhere' } } }),
+      }),
+    );
+    expect(broken.result).toBe('FAIL');
+    expect(broken.diagnostics?.map((d) => [d.severity, d.code])).toEqual([
+      ['ERROR', 'MISSING_TRANSITION_TARGET'],
+      ['ERROR', 'MISSING_TERMINAL_STATE'],
+    ]);
+    expect(broken.diagnostics?.[0]?.message).toContain('Nowhere');
+    const notJson = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: '{"StartAt":' }));
+    expect(notJson.diagnostics?.[0]).toMatchObject({ severity: 'ERROR', code: 'INVALID_JSON_DESCRIPTION' });
+  });
+
+  it('lists no Map Runs (Distributed Maps run inline here) and says so for a Map Run asked by ARN', async () => {
+    const executionArn = await startWaiting('case-map-runs');
+    expect((await sfn.send(new ListMapRunsCommand({ executionArn }))).mapRuns).toEqual([]);
+    const mapRunArn = `${machineArn.replace(':stateMachine:', ':mapRun:')}/StartJourneys:1`;
+    await expect(sfn.send(new DescribeMapRunCommand({ mapRunArn }))).rejects.toMatchObject({
+      name: 'ResourceNotFound',
+      message: expect.stringContaining('inline'),
+    });
   });
 });
 
