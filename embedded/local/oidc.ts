@@ -159,14 +159,7 @@ function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   });
 }
 
-/**
- * The pages' headers, except that a login form may end at the pages: the browser holds
- * a form's whole redirect chain (provider → /auth/callback on the pages' origin) to the
- * CSP's form-action, so 'self' alone would stop the sign-in at the last hop.
- */
-let headers: Record<string, string> = SECURITY_HEADERS;
-
-function sendPage(res: ServerResponse, status: number, page: string): void {
+function writePage(res: ServerResponse, headers: Record<string, string>, status: number, page: string): void {
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -223,11 +216,17 @@ const WRONG_CODE = { id: 'Kode salah atau sudah kedaluwarsa.', en: 'The code is 
 
 export async function startOidc(opts: OidcOptions): Promise<OidcService> {
   const jwk = await signingKey(opts.keyFile);
-  const pagesOrigin = new URL(opts.pagesUrl).origin;
-  headers = {
+  // The pages' headers, except that a login form may end at the pages: the browser holds
+  // a form's whole redirect chain (provider → /auth/callback on the pages' origin) to the
+  // CSP's form-action, so 'self' alone would stop the sign-in at the last hop.
+  const headers = {
     ...SECURITY_HEADERS,
-    'content-security-policy': CONTENT_SECURITY_POLICY.replace("form-action 'self'", `form-action 'self' ${pagesOrigin}`),
+    'content-security-policy': CONTENT_SECURITY_POLICY.replace(
+      "form-action 'self'",
+      `form-action 'self' ${new URL(opts.pagesUrl).origin}`,
+    ),
   };
+  const sendPage = (res: ServerResponse, status: number, page: string) => writePage(res, headers, status, page);
   const codes = new Map<string, PendingCode>();
   const failures = new Map<string, { count: number; until: number }>();
   let issuer = '';

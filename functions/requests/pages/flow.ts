@@ -97,35 +97,36 @@ export function signInNeededPage(token: string, request: Request, status = 200):
 /** Signed in as someone else: the request is not theirs, and they can decide nothing. */
 function forSomeoneElsePage(request: Request, session: Session): PageResponse {
   const recipient = maskEmail(request.recipient);
-  return {
-    status: 403,
-    html: layout(
-      { id: 'Permintaan untuk orang lain', en: 'This request is for someone else' },
-      html`<div class="notice bad">${bi({
-        id: `Permintaan ini ditujukan kepada ${recipient}, bukan kepada ${session.person.email}. Anda tidak dapat melihat atau memutuskannya.`,
-        en: `This request is for ${recipient}, not for ${session.person.email}. You cannot see or decide it.`,
-      })}</div>${bi({
-        id: 'Jika permintaan ini untuk Anda, keluar lalu masuk dengan alamat yang benar.',
-        en: 'If it is meant for you, sign out and sign in with the right address.',
-      })}`,
-      undefined,
-      viewerOf(session),
-    ),
-  };
+  return noticePage(
+    403,
+    { id: 'Permintaan untuk orang lain', en: 'This request is for someone else' },
+    {
+      id: `Permintaan ini ditujukan kepada ${recipient}, bukan kepada ${session.person.email}. Anda tidak dapat melihat atau memutuskannya.`,
+      en: `This request is for ${recipient}, not for ${session.person.email}. You cannot see or decide it.`,
+    },
+    bi({
+      id: 'Jika permintaan ini untuk Anda, keluar lalu masuk dengan alamat yang benar.',
+      en: 'If it is meant for you, sign out and sign in with the right address.',
+    }),
+    viewerOf(session),
+  );
+}
+
+/** A page that refuses or reports a failure: the reason in a notice, then what else the person needs. */
+function noticePage(status: number, title: Bilingual, text: Bilingual, more?: Html | false, viewer?: Viewer): PageResponse {
+  return { status, html: layout(title, html`<div class="notice bad">${bi(text)}</div>${more}`, undefined, viewer) };
 }
 
 /** A POST that is not from this site's own form (another origin, no or a wrong token): nothing is decided. */
 export function forgedPostPage(): PageResponse {
-  return {
-    status: 403,
-    html: layout(
-      { id: 'Keputusan tidak dicatat', en: 'Decision not recorded' },
-      html`<div class="notice bad">${bi({
-        id: 'Formulir ini tidak dikirim dari halaman permintaan Anda, atau sesi Anda sudah berganti. Tidak ada yang dicatat. Buka tautan dari email Anda lagi.',
-        en: 'This form was not sent from your request page, or your session has changed. Nothing was recorded. Open the link from your email again.',
-      })}</div>`,
-    ),
-  };
+  return noticePage(
+    403,
+    { id: 'Keputusan tidak dicatat', en: 'Decision not recorded' },
+    {
+      id: 'Formulir ini tidak dikirim dari halaman permintaan Anda, atau sesi Anda sudah berganti. Tidak ada yang dicatat. Buka tautan dari email Anda lagi.',
+      en: 'This form was not sent from your request page, or your session has changed. Nothing was recorded. Open the link from your email again.',
+    },
+  );
 }
 
 export function linkErrorPage(error: LinkError, request?: Request): PageResponse {
@@ -154,10 +155,7 @@ export function linkErrorPage(error: LinkError, request?: Request): PageResponse
     LINK_USED: { id: 'Keputusan sudah tercatat', en: 'Decision already recorded' },
     LINK_MOVED: { id: 'Permintaan sudah dialihkan', en: 'Request moved to another approver' },
   }[error.linkCode];
-  return {
-    status: LINK_STATUS[error.linkCode],
-    html: layout(title, html`<div class="notice bad">${bi(error.text)}</div>${detail}`),
-  };
+  return noticePage(LINK_STATUS[error.linkCode], title, error.text, detail);
 }
 
 /** Pages for the HTTP layer's own refusals (no such route, wrong content type). */
@@ -168,24 +166,20 @@ export function httpErrorPage(status: number): PageResponse {
       : status === 413
         ? { id: 'Isian yang dikirim terlalu besar.', en: 'What was sent is too large.' }
         : { id: 'Permintaan tidak dapat diproses.', en: 'The request cannot be processed.' };
-  return {
-    status,
-    html: layout({ id: 'Tidak dapat diproses', en: 'Cannot be processed' }, html`<div class="notice bad">${bi(text)}</div>`),
-  };
+  return noticePage(status, { id: 'Tidak dapat diproses', en: 'Cannot be processed' }, text);
 }
 
 /** The person gets a reference to quote; the operator finds the details in the log under it. */
 export function failurePage(reference: string): PageResponse {
-  return {
-    status: 500,
-    html: layout(
-      { id: 'Terjadi gangguan', en: 'Something went wrong' },
-      html`<div class="notice bad">${bi({
-        id: 'Maaf, terjadi gangguan. Silakan coba lagi beberapa saat lagi. Jika Anda sedang mengirim keputusan, buka tautannya lagi: halaman akan menunjukkan apakah keputusan sudah tercatat.',
-        en: 'Sorry, something failed. Please try again in a moment. If you were sending a decision, open the link again: the page shows whether it was recorded.',
-      })}</div>${bi({ id: 'Jika terus terjadi, sebutkan kode rujukan ini kepada petugas:', en: 'If it keeps happening, give this reference to the officer:' })}<p><strong>${reference}</strong></p>`,
-    ),
-  };
+  return noticePage(
+    500,
+    { id: 'Terjadi gangguan', en: 'Something went wrong' },
+    {
+      id: 'Maaf, terjadi gangguan. Silakan coba lagi beberapa saat lagi. Jika Anda sedang mengirim keputusan, buka tautannya lagi: halaman akan menunjukkan apakah keputusan sudah tercatat.',
+      en: 'Sorry, something failed. Please try again in a moment. If you were sending a decision, open the link again: the page shows whether it was recorded.',
+    },
+    html`${bi({ id: 'Jika terus terjadi, sebutkan kode rujukan ini kepada petugas:', en: 'If it keeps happening, give this reference to the officer:' })}<p><strong>${reference}</strong></p>`,
+  );
 }
 
 /** Finds the open request behind a link, or the page that says why it cannot be used. */
