@@ -63,11 +63,6 @@ function provider(): Promise<client.Configuration> {
   return configuration;
 }
 
-/** For tests that start a provider again on another port. */
-export function forgetProvider(): void {
-  configuration = undefined;
-}
-
 const pagesUrl = () => requiredEnv('PAGES_URL').replace(/\/$/, '');
 const redirectUri = () => `${pagesUrl()}${CALLBACK_PATH}`;
 

@@ -115,5 +115,3 @@ export async function takePendingSignIn(state: string, now = new Date()): Promis
   if (!parsed.success || Date.parse(parsed.data.expiresAt) <= now.getTime()) return undefined;
   return parsed.data;
 }
-
-export { token as randomToken };
