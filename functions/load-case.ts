@@ -32,7 +32,8 @@ function approvalLevelOf(c: Case): string {
 }
 
 /**
- * Counts this run on the case (operators see restarts) at the stage it reads. A decision
+ * Counts this run on the case (operators see restarts) at the stage it reads, and clears
+ * the failure of the run before it. A decision
  * recorded between the read and the write (a restarted journey and an approver's POST at
  * the same moment) moves the stage: the write then fails its stage condition, and the run
  * reads the case again and counts itself at the new stage, so both succeed in any order.
@@ -42,7 +43,13 @@ async function registerRun(caseId: string): Promise<Case> {
     const c = await getCase(caseId);
     if (c.stage === 'closed') return c;
     try {
-      return await updateCase(caseId, { expectStage: c.stage, set: { journeyRuns: c.journeyRuns + 1 } });
+      // A failure the last run left is over once a new run goes on from the stage (the
+      // execution that failed keeps it in its history; the funnel stops counting it).
+      return await updateCase(caseId, {
+        expectStage: c.stage,
+        set: { journeyRuns: c.journeyRuns + 1 },
+        remove: c.failure ? ['failure'] : [],
+      });
     } catch (e) {
       if (!(e instanceof StageConflictError) || attempt >= ATTEMPTS) throw e;
     }

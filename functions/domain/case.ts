@@ -95,6 +95,17 @@ export const LevelDecision = z.object({
 });
 export type LevelDecision = z.infer<typeof LevelDecision>;
 
+/** An operator's resume of a failed journey (the console's one action). */
+export const Resume = z.object({
+  decidedBy: DecidedBy,
+  at: z.string(),
+  /** The execution it started, `<caseId>-r<n>`. */
+  execution: z.string(),
+  /** The failure it resumed from. */
+  failure: z.object({ error: z.string(), at: z.string() }),
+});
+export type Resume = z.infer<typeof Resume>;
+
 export const Case = z.object({
   caseId: z.string(),
   district: z.string(),
@@ -159,9 +170,18 @@ export const Case = z.object({
     }),
   ),
   failure: z.optional(z.object({ error: z.string(), cause: z.string(), at: z.string() })),
+  /** Failed journeys an operator resumed from the console: who, when, and the run it started. */
+  resumes: z.optional(z.array(Resume)),
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** When the case entered the stage it stands at (absent on cases from before the funnel: see domain/funnel.ts). */
+  stageSince: z.optional(z.string()),
   closedAt: z.optional(z.string()),
+  /**
+   * How many times the case was written: each write is conditional on the number it read,
+   * so the funnel counters written with it (store/cases.ts) count what really changed.
+   */
+  rev: z.optional(z.int().check(z.nonnegative())),
 });
 export type Case = z.infer<typeof Case>;
 

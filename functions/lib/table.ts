@@ -1,6 +1,8 @@
 /**
- * The one DynamoDB table, single-item conditional writes only (no transactions),
- * so every write is idempotent on its own and the embedded DynamoDB can run it.
+ * The one DynamoDB table. Writes are single-item and conditional, so each is idempotent
+ * on its own, except one: a case write that changes the funnel adds to its district's
+ * counter item in the same TransactWriteItems (store/cases.ts), so the counts are exact
+ * (the embedded DynamoDB answers TransactWriteItems too: embedded/local/dynamodb.ts).
  * Here: its name from the environment, and how a conditional write tells "the
  * condition failed" from a real failure.
  *
@@ -16,6 +18,7 @@
  *   SESSION#<cookie hash> / SESSION      a signed-in person's session (store/sessions.ts)
  *   SIGNIN#<state>       / SIGNIN        a sign-in under way (store/sessions.ts)
  *   CHECK#<checkId>      / CHECK         a file the upload page checks before the officer submits it (store/checks.ts)
+ *   FUNNEL#<year>        / DISTRICT#<district>  the district's funnel counters (domain/funnel.ts, store/funnel.ts)
  * GSI `byDistrictStage`: gsi1pk = DISTRICT#<district>#<year>, gsi1sk = <stage>#<caseId>.
  * GSI `byUploadStage`: gsi2pk = UPLOAD#<uploadId> (on cases), the same gsi1sk; keys and `outcome` only.
  */
