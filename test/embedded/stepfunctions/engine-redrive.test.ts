@@ -248,6 +248,47 @@ describe('RedriveExecution', () => {
     expect(engine.activity()).toEqual({ running: 0, waitingForTask: 0 });
   });
 
+  it('redrives a TIMED_OUT execution with its state machine timeout started afresh', async () => {
+    const engine = newEngine();
+    const tokens: string[] = [];
+    engine.registerLambda('await', async (event) => {
+      tokens.push((event as { taskToken: string }).taskToken);
+      return {};
+    });
+    const arn = engine.registerStateMachine(
+      'timed',
+      JSON.stringify({
+        StartAt: 'Prepare',
+        TimeoutSeconds: 1,
+        States: {
+          Prepare: { Type: 'Pass', Result: { prepared: true }, ResultPath: '$.prepare', Next: 'Await' },
+          Await: {
+            Type: 'Task',
+            Resource: WAIT,
+            Parameters: { FunctionName: 'await', Payload: { 'taskToken.$': '$$.Task.Token' } },
+            TimeoutSeconds: 3600,
+            ResultPath: '$.decision',
+            End: true,
+          },
+        },
+      }),
+      {},
+    );
+    const { executionArn } = await engine.startExecution({ stateMachineArn: arn, name: 't-1', input: '{"caseId":"c4"}' });
+    expect(await engine.waitForExecution(executionArn)).toMatchObject({ status: 'TIMED_OUT' });
+
+    engine.redriveExecution({ executionArn });
+    while (tokens.length < 2) await new Promise((r) => setTimeout(r, 2));
+    engine.sendTaskSuccess({ taskToken: tokens[1] as string, output: '{"ok":true}' });
+
+    const done = await engine.waitForExecution(executionArn);
+    expect(JSON.parse(done.output ?? '')).toEqual({ caseId: 'c4', prepare: { prepared: true }, decision: { ok: true } });
+    const entered = history(engine, executionArn).flatMap((e) =>
+      e.stateEnteredEventDetails ? [e.stateEnteredEventDetails.name] : [],
+    );
+    expect(entered).toEqual(['Prepare', 'Await', 'Await']);
+  });
+
   it('re-runs the Fail state a Catch led to, not the state that was caught (as the service does)', async () => {
     const engine = newEngine();
     const work = recorder();
