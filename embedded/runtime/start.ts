@@ -210,7 +210,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         port,
         onError: (e) => report(e, 'pages'),
       });
-    const pages: PagesServer = await (opts.port !== undefined ? servePages(opts.port) : onPreferredPort(previous.pages, servePages));
+    const pages: PagesServer = await (opts.port !== undefined
+      ? servePages(opts.port)
+      : onPreferredPort(previous.pages, servePages));
     closers.push(pages.close);
     pagesOrigin = new URL(pages.url).origin;
 

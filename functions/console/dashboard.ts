@@ -5,17 +5,10 @@
  * spent in each stage (to its histogram bucket), each as a chart with its table.
  */
 import type { Outcome } from '#domain/case';
-import {
-  counter,
-  dwellHistogram,
-  FUNNEL_STEPS,
-  type FunnelCounters,
-  medianBucket,
-  OPEN_STAGES,
-} from '#domain/funnel';
 import type { Bilingual } from '#domain/errors';
+import { counter, dwellHistogram, FUNNEL_STEPS, type FunnelCounters, medianBucket, OPEN_STAGES } from '#domain/funnel';
 import type { ProgramConfig } from '#domain/program';
-import { html, type Html } from '#web/html';
+import { type Html, html } from '#web/html';
 import type { Lang } from '#web/lang';
 import { bucketLabel, FAILED, OUTCOMES, STAGES, STEPS, t } from './text.ts';
 
@@ -46,7 +39,11 @@ export function funnelLines(counters: FunnelCounters, program: ProgramConfig): F
 }
 
 export function exitLines(counters: FunnelCounters): FunnelLine[] {
-  return (Object.keys(OUTCOMES) as Outcome[]).map((o) => ({ key: counter.exit(o), label: OUTCOMES[o], count: counters[counter.exit(o)] ?? 0 }));
+  return (Object.keys(OUTCOMES) as Outcome[]).map((o) => ({
+    key: counter.exit(o),
+    label: OUTCOMES[o],
+    count: counters[counter.exit(o)] ?? 0,
+  }));
 }
 
 export function nowLines(counters: FunnelCounters): FunnelLine[] {
@@ -67,7 +64,12 @@ export function dwellLines(counters: FunnelCounters): DwellLine[] {
   return OPEN_STAGES.map((s) => {
     const histogram = dwellHistogram(counters, s);
     const median = medianBucket(histogram);
-    return { stage: STAGES[s], histogram, left: histogram.reduce((a, b) => a + b, 0), ...(median === undefined ? {} : { median }) };
+    return {
+      stage: STAGES[s],
+      histogram,
+      left: histogram.reduce((a, b) => a + b, 0),
+      ...(median === undefined ? {} : { median }),
+    };
   });
 }
 
@@ -75,12 +77,14 @@ const percent = (n: number, of: number) => (of > 0 ? `${Math.round((n / of) * 10
 
 export function linesTable(lines: readonly FunnelLine[], lang: Lang, of?: number): Html {
   return html`<div class="scroll"><table class="data"><tbody>${lines.map(
-    (l) => html`<tr><td>${t(l.label, lang)}</td><td class="n">${l.count.toLocaleString(lang === 'id' ? 'id-ID' : 'en-GB')}</td>${of !== undefined && html`<td class="n">${percent(l.count, of)}</td>`}</tr>`,
+    (l) =>
+      html`<tr><td>${t(l.label, lang)}</td><td class="n">${l.count.toLocaleString(lang === 'id' ? 'id-ID' : 'en-GB')}</td>${of !== undefined && html`<td class="n">${percent(l.count, of)}</td>`}</tr>`,
   )}</tbody></table></div>`;
 }
 
 export function dwellTable(lines: readonly DwellLine[], lang: Lang): Html {
   return html`<div class="scroll"><table class="data"><thead><tr><th>${t({ id: 'Tahap', en: 'Stage' }, lang)}</th><th>${t({ id: 'Median lama di tahap', en: 'Median time in stage' }, lang)}</th><th class="n">${t({ id: 'Keluarga yang sudah melewatinya', en: 'Families that left it' }, lang)}</th></tr></thead><tbody>${lines.map(
-    (l) => html`<tr><td>${t(l.stage, lang)}</td><td>${l.median === undefined ? '—' : bucketLabel(l.median, lang)}</td><td class="n">${l.left}</td></tr>`,
+    (l) =>
+      html`<tr><td>${t(l.stage, lang)}</td><td>${l.median === undefined ? '—' : bucketLabel(l.median, lang)}</td><td class="n">${l.left}</td></tr>`,
   )}</tbody></table></div>`;
 }

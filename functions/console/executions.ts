@@ -40,7 +40,9 @@ export async function journeyExecutions(caseId: string, runsKnown: number): Prom
   let missing = 0;
   for (let run = 1; run <= Math.max(runsKnown, 1) + 2 && missing < 2; run++) {
     try {
-      found.push(await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn('journey', journeyName(caseId, run)) })));
+      found.push(
+        await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn('journey', journeyName(caseId, run)) })),
+      );
       missing = 0;
     } catch (e) {
       if (!isMissing(e)) throw e;
@@ -66,7 +68,9 @@ export async function executionHistory(arn: string): Promise<{ events: HistoryEv
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < HISTORY_PAGES; page++) {
-    const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, nextToken, includeExecutionData: true }));
+    const out = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, nextToken, includeExecutionData: true }),
+    );
     events.push(...(out.events ?? []));
     nextToken = out.nextToken;
     if (!nextToken) return { events, truncated: false };

@@ -72,7 +72,11 @@ export async function resumeJourney(caseId: string, by: DecidedBy, now = new Dat
 async function start(caseId: string, resume: Resume): Promise<boolean> {
   try {
     await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: machineArn('journey'), name: resume.execution, input: JSON.stringify({ caseId }) }),
+      new StartExecutionCommand({
+        stateMachineArn: machineArn('journey'),
+        name: resume.execution,
+        input: JSON.stringify({ caseId }),
+      }),
     );
     return true;
   } catch (e) {

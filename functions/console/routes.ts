@@ -17,8 +17,8 @@ import { programFor, programYears } from '#domain/program';
 import * as z from '#domain/zod';
 import { hashId } from '#lib/secrets';
 import { getCase } from '#store/cases';
-import type { Session } from '#store/sessions';
 import { readFunnel } from '#store/funnel';
+import type { Session } from '#store/sessions';
 import { html } from '#web/html';
 import { langOf } from '#web/lang';
 import { securityHeaders } from '#web/layout';
@@ -83,7 +83,9 @@ export interface Operator {
 export async function operatorOf(event: Event, now = new Date()): Promise<{ operator: Operator } | { refused: Result }> {
   const { lang, remember } = langOf(event);
   const cookies = remember ? [remember] : [];
-  const query = new URLSearchParams(Object.entries(event.queryStringParameters ?? {}).filter(([k]) => k !== 'lang') as [string, string][]);
+  const query = new URLSearchParams(
+    Object.entries(event.queryStringParameters ?? {}).filter(([k]) => k !== 'lang') as [string, string][],
+  );
   const path = event.rawPath;
   const base: ConsoleContext = { lang, path, query, now };
   const visitor = await signedIn(event, now);
@@ -153,7 +155,9 @@ export async function showDashboard(event: Event): Promise<Result> {
   const districts = districtsOf(year);
   const district = districts.find((d) => d.code === event.queryStringParameters?.district);
   const { districts: rows } = await readFunnel(year);
-  const counters = district ? (rows.find((r) => r.district === district.code)?.counters ?? {}) : sumCounters(rows.map((r) => r.counters));
+  const counters = district
+    ? (rows.find((r) => r.district === district.code)?.counters ?? {})
+    : sumCounters(rows.map((r) => r.counters));
   const steps = funnelLines(counters, program);
   const proposed = steps[0]?.count ?? 0;
   const scope = district ? `${district.code} ${district.name}` : t({ id: 'Nasional', en: 'National' }, ctx.lang);
@@ -173,7 +177,10 @@ ${linesTable(nowLines(counters), ctx.lang)}
 ${dwellTable(dwellLines(counters), ctx.lang)}
 <p class="meta">${t({ id: 'Median dihitung dari histogram: tepat sampai rentang waktunya.', en: 'Medians come from a histogram: exact to its time range.' }, ctx.lang)}</p>
 <p><a href="/console/funnel.csv?${csvQuery.toString()}">${t({ id: 'Unduh corong (CSV)', en: 'Download the funnel (CSV)' }, ctx.lang)}</a> · <a href="/console/cases?${filterQuery({ programYear: year, ...(district ? { district: district.code } : {}) })}">${t({ id: 'Lihat kasus', en: 'See the cases' }, ctx.lang)}</a></p>`;
-  return htmlResult(consolePage(ctx, 200, { id: 'Konsol operator', en: 'Operators’ console' }, 'dashboard', body), who.operator.cookies);
+  return htmlResult(
+    consolePage(ctx, 200, { id: 'Konsol operator', en: 'Operators’ console' }, 'dashboard', body),
+    who.operator.cookies,
+  );
 }
 
 /** GET /console/funnel.csv: one row per district and counter (and the national sums). */
@@ -225,12 +232,24 @@ export async function downloadCases(event: Event): Promise<Result> {
   if ('refused' in who) return who.refused;
   const { filter } = filterOf(event);
   const districts = districtsOf(filter.programYear).map((d) => d.code);
-  const rows: unknown[][] = [['case_id', 'district', 'program_year', 'stage', 'outcome', 'stage_since', 'updated_at', 'journey_runs', 'failure']];
+  const rows: unknown[][] = [
+    ['case_id', 'district', 'program_year', 'stage', 'outcome', 'stage_since', 'updated_at', 'journey_runs', 'failure'],
+  ];
   let cursor: string | undefined;
   do {
     const page = await listCasePage(filter, districts, { cursor, pageSize: 1000 });
     for (const c of page.cases) {
-      rows.push([c.caseId, c.district, c.programYear, c.stage, c.outcome ?? '', c.stageSince ?? '', c.updatedAt, c.journeyRuns, c.failure?.error ?? '']);
+      rows.push([
+        c.caseId,
+        c.district,
+        c.programYear,
+        c.stage,
+        c.outcome ?? '',
+        c.stageSince ?? '',
+        c.updatedAt,
+        c.journeyRuns,
+        c.failure?.error ?? '',
+      ]);
     }
     cursor = page.cursor;
   } while (cursor && rows.length <= CSV_MAX_ROWS);
@@ -294,12 +313,18 @@ export async function showCase(event: Event): Promise<Result> {
   const program = programYears().includes(c.programYear) ? programFor(c.programYear) : undefined;
   const resumable = c.failure !== undefined && c.stage !== 'closed' && !running;
   const body = html`<p><code>${c.caseId}</code></p>
-${resumable && html`<div class="notice bad"><p>${t({ id: 'Perjalanan kasus ini gagal dan tidak ada eksekusi yang berjalan.', en: "This case's journey failed and no execution is running." }, ctx.lang)}</p>
-<form class="inline" method="post" action="${caseLink(c.caseId)}/resume"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">${t({ id: 'Lanjutkan perjalanan', en: 'Resume the journey' }, ctx.lang)}</button></form></div>`}
+${
+  resumable &&
+  html`<div class="notice bad"><p>${t({ id: 'Perjalanan kasus ini gagal dan tidak ada eksekusi yang berjalan.', en: "This case's journey failed and no execution is running." }, ctx.lang)}</p>
+<form class="inline" method="post" action="${caseLink(c.caseId)}/resume"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">${t({ id: 'Lanjutkan perjalanan', en: 'Resume the journey' }, ctx.lang)}</button></form></div>`
+}
 ${timeline(c, program, ctx)}
 <h2>${t({ id: 'Eksekusi perjalanan', en: 'Journey executions' }, ctx.lang)}</h2>
 ${executionsTable(executions, ctx)}`;
-  return htmlResult(consolePage(ctx, 200, { id: 'Perjalanan keluarga', en: "A family's journey" }, 'cases', body), who.operator.cookies);
+  return htmlResult(
+    consolePage(ctx, 200, { id: 'Perjalanan keluarga', en: "A family's journey" }, 'cases', body),
+    who.operator.cookies,
+  );
 }
 
 /** POST /console/cases/{caseId}/resume: the decision is the signed-in operator's, from the session. */
@@ -313,11 +338,7 @@ export async function resume(event: Event): Promise<Result> {
   }
   const params = CaseParams.safeParse(event.pathParameters);
   if (!params.success) return htmlResult(refusalPage(ctx, 404, 'CASE_NOT_FOUND'));
-  const answer = await resumeJourney(
-    params.data.caseId,
-    decidedBy(session.person, event.requestContext.requestId),
-    ctx.now,
-  );
+  const answer = await resumeJourney(params.data.caseId, decidedBy(session.person, event.requestContext.requestId), ctx.now);
   if (answer.kind === 'refused') {
     return htmlResult(
       refusalPage(ctx, answer.code === 'CASE_NOT_FOUND' ? 404 : 409, answer.code, {
@@ -352,7 +373,11 @@ export async function showAttention(event: Event): Promise<Result> {
   const who = await operatorOf(event);
   if ('refused' in who) return who.refused;
   const { ctx } = who.operator;
-  const failedJourneys = await listExecutions('journey', { status: 'FAILED', nextToken: event.queryStringParameters?.after, pageSize: 100 });
+  const failedJourneys = await listExecutions('journey', {
+    status: 'FAILED',
+    nextToken: event.queryStringParameters?.after,
+    pageSize: 100,
+  });
   // A failed execution needs attention while its case is still failed (not resumed, not restarted).
   const seen = new Set<string>();
   const open = [];
@@ -373,7 +398,10 @@ ${failedJourneys.nextToken && html`<p><a href="/console/attention?after=${encode
 <ul>${[7, 30, 90].map((days) => html`<li><a href="/console/cases?${filterQuery({ programYear: year, waitingDays: days })}">${t({ id: `Di tahap yang sama lebih dari ${days} hari`, en: `At the same stage for more than ${days} days` }, ctx.lang)}</a></li>`)}</ul>
 <h2>${t({ id: 'Unggahan yang gagal', en: 'Failed intakes' }, ctx.lang)}</h2>
 ${intakeTable(failedIntakes.executions, ctx)}`;
-  return htmlResult(consolePage(ctx, 200, { id: 'Perlu perhatian', en: 'Needs attention' }, 'attention', body), who.operator.cookies);
+  return htmlResult(
+    consolePage(ctx, 200, { id: 'Perlu perhatian', en: 'Needs attention' }, 'attention', body),
+    who.operator.cookies,
+  );
 }
 
 /** GET /console/intakes */
@@ -390,6 +418,7 @@ ${page.nextToken && html`<p><a href="/console/intakes?after=${encodeURIComponent
 function intakeTable(executions: Awaited<ReturnType<typeof listExecutions>>['executions'], ctx: ConsoleContext) {
   if (executions.length === 0) return html`<p class="meta">${t({ id: 'Tidak ada.', en: 'None.' }, ctx.lang)}</p>`;
   return html`<div class="scroll"><table class="data"><thead><tr><th>${t({ id: 'Eksekusi', en: 'Execution' }, ctx.lang)}</th><th>Status</th><th>${t({ id: 'Mulai', en: 'Started' }, ctx.lang)}</th><th>${t({ id: 'Berhenti', en: 'Stopped' }, ctx.lang)}</th></tr></thead><tbody>${executions.map(
-    (e) => html`<tr><td><a href="/console/executions/intake/${encodeURIComponent(e.name ?? '')}"><code>${e.name}</code></a></td><td><span class="badge ${e.status === 'FAILED' ? 'refused' : e.status === 'RUNNING' ? 'running' : 'done'}">${e.status}</span></td><td>${dateTime(e.startDate, ctx.lang)}</td><td>${dateTime(e.stopDate, ctx.lang)}</td></tr>`,
+    (e) =>
+      html`<tr><td><a href="/console/executions/intake/${encodeURIComponent(e.name ?? '')}"><code>${e.name}</code></a></td><td><span class="badge ${e.status === 'FAILED' ? 'refused' : e.status === 'RUNNING' ? 'running' : 'done'}">${e.status}</span></td><td>${dateTime(e.startDate, ctx.lang)}</td><td>${dateTime(e.stopDate, ctx.lang)}</td></tr>`,
   )}</tbody></table></div>`;
 }

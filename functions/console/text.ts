@@ -85,8 +85,14 @@ export const REFUSALS = {
   SEARCH_NOT_FOUND: { id: 'Tidak ada kasus dengan ID atau NIK itu.', en: 'No case has that id or NIK.' },
   FILTER_INVALID: { id: 'Saringan tidak dikenal; ditampilkan tanpa saringan itu.', en: 'Unknown filter; shown without it.' },
   CASE_NOT_FOUND: { id: 'Tidak ada kasus dengan ID ini.', en: 'There is no case with this id.' },
-  CASE_CLOSED: { id: 'Kasus ini sudah berakhir; tidak ada yang dilanjutkan.', en: 'This case is closed; there is nothing to resume.' },
-  NOT_FAILED: { id: 'Perjalanan kasus ini tidak gagal; tidak ada yang dilanjutkan.', en: "This case's journey has not failed; there is nothing to resume." },
+  CASE_CLOSED: {
+    id: 'Kasus ini sudah berakhir; tidak ada yang dilanjutkan.',
+    en: 'This case is closed; there is nothing to resume.',
+  },
+  NOT_FAILED: {
+    id: 'Perjalanan kasus ini tidak gagal; tidak ada yang dilanjutkan.',
+    en: "This case's journey has not failed; there is nothing to resume.",
+  },
   JOURNEY_RUNNING: {
     id: 'Sebuah eksekusi perjalanan kasus ini sedang berjalan; tunggu sampai selesai atau gagal.',
     en: "An execution of this case's journey is running; wait until it ends or fails.",

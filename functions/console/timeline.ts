@@ -7,10 +7,10 @@
 import type { DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import type { Case } from '#domain/case';
 import type { ProgramConfig } from '#domain/program';
-import { html, type Html } from '#web/html';
+import { type Html, html } from '#web/html';
 import type { Lang } from '#web/lang';
-import { type ConsoleContext, stageBadge } from './views.ts';
 import { dateTime, OUTCOMES, rupiah, t } from './text.ts';
+import { type ConsoleContext, stageBadge } from './views.ts';
 
 interface Entry {
   at: string;
@@ -66,7 +66,11 @@ ${c.intakeWarnings.length > 0 && html`<ul>${c.intakeWarnings.map((w) => html`<li
     });
   }
   if (c.mentoringStartedAt) {
-    list.push({ at: c.mentoringStartedAt, title: html`${t({ id: 'Pendampingan dimulai', en: 'Mentoring started' }, lang)}`, body: html`` });
+    list.push({
+      at: c.mentoringStartedAt,
+      title: html`${t({ id: 'Pendampingan dimulai', en: 'Mentoring started' }, lang)}`,
+      body: html``,
+    });
   }
   for (const [id, m] of Object.entries(c.milestones)) {
     const index = program?.milestones.findIndex((p) => p.id === id) ?? -1;
@@ -130,14 +134,19 @@ ${c.intakeWarnings.length > 0 && html`<ul>${c.intakeWarnings.map((w) => html`<li
     });
   }
   // In time order; facts written in the same instant keep the journey's order.
-  return list.map((e, i) => ({ e, i })).sort((a, b) => a.e.at.localeCompare(b.e.at) || a.i - b.i).map(({ e }) => e);
+  return list
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.at.localeCompare(b.e.at) || a.i - b.i)
+    .map(({ e }) => e);
 }
 
 export function executionsTable(executions: readonly DescribeExecutionOutput[], ctx: ConsoleContext): Html {
   const lang = ctx.lang;
-  if (executions.length === 0) return html`<p class="meta">${t({ id: 'Belum ada eksekusi perjalanan.', en: 'No journey execution yet.' }, lang)}</p>`;
+  if (executions.length === 0)
+    return html`<p class="meta">${t({ id: 'Belum ada eksekusi perjalanan.', en: 'No journey execution yet.' }, lang)}</p>`;
   return html`<div class="scroll"><table class="data"><thead><tr><th>${t({ id: 'Eksekusi', en: 'Execution' }, lang)}</th><th>Status</th><th>${t({ id: 'Mulai', en: 'Started' }, lang)}</th><th>${t({ id: 'Berhenti', en: 'Stopped' }, lang)}</th><th>${t({ id: 'Galat', en: 'Error' }, lang)}</th></tr></thead><tbody>${executions.map(
-    (e) => html`<tr><td><a href="/console/executions/journey/${encodeURIComponent(e.name ?? '')}"><code>${e.name}</code></a></td><td><span class="badge ${e.status === 'FAILED' ? 'refused' : e.status === 'RUNNING' ? 'running' : 'done'}">${e.status}</span>${(e.redriveCount ?? 0) > 0 && html` <span class="meta">redrive ×${e.redriveCount}</span>`}</td><td>${dateTime(e.startDate, lang)}</td><td>${dateTime(e.stopDate, lang)}</td><td>${e.error && html`<code>${e.error}</code>`}</td></tr>`,
+    (e) =>
+      html`<tr><td><a href="/console/executions/journey/${encodeURIComponent(e.name ?? '')}"><code>${e.name}</code></a></td><td><span class="badge ${e.status === 'FAILED' ? 'refused' : e.status === 'RUNNING' ? 'running' : 'done'}">${e.status}</span>${(e.redriveCount ?? 0) > 0 && html` <span class="meta">redrive ×${e.redriveCount}</span>`}</td><td>${dateTime(e.startDate, lang)}</td><td>${dateTime(e.stopDate, lang)}</td><td>${e.error && html`<code>${e.error}</code>`}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -150,6 +159,7 @@ export function timeline(c: Case, program: ProgramConfig | undefined, ctx: Conso
 <div><span class="meta">${t({ id: 'Di tahap ini sejak', en: 'At this stage since' }, lang)}</span><span>${dateTime(c.stageSince ?? c.updatedAt, lang)}</span></div>
 </div>
 <ol class="timeline">${entries(c, program, lang).map(
-    (e) => html`<li${e.tone ? html` class="${e.tone}"` : ''}><h3>${e.title}</h3><p class="meta">${dateTime(e.at, lang)}</p>${e.body}</li>`,
+    (e) =>
+      html`<li${e.tone ? html` class="${e.tone}"` : ''}><h3>${e.title}</h3><p class="meta">${dateTime(e.at, lang)}</p>${e.body}</li>`,
   )}</ol>`;
 }

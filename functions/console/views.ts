@@ -5,11 +5,11 @@
  */
 import type { Case } from '#domain/case';
 import type { Bilingual } from '#domain/errors';
-import { html, type Html } from '#web/html';
+import { type Html, html } from '#web/html';
 import { type Lang, otherLang } from '#web/lang';
 import { layout, type PageExtras, type Viewer } from '#web/layout';
 import type { CaseFilter, CaseRow } from './case-list.ts';
-import { REFUSALS, type Refusal, STAGES, OUTCOMES, t, dateTime, ago } from './text.ts';
+import { ago, dateTime, OUTCOMES, REFUSALS, type Refusal, STAGES, t } from './text.ts';
 
 export interface ConsoleContext {
   lang: Lang;
@@ -117,16 +117,23 @@ export function stageBadge(row: Pick<CaseRow, 'stage' | 'outcome' | 'failure'>, 
 
 export function caseTable(rows: readonly CaseRow[], ctx: ConsoleContext): Html {
   const lang = ctx.lang;
-  if (rows.length === 0) return html`<p class="meta">${t({ id: 'Tidak ada kasus yang cocok.', en: 'No case matches.' }, lang)}</p>`;
+  if (rows.length === 0)
+    return html`<p class="meta">${t({ id: 'Tidak ada kasus yang cocok.', en: 'No case matches.' }, lang)}</p>`;
   return html`<div class="scroll"><table class="data">
 <thead><tr><th>${t({ id: 'Kasus', en: 'Case' }, lang)}</th><th>${t({ id: 'Wilayah', en: 'District' }, lang)}</th><th>NIK</th><th>${t({ id: 'Tahap', en: 'Stage' }, lang)}</th><th>${t({ id: 'Di tahap ini sejak', en: 'At this stage since' }, lang)}</th><th>${t({ id: 'Eksekusi', en: 'Runs' }, lang)}</th></tr></thead>
 <tbody>${rows.map(
-    (r) => html`<tr><td><a href="${caseLink(r.caseId)}"><code>${r.caseId}</code></a></td><td>${r.district}</td><td><code>${r.nikMasked}</code></td><td>${stageBadge(r, lang)}${r.failure && html`<br><span class="meta">${r.failure.error}</span>`}</td><td>${dateTime(r.stageSince ?? r.updatedAt, lang)}<br><span class="meta">${ago(r.stageSince ?? r.updatedAt, ctx.now, lang)}</span></td><td class="n">${r.journeyRuns}</td></tr>`,
+    (r) =>
+      html`<tr><td><a href="${caseLink(r.caseId)}"><code>${r.caseId}</code></a></td><td>${r.district}</td><td><code>${r.nikMasked}</code></td><td>${stageBadge(r, lang)}${r.failure && html`<br><span class="meta">${r.failure.error}</span>`}</td><td>${dateTime(r.stageSince ?? r.updatedAt, lang)}<br><span class="meta">${ago(r.stageSince ?? r.updatedAt, ctx.now, lang)}</span></td><td class="n">${r.journeyRuns}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
 /** The filter form of the case list (a GET: filters are no secret, and the URL can be shared). */
-export function filterForm(f: CaseFilter, years: readonly number[], districts: readonly { code: string; name: string }[], lang: Lang): Html {
+export function filterForm(
+  f: CaseFilter,
+  years: readonly number[],
+  districts: readonly { code: string; name: string }[],
+  lang: Lang,
+): Html {
   const option = (value: string, label: string, selected: boolean) =>
     html`<option value="${value}"${selected ? html` selected` : ''}>${label}</option>`;
   return html`<form class="filters" method="get" action="/console/cases">

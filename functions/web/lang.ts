@@ -8,7 +8,10 @@ export type Lang = 'id' | 'en';
 
 const LANG_COOKIE = 'prokus-lang';
 
-export function langOf(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters' | 'cookies'>): { lang: Lang; remember?: string } {
+export function langOf(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters' | 'cookies'>): {
+  lang: Lang;
+  remember?: string;
+} {
   const asked = event.queryStringParameters?.lang;
   if (asked === 'en' || asked === 'id') {
     return { lang: asked, remember: `${LANG_COOKIE}=${asked}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax` };
