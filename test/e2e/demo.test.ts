@@ -18,6 +18,7 @@ const DemoJson = z.object({
   people: z.object({ approvals: z.number(), rejections: z.number(), leftUnanswered: z.number(), escalations: z.number() }),
   node: z.string(),
   pageUpload: z.object({ district: z.string(), accepted: z.number(), rejected: z.number() }),
+  funnel: z.object({ counted: z.number(), mismatched: z.array(z.string()) }),
 });
 
 describe('prokus demo', () => {
