@@ -109,7 +109,7 @@ try {
   const someCase = caseIdFor('3210', 2020, hashId('nik', `3210${String(0).padStart(12, '0')}`));
   const timeline = await timed(browser, `${pages}/console/cases/${someCase}`);
   const proposed = large.districts.reduce((n, d) => n + (d.counters['reached#proposed'] ?? 0), 0);
-  const readsFlat = small.districts.length === large.districts.length && small.readUnits === large.readUnits;
+  const readsFlat = large.readUnits > 0 && small.districts.length === large.districts.length && small.readUnits === large.readUnits;
   const ms = (t: { median: number; max: number }) => `median ${t.median.toFixed(0)} ms, max ${t.max.toFixed(0)} ms`;
   const notes = [
     `dashboard ${ms(dashboard)} (${ms(smallDashboard)} at ${tenth.toLocaleString('en')} cases)`,
