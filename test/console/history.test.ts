@@ -166,7 +166,7 @@ describe('historyTable', () => {
       },
     ];
     const id = historyTable(historyRows(hostile), 'id').value;
-    const indented = JSON.stringify(JSON.parse(long), null, 2).length; // 5,018
+    const indented = JSON.stringify(JSON.parse(long), null, 2).length; // 5,016
     expect(id).toContain(`Dipotong: 2.000 dari ${indented.toLocaleString('id-ID')} karakter ditampilkan.`);
     expect(id).toContain('Step Functions sudah memotong data ini');
     const shown = /<pre>([^<]*)<\/pre>/.exec(id)?.[1] ?? '';
