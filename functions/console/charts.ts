@@ -1,7 +1,7 @@
 /**
  * The console's charts: the journey funnel (how many families reached each step, and how
  * many left it at each exit) and the time spent per stage. SVG with presentation attributes
- * only (the pages allow one stylesheet and no script), a viewBox 400 units wide drawn at
+ * only (the pages allow one stylesheet and no script), a viewBox 360 units wide drawn at
  * width="100%" so a phone 390 px wide shows the text at about its size, and a data table
  * beside each chart for screen readers and for copying into a spreadsheet.
  *
@@ -43,7 +43,7 @@ export function percent(part: number, whole: number, lang: Lang): string {
   return lang === 'id' ? `${value} %` : `${value}%`;
 }
 
-const WIDTH = 400;
+const WIDTH = 360;
 const INK = '#1b1b1b';
 const MUTED = '#4a4a4a';
 const GRID = '#d6d6d6';
@@ -119,7 +119,7 @@ export function funnelChart(steps: FunnelBar[], lang: Lang, exits: FunnelBar[] =
   const grid = ticks.map((t) => {
     const at = round(x(t));
     const anchor = t === 0 ? 'start' : at > RIGHT - 20 ? 'end' : 'middle';
-    return html`<line x1="${at}" y1="${axisH - 4}" x2="${at}" y2="${height - 4}" stroke="${GRID}" stroke-width="1"/><text x="${at}" y="${axisH - 8}" font-size="11" text-anchor="${anchor}" fill="${MUTED}">${number(t, lang)}</text>`;
+    return html`<line x1="${at}" y1="${axisH - 4}" x2="${at}" y2="${height - 4}" stroke="${GRID}" stroke-width="1"/><text x="${at}" y="${axisH - 8}" font-size="12" text-anchor="${anchor}" fill="${MUTED}">${number(t, lang)}</text>`;
   });
   const list = (items: FunnelBar[]) => items.map((b) => `${say(b.label, lang)} ${number(clean(b.count), lang)}`).join(', ');
   const label = `${WORDS.funnel[lang]}: ${list(steps)}${exits.length > 0 ? `; ${WORDS.exits[lang]}: ${list(exits)}` : ''}`;
@@ -184,8 +184,8 @@ export function dwellChart(stages: DwellStage[], lang: Lang): Html {
       const h = round(y(counts[j] ?? 0));
       const isMedian = j === stage.median;
       const cx = round(bx + width / 2);
-      const bucketLabel = clip(say(bucket.label, lang), 11, width + 4);
-      return html`<g><title>${say(bucket.label, lang)}: ${number(counts[j] ?? 0, lang)}${isMedian ? ` (${WORDS.median[lang]})` : ''}</title><rect x="${bx}" y="${round(base - h)}" width="${round(width)}" height="${h}" fill="${isMedian ? MEDIAN_FILL : BUCKET_FILL}"/><text x="${cx}" y="${round(base - h - 3)}" font-size="11" text-anchor="middle" fill="${INK}">${number(counts[j] ?? 0, lang)}</text><text x="${cx}" y="${base + 13}" font-size="11" text-anchor="middle" fill="${isMedian ? INK : MUTED}" font-weight="${isMedian ? '700' : '400'}">${bucketLabel}</text></g>`;
+      const bucketLabel = clip(say(bucket.label, lang), 12, width + 4);
+      return html`<g><title>${say(bucket.label, lang)}: ${number(counts[j] ?? 0, lang)}${isMedian ? ` (${WORDS.median[lang]})` : ''}</title><rect x="${bx}" y="${round(base - h)}" width="${round(width)}" height="${h}" fill="${isMedian ? MEDIAN_FILL : BUCKET_FILL}"/><text x="${cx}" y="${round(base - h - 3)}" font-size="12" text-anchor="middle" fill="${INK}">${number(counts[j] ?? 0, lang)}</text><text x="${cx}" y="${base + 13}" font-size="12" text-anchor="middle" fill="${isMedian ? INK : MUTED}" font-weight="${isMedian ? '700' : '400'}">${bucketLabel}</text></g>`;
     });
     return html`<g><text x="${LEFT}" y="${top + 16}" font-size="13" font-weight="700" fill="${INK}">${clip(title, 13, RIGHT - LEFT)}</text><line x1="${LEFT}" y1="${base}" x2="${RIGHT}" y2="${base}" stroke="${MUTED}" stroke-width="1"/>${columns}</g>`;
   });

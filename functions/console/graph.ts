@@ -9,6 +9,10 @@
  * The pages allow one stylesheet and no script, so the SVG uses presentation attributes only.
  * Text is measured by an estimate (no DOM on Lambda), generous enough that names fit their box.
  * The same definition and marks give the same string, so tests compare output.
+ *
+ * Over 400 lines on purpose: reading the ASL, laying it out and drawing it are one picture
+ * whose parts share its sizes and words (text widths, node heights, the legend's terms), and
+ * marksFromHistory says what the colours mean; apart, each would need the others' internals.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { layout as dagreLayout, type EdgeLabel, Graph, type GraphLabel, type NodeLabel } from '@dagrejs/dagre';
@@ -110,6 +114,8 @@ export interface LaidOutNode {
   name?: string;
   stateType?: string;
   lines: string[];
+  /** Shared Catch handlers named in the box instead of drawn as lines (sharedHandlerStubs). */
+  stubs?: string[];
   /** The cluster it is drawn in. */
   parent?: string;
   x: number;
@@ -251,6 +257,7 @@ interface NodeData extends NodeLabel {
   stateType?: string;
   lines?: string[];
   depth?: number;
+  stubs?: string[];
 }
 interface EdgeData extends EdgeLabel {
   kind: LaidOutEdge['kind'];
@@ -358,17 +365,82 @@ function addScope(
     }
     return to;
   };
+  const stubbed = sharedHandlerStubs(machine, leaveOf);
   for (const [name, state] of Object.entries(machine.States)) {
     const from = leaveOf.get(name) ?? idOf(name);
     if (state.Next) addEdge(b, from, target(name, state.Next), 'next');
     for (const choice of state.Choices ?? []) if (choice.Next) addEdge(b, from, target(name, choice.Next), 'choice');
     if (state.Default) addEdge(b, from, target(name, state.Default), 'default', WORDS.default[b.lang]);
     for (const c of state.Catch ?? []) {
-      addEdge(b, from, target(name, c.Next), 'catch', catchLabel(c.ErrorEquals), catchTitle(c.ErrorEquals, b.lang));
+      const to = target(name, c.Next);
+      if (stubbed.get(name)?.has(c.Next)) addStub(b, from, c.Next);
+      else addEdge(b, from, to, 'catch', catchLabel(c.ErrorEquals), catchTitle(c.ErrorEquals, b.lang));
     }
     if (state.End || state.Type === 'Succeed' || state.Type === 'Fail') addEdge(b, from, exit, 'next');
   }
   return target('StartAt', machine.StartAt);
+}
+
+/**
+ * A state most Tasks catch into (RecordFailure in the journey: every Task's States.ALL)
+ * would draw a dashed line from each of them across the whole graph, and each such line
+ * takes a column of its own: the journey drawn so is twice as wide and mostly lines. Such a
+ * handler (the Catch target of three states or more) keeps one line, from the catcher
+ * farthest from the start, which places it below them; the others name it in their box.
+ * Map and Parallel states always keep their lines (their join box has no room for a name).
+ */
+function sharedHandlerStubs(machine: AslMachine, leaveOf: Map<string, string>): Map<string, Set<string>> {
+  const catchers = new Map<string, string[]>();
+  for (const [name, state] of Object.entries(machine.States)) {
+    for (const c of state.Catch ?? []) {
+      const list = catchers.get(c.Next) ?? [];
+      if (!list.includes(name)) list.push(name);
+      catchers.set(c.Next, list);
+    }
+  }
+  // Steps from the start along Next and Choice edges: where the kept line leaves from.
+  const depth = new Map<string, number>([[machine.StartAt, 0]]);
+  const queue = [machine.StartAt];
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    const state = machine.States[name];
+    const nexts = [state?.Next, state?.Default, ...(state?.Choices ?? []).map((c) => c.Next)];
+    for (const next of nexts) {
+      if (next && !depth.has(next)) {
+        depth.set(next, (depth.get(name) ?? 0) + 1);
+        queue.push(next);
+      }
+    }
+  }
+  const stubs = new Map<string, Set<string>>();
+  for (const [handler, list] of catchers) {
+    if (list.length < 3) continue;
+    const plain = list.filter((name) => !leaveOf.has(name));
+    let anchor = plain[0];
+    for (const name of plain) if ((depth.get(name) ?? -1) >= (depth.get(anchor ?? '') ?? -1)) anchor = name;
+    for (const name of plain) {
+      if (name === anchor) continue;
+      const set = stubs.get(name) ?? new Set<string>();
+      set.add(handler);
+      stubs.set(name, set);
+    }
+  }
+  return stubs;
+}
+
+/** Names the shared handler `handler` in the box of `from` instead of drawing the line (sharedHandlerStubs). */
+function addStub(b: Builder, from: string, handler: string): void {
+  const node = b.g.node(from);
+  const stubs = [...(node.stubs ?? []), handler];
+  const text = stubText(stubs, b.lang);
+  node.stubs = stubs;
+  node.width = Math.ceil(Math.min(NODE_MAX, Math.max(node.width, textWidth(text, TYPE_SIZE) + 2 * PAD_X)));
+  node.height = 30 + (node.lines?.length ?? 1) * 16 + STUB_H;
+}
+
+const STUB_H = 14;
+
+function stubText(stubs: string[], lang: Lang): string {
+  return truncate(`${WORDS.onError[lang]} → ${stubs.join(', ')}`, TYPE_SIZE, NODE_MAX - 2 * PAD_X, false);
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -391,7 +463,7 @@ export function layoutStateGraph(definitionJson: string, lang: Lang): GraphLayou
 function computeLayout(definitionJson: string, lang: Lang): GraphLayout {
   const machine = parseDefinition(definitionJson);
   const g = new Graph<GraphLabel, NodeData, EdgeData>({ compound: true, multigraph: true });
-  g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 34, edgesep: 14, marginx: 12, marginy: 12 });
+  g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 34, edgesep: 14, marginx: 12, marginy: 12, align: 'UL' });
   const b: Builder = { g, lang, edgeCount: 0 };
   const pill = (text: string) => ({ lines: [text], width: Math.ceil(textWidth(text, NAME_SIZE, true) + 28), height: 28 });
   g.setNode('start', { kind: 'start', ...pill(WORDS.start[lang]) });
@@ -414,6 +486,7 @@ function computeLayout(definitionJson: string, lang: Lang): GraphLayout {
         ...(n.name !== undefined && n.kind === 'state' ? { name: n.name } : {}),
         ...(n.stateType ? { stateType: n.stateType } : {}),
         lines: n.kind === 'join' && n.name ? [n.name] : (n.lines ?? []),
+        ...(n.stubs ? { stubs: n.stubs } : {}),
         ...(parent ? { parent } : {}),
         ...box,
       });
@@ -611,13 +684,16 @@ export function renderStateGraph(definitionJson: string, marks: StateMarks, lang
     const look: Look = LOOKS[status];
     const times = marks.counts?.get(name) ?? 0;
     const timesText = times > 1 ? `×${times}` : '';
-    const title = `${name} (${n.stateType}) — ${STATUS_WORDS[status][lang]}${times > 1 ? `, ${times}×` : ''}`;
-    const firstLine = cy - (n.lines.length * 16) / 2 - 2;
+    const stub = n.stubs ? stubText(n.stubs, lang) : '';
+    const stubTitle = n.stubs ? `; ${WORDS.onError[lang]} → ${n.stubs.join(', ')}` : '';
+    const title = `${name} (${n.stateType}) — ${STATUS_WORDS[status][lang]}${times > 1 ? `, ${times}×` : ''}${stubTitle}`;
+    const bottom = y + n.height - (stub ? STUB_H : 0);
+    const firstLine = cy - (stub ? STUB_H / 2 : 0) - (n.lines.length * 16) / 2 - 2;
     const lines = n.lines.map(
       (l, i) =>
         html`<text x="${n.x}" y="${round(firstLine + 12 + i * 16)}" text-anchor="middle" font-size="${NAME_SIZE}" font-weight="${look.bold ? '700' : '600'}" fill="${look.text}">${l}</text>`,
     );
-    return html`<g data-state="${name}" data-status="${status}"><title>${title}</title><rect x="${x}" y="${y}" width="${n.width}" height="${n.height}" rx="6" fill="${look.fill}" stroke="${look.stroke}" stroke-width="${look.strokeWidth}"/>${lines}<text x="${n.x}" y="${round(y + n.height - 8)}" text-anchor="middle" font-size="${TYPE_SIZE}" fill="#4a4a4a">${n.stateType}</text>${timesText && html`<text x="${round(x + n.width - 5)}" y="${y + 12}" text-anchor="end" font-size="${TYPE_SIZE}" font-weight="700" fill="${INK}">${timesText}</text>`}</g>`;
+    return html`<g data-state="${name}" data-status="${status}"><title>${title}</title><rect x="${x}" y="${y}" width="${n.width}" height="${n.height}" rx="6" fill="${look.fill}" stroke="${look.stroke}" stroke-width="${look.strokeWidth}"/>${lines}<text x="${n.x}" y="${round(bottom - 8)}" text-anchor="middle" font-size="${TYPE_SIZE}" fill="#4a4a4a">${n.stateType}</text>${stub && html`<text x="${n.x}" y="${round(y + n.height - 6)}" text-anchor="middle" font-size="${TYPE_SIZE}" fill="#7a3f00">${stub}</text>`}${timesText && html`<text x="${round(x + n.width - 5)}" y="${y + 12}" text-anchor="end" font-size="${TYPE_SIZE}" font-weight="700" fill="${INK}">${timesText}</text>`}</g>`;
   });
 
   const states = layout.nodes.filter((n) => n.kind === 'state').length;
@@ -643,9 +719,12 @@ function ariaSummary(states: number, marks: StateMarks, lang: Lang): string {
   return parts.join('; ');
 }
 
-/** The rules the console's stylesheet adds for the graph: its box scrolls sideways instead of shrinking the text. */
+/**
+ * The rules the console's stylesheet adds for the graph: its box scrolls (both ways, at most
+ * most of a screen tall) instead of shrinking the text; on a phone the journey is four screens wide.
+ */
 export const GRAPH_STYLE =
-  '.graph{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.5rem 0}.graph svg{display:block;max-width:none}';
+  '.graph{overflow:auto;max-height:85vh;-webkit-overflow-scrolling:touch;margin:.5rem 0;border:1px solid #d6d6d6}.graph svg{display:block;max-width:none}';
 
 // ---- Marks from an execution history ----
 

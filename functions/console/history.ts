@@ -139,11 +139,11 @@ export function wib(at: Date): string {
 }
 
 const UNITS: Record<Lang, { ms: string; s: string; min: string; h: string; d: string }> = {
-  id: { ms: 'md', s: 'dtk', min: 'mnt', h: 'jam', d: 'hari' },
+  id: { ms: 'ms', s: 'dtk', min: 'mnt', h: 'jam', d: 'hari' },
   en: { ms: 'ms', s: 's', min: 'min', h: 'h', d: 'd' },
 };
 
-/** 850 ms, 12.3 s, 4 min 05 s, 2 h 03 min, 3 d 4 h (Indonesian: md, dtk, mnt, jam, hari, decimal comma). */
+/** 850 ms, 12.3 s, 4 min 05 s, 2 h 03 min, 3 d 4 h (Indonesian: ms, dtk, mnt, jam, hari, decimal comma). */
 export function duration(ms: number, lang: Lang): string {
   const u = UNITS[lang];
   const sign = ms < 0 ? '-' : '';

@@ -55,7 +55,7 @@ describe('funnelChart', () => {
     expect(svg).toMatch(
       /role="img" aria-label="Journey funnel: Proposals accepted 1,234, Verified eligible 987, .*; Left the journey: Ineligible 247/,
     );
-    expect(svg).toContain('viewBox="0 0 400 ');
+    expect(svg).toContain('viewBox="0 0 360 ');
     expect(svg).toContain('width="100%"');
   });
 

@@ -127,10 +127,18 @@ describe('the real definitions', () => {
     expect(timeout).toMatchObject({ kind: 'catch', label: 'Timeout', title: 'on error: States.Timeout' });
     const rejected = layout.edges.find((e) => e.from === 's:AwaitGrantApproval' && e.to === 's:Rejected');
     expect(rejected?.label).toBe('GrantRejected');
-    // A catch-all has no word on the line; its title says what it catches.
-    const toFailure = layout.edges.find((e) => e.from === 's:LoadCase' && e.to === 's:RecordFailure');
-    expect(toFailure?.label).toBeUndefined();
-    expect(toFailure?.title).toBe('on error: States.ALL (any error)');
+    // RecordFailure, which every Task catches into, keeps two lines (from the last catcher, Close, and from
+    // Mentoring's cluster); every other catcher names it in its box. A catch-all line has no word on it.
+    const toFailure = layout.edges.filter((e) => e.to === 's:RecordFailure');
+    expect(toFailure.map((e) => e.from).sort()).toEqual(['j:s:Mentoring', 's:Close']);
+    expect(toFailure[0]?.label).toBeUndefined();
+    expect(toFailure[0]?.title).toBe('on error: States.ALL (any error)');
+    const named = layout.nodes.filter((n) => n.stubs?.includes('RecordFailure')).map((n) => n.name);
+    expect(named).toEqual(expect.arrayContaining(['LoadCase', 'Verification', 'AwaitGrantApproval', 'Grading']));
+    expect(named).toHaveLength(10);
+    const loadCase = renderStateGraph(journey, { visited: new Set() }, 'en').value;
+    expect(nodeOf(loadCase, 'LoadCase')).toContain('>on error → RecordFailure</text>');
+    expect(nodeOf(loadCase, 'LoadCase')).toContain('<title>LoadCase (Task) — not visited; on error → RecordFailure</title>');
     // Mentoring's Next and Catch leave from the bottom of its cluster.
     expect(layout.edges.find((e) => e.to === 's:Grading')?.from).toBe('j:s:Mentoring');
     const svg = renderStateGraph(journey, { visited: new Set() }, 'en').value;

@@ -145,7 +145,7 @@ describe('historyTable', () => {
     expect(table).toContain(
       `<time datetime="${first.at.toISOString()}">${wib(first.at)}</time><span class="utc">${first.at.toISOString()}</span>`,
     );
-    expect(table).toContain('<td class="n">0 md</td>');
+    expect(table).toContain('<td class="n">0 ms</td>');
   });
 
   it('cuts a long payload at 2,000 characters and says so; escapes what a payload or cause holds', () => {
