@@ -126,8 +126,19 @@ pre{font-size:.8125rem;background:#f7f7f7;padding:.5rem;overflow-x:auto;white-sp
 .pager{display:flex;gap:1rem;margin:1rem 0}
 `;
 
+/** The one style block of a page: the shell's rules and the page's own (the console's drawings). */
+const styleOf = (page: PageExtras) => (page.style ? `${STYLE}${page.style}` : STYLE);
+
 // A hash rather than 'unsafe-inline': the one style block is allowed, injected ones are not.
-const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
+const hashes = new Map<string, string>();
+function styleHash(style: string): string {
+  let hash = hashes.get(style);
+  if (!hash) {
+    hash = createHash('sha256').update(style).digest('base64');
+    hashes.set(style, hash);
+  }
+  return hash;
+}
 
 /**
  * The policy of a page. A page with a script (the upload page's progress bar) names it by
@@ -137,7 +148,7 @@ const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 export function contentSecurityPolicy(page: PageExtras = {}): string {
   return [
     "default-src 'self'",
-    `style-src 'sha256-${STYLE_HASH}'`,
+    `style-src 'sha256-${styleHash(styleOf(page))}'`,
     page.script ? `script-src 'sha256-${page.script.sha256}'` : "script-src 'none'",
     ...(page.connectTo ? [`connect-src 'self' ${page.connectTo}`] : []),
     "img-src 'self'",
@@ -191,6 +202,8 @@ export interface PageExtras {
   switchTo?: { href: string; lang: 'id' | 'en'; label: string };
   /** A wide page (the console's tables and drawings); the others keep a reading width. */
   wide?: boolean;
+  /** Rules the page adds to the shell's stylesheet (a constant: it is hashed into the policy). */
+  style?: string;
 }
 
 const PROGRAM: Bilingual = {
@@ -222,7 +235,7 @@ export function layout(title: Bilingual, body: Html, footer?: Html, viewer?: Vie
 <meta name="referrer" content="${referrerPolicy(page)}">
 <meta name="robots" content="noindex, nofollow">
 <title>${titleText}</title>
-<style>${new Html(STYLE)}</style>
+<style>${new Html(styleOf(page))}</style>
 ${page.script && html`<script src="${page.script.path}" integrity="sha256-${page.script.sha256}" defer></script>`}
 </head>
 <body${page.wide ? html` class="wide"` : ''}>

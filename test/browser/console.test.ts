@@ -80,9 +80,9 @@ async function signedInOperator(): Promise<Page> {
 
 const text = async (page: Page, selector: string) => (await page.locator(selector).first().textContent()) ?? '';
 
-/** The count in the row of a table whose first cell is `label`. */
+/** The count in the funnel table's row named `label`. */
 async function countOf(page: Page, label: string): Promise<number> {
-  const row = page.locator('table.data tr', { has: page.locator('td', { hasText: label }) }).first();
+  const row = page.locator('table.chart-data tr', { has: page.locator('th', { hasText: new RegExp(`^${label}$`) }) }).first();
   const text = (await row.locator('td.n').first().textContent()) ?? '';
   return Number(text.replace(/[^\d]/g, ''));
 }

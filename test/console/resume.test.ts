@@ -28,19 +28,23 @@ const executionArn = (name: string) => `arn:aws:states:ap-southeast-3:0000000000
 function store(initial: Case) {
   let current = initial;
   ddb.on(GetCommand).callsFake(() => ({ Item: caseItem(current) }));
-  ddb.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown>; ExpressionAttributeNames: Record<string, string> }) => {
-    const values = input.ExpressionAttributeValues;
-    const names = input.ExpressionAttributeNames;
-    const next: Record<string, unknown> = { ...current };
-    for (const [placeholder, name] of Object.entries(names)) {
-      const value = values[placeholder.replace('#a', ':v')];
-      if (placeholder.startsWith('#a') && value !== undefined) next[name] = value;
-    }
-    next.rev = values[':next'];
-    next.updatedAt = values[':now'];
-    current = next as Case;
-    return {};
-  });
+  ddb
+    .on(UpdateCommand)
+    .callsFake(
+      (input: { ExpressionAttributeValues: Record<string, unknown>; ExpressionAttributeNames: Record<string, string> }) => {
+        const values = input.ExpressionAttributeValues;
+        const names = input.ExpressionAttributeNames;
+        const next: Record<string, unknown> = { ...current };
+        for (const [placeholder, name] of Object.entries(names)) {
+          const value = values[placeholder.replace('#a', ':v')];
+          if (placeholder.startsWith('#a') && value !== undefined) next[name] = value;
+        }
+        next.rev = values[':next'];
+        next.updatedAt = values[':now'];
+        current = next as Case;
+        return {};
+      },
+    );
   return () => current;
 }
 
@@ -67,7 +71,12 @@ describe('resumeJourney', () => {
     const answer = await resumeJourney(caseId, operator, new Date('2026-01-07T00:00:00Z'));
     expect(answer).toMatchObject({ kind: 'started', resume: { execution: `${caseId}-r2`, decidedBy: operator } });
     expect(now().resumes).toEqual([
-      { decidedBy: operator, at: '2026-01-07T00:00:00.000Z', execution: `${caseId}-r2`, failure: { error: failure.error, at: failure.at } },
+      {
+        decidedBy: operator,
+        at: '2026-01-07T00:00:00.000Z',
+        execution: `${caseId}-r2`,
+        failure: { error: failure.error, at: failure.at },
+      },
     ]);
     const start = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(start).toEqual({
@@ -82,7 +91,12 @@ describe('resumeJourney', () => {
   });
 
   it('a second click (or a second operator) for the same failure records nothing more and starts nothing new', async () => {
-    const recorded = { decidedBy: operator, at: '2026-01-07T00:00:00.000Z', execution: `${caseId}-r2`, failure: { error: failure.error, at: failure.at } };
+    const recorded = {
+      decidedBy: operator,
+      at: '2026-01-07T00:00:00.000Z',
+      execution: `${caseId}-r2`,
+      failure: { error: failure.error, at: failure.at },
+    };
     store(makeCase({ stage: 'grant-approval', failure, resumes: [recorded] }));
     executions({ [caseId]: 'FAILED', [`${caseId}-r2`]: 'RUNNING' });
     sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' }));
@@ -92,7 +106,12 @@ describe('resumeJourney', () => {
   });
 
   it('after a crash between recording and starting, the next click starts the recorded execution', async () => {
-    const recorded = { decidedBy: operator, at: '2026-01-07T00:00:00.000Z', execution: `${caseId}-r3`, failure: { error: failure.error, at: failure.at } };
+    const recorded = {
+      decidedBy: operator,
+      at: '2026-01-07T00:00:00.000Z',
+      execution: `${caseId}-r3`,
+      failure: { error: failure.error, at: failure.at },
+    };
     store(makeCase({ stage: 'mentoring', failure, journeyRuns: 2, resumes: [recorded] }));
     executions({ [caseId]: 'FAILED', [`${caseId}-r2`]: 'FAILED' });
     sfn.on(StartExecutionCommand).resolves({ executionArn: executionArn(`${caseId}-r3`) });
