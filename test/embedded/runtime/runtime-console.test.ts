@@ -139,7 +139,8 @@ describe('the console', () => {
     expect(c.resumes?.[0]?.execution).toBe(`${caseId}-r2`);
     const names = listAllExecutions(rt.engine, rt.journeyArn)
       .filter((e) => e.name.startsWith(caseId))
-      .map((e) => [e.name, e.status]);
+      .map((e) => [e.name, e.status])
+      .sort();
     expect(names).toEqual([
       [caseId, 'FAILED'],
       [`${caseId}-r2`, 'RUNNING'],
