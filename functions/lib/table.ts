@@ -1,6 +1,7 @@
 /**
- * The one DynamoDB table, single-item conditional writes only (no transactions),
- * so every write is idempotent on its own and the embedded DynamoDB can run it.
+ * The one DynamoDB table, conditional writes, each idempotent on its own; where two
+ * items must change together, one TransactWriteItems, which the embedded DynamoDB
+ * answers too (embedded/local/dynamodb-transactions.ts).
  * Here: its name from the environment, and how a conditional write tells "the
  * condition failed" from a real failure.
  *
