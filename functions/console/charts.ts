@@ -11,7 +11,8 @@
 import { scaleBand, scaleLinear } from 'd3-scale';
 import type { Bilingual } from '#domain/errors';
 import { type Html, html } from '#web/html';
-import { type Lang, textWidth } from './graph.ts';
+import type { Lang } from './graph.ts';
+import { textWidth } from './measure.ts';
 
 /** A label already in both languages, or one that is the same in both (a stage or scheme name). */
 export type Text = string | Bilingual;

@@ -19,6 +19,7 @@ import { layout as dagreLayout, type EdgeLabel, Graph, type GraphLabel, type Nod
 import { type Bilingual, ProkusError } from '#domain/errors';
 import * as z from '#domain/zod';
 import { Html, html } from '#web/html';
+import { textWidth } from './measure.ts';
 
 export type Lang = 'id' | 'en';
 
@@ -162,22 +163,6 @@ const LABEL_SIZE = 11;
 const NODE_MIN = 96;
 const NODE_MAX = 196;
 const PAD_X = 12;
-
-/** Estimated advance of a character in em for a system sans-serif; wide rather than narrow. */
-function charEm(c: string): number {
-  if ('iljtfr.,:;!|\'" ()[]'.includes(c)) return 0.34;
-  if ('mwMW'.includes(c)) return 0.9;
-  if (c >= 'A' && c <= 'Z') return 0.7;
-  if (c >= '0' && c <= '9') return 0.58;
-  if (c.charCodeAt(0) > 0x2e7f) return 1.05; // CJK and other wide scripts
-  return 0.58;
-}
-
-export function textWidth(text: string, size: number, bold = false): number {
-  let em = 0;
-  for (const c of text) em += charEm(c);
-  return em * size * (bold ? 1.08 : 1);
-}
 
 /** Where a long state name may break: after a lower-case letter before an upper-case one, or after - _ . / space. */
 function breakPoints(name: string): number[] {
