@@ -118,7 +118,10 @@ describe('the real definitions', () => {
     expect(drawnStates(svg).sort()).toEqual(stateNames(intake).sort());
     expect(nodeOf(svg, 'StartJourneys')).toContain('Map (distributed)');
     // Caught into by two states only: both lines are drawn, no box names it.
-    expect(layout.edges.filter((e) => e.to === 's:IntakeFailed').map((e) => e.from)).toEqual(['s:ReadProposal', 'j:s:StartJourneys']);
+    expect(layout.edges.filter((e) => e.to === 's:IntakeFailed').map((e) => e.from)).toEqual([
+      's:ReadProposal',
+      'j:s:StartJourneys',
+    ]);
     expect(layout.nodes.some((n) => n.stubs)).toBe(false);
   });
 
