@@ -225,5 +225,5 @@ export const CHART_STYLE = [
   'figure.chart svg{display:block;width:100%;height:auto}',
   'table.chart-data{border-collapse:collapse;font-size:.875rem;margin:.5rem 0}',
   'table.chart-data th,table.chart-data td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #d6d6d6}',
-  'table.chart-data td.n{text-align:right;font-variant-numeric:tabular-nums}',
+  'table.chart-data .n{text-align:right;font-variant-numeric:tabular-nums}',
 ].join('');

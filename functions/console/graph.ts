@@ -629,8 +629,10 @@ function legend(lang: Lang, width: number): { svg: Html; height: number } {
 export function renderStateGraph(definitionJson: string, marks: StateMarks, lang: Lang): Html {
   const layout = layoutStateGraph(definitionJson, lang);
   const width = Math.max(layout.width, 280);
-  const key = legend(lang, width - 24);
-  const top = Math.max(LEGEND_H, key.height);
+  // The legend and the summary line stay within a phone's first view of the scrolling box.
+  const key = legend(lang, Math.min(width - 24, 340));
+  const said = html`<text x="12" y="${key.height + 14}" font-size="13" font-weight="700" fill="${INK}">${shortSummary(layout.nodes.filter((n) => n.kind === 'state').length, marks, lang)}</text>`;
+  const top = Math.max(LEGEND_H, key.height) + 24;
   const height = layout.height + top;
   const dx = round((width - layout.width) / 2);
 
@@ -686,12 +688,23 @@ export function renderStateGraph(definitionJson: string, marks: StateMarks, lang
   return html`<svg xmlns="http://www.w3.org/2000/svg" class="state-graph" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${summary}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif">
 <defs><marker id="sg-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#5a5a5a"/></marker><marker id="sg-arrow-catch" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#8a4b00"/></marker></defs>
 ${key.svg}
+${said}
 <g transform="translate(${dx},0)">
 ${clusters}
 ${edges}
 ${nodes}
 </g>
 </svg>`;
+}
+
+/** The line above the graph: where the execution is or failed, how much of the machine it went through. */
+function shortSummary(states: number, marks: StateMarks, lang: Lang): string {
+  const parts = [
+    lang === 'id' ? `${marks.visited.size} dari ${states} status dilalui` : `${marks.visited.size} of ${states} states visited`,
+  ];
+  if (marks.current) parts.unshift(lang === 'id' ? `Sedang di ${marks.current}` : `Now at ${marks.current}`);
+  if (marks.failed) parts.unshift(lang === 'id' ? `Gagal di ${marks.failed}` : `Failed at ${marks.failed}`);
+  return parts.join(' · ');
 }
 
 function ariaSummary(states: number, marks: StateMarks, lang: Lang): string {
