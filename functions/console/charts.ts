@@ -221,7 +221,7 @@ export function dwellTable(stages: DwellStage[], lang: Lang): Html {
 
 /** The rules the console's stylesheet adds for the charts: a phone-wide chart, not wider on a desktop. */
 export const CHART_STYLE = [
-  'figure.chart{margin:1rem 0;max-width:40rem}',
+  'figure.chart{margin:1rem 0;max-width:30rem}',
   'figure.chart svg{display:block;width:100%;height:auto}',
   'table.chart-data{border-collapse:collapse;font-size:.875rem;margin:.5rem 0}',
   'table.chart-data th,table.chart-data td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #d6d6d6}',
