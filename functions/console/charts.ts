@@ -11,7 +11,8 @@
 import { scaleBand, scaleLinear } from 'd3-scale';
 import type { Bilingual } from '#domain/errors';
 import { type Html, html } from '#web/html';
-import { type Lang, textWidth } from './graph.ts';
+import type { Lang } from './graph.ts';
+import { textWidth } from './measure.ts';
 
 /** A label already in both languages, or one that is the same in both (a stage or scheme name). */
 export type Text = string | Bilingual;
@@ -220,9 +221,9 @@ export function dwellTable(stages: DwellStage[], lang: Lang): Html {
 
 /** The rules the console's stylesheet adds for the charts: a phone-wide chart, not wider on a desktop. */
 export const CHART_STYLE = [
-  'figure.chart{margin:1rem 0;max-width:40rem}',
+  'figure.chart{margin:1rem 0;max-width:30rem}',
   'figure.chart svg{display:block;width:100%;height:auto}',
   'table.chart-data{border-collapse:collapse;font-size:.875rem;margin:.5rem 0}',
   'table.chart-data th,table.chart-data td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #d6d6d6}',
-  'table.chart-data td.n{text-align:right;font-variant-numeric:tabular-nums}',
+  'table.chart-data .n{text-align:right;font-variant-numeric:tabular-nums}',
 ].join('');

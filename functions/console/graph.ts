@@ -19,6 +19,7 @@ import { layout as dagreLayout, type EdgeLabel, Graph, type GraphLabel, type Nod
 import { type Bilingual, ProkusError } from '#domain/errors';
 import * as z from '#domain/zod';
 import { Html, html } from '#web/html';
+import { textWidth } from './measure.ts';
 
 export type Lang = 'id' | 'en';
 
@@ -162,22 +163,6 @@ const LABEL_SIZE = 11;
 const NODE_MIN = 96;
 const NODE_MAX = 196;
 const PAD_X = 12;
-
-/** Estimated advance of a character in em for a system sans-serif; wide rather than narrow. */
-function charEm(c: string): number {
-  if ('iljtfr.,:;!|\'" ()[]'.includes(c)) return 0.34;
-  if ('mwMW'.includes(c)) return 0.9;
-  if (c >= 'A' && c <= 'Z') return 0.7;
-  if (c >= '0' && c <= '9') return 0.58;
-  if (c.charCodeAt(0) > 0x2e7f) return 1.05; // CJK and other wide scripts
-  return 0.58;
-}
-
-export function textWidth(text: string, size: number, bold = false): number {
-  let em = 0;
-  for (const c of text) em += charEm(c);
-  return em * size * (bold ? 1.08 : 1);
-}
 
 /** Where a long state name may break: after a lower-case letter before an upper-case one, or after - _ . / space. */
 function breakPoints(name: string): number[] {
@@ -644,8 +629,10 @@ function legend(lang: Lang, width: number): { svg: Html; height: number } {
 export function renderStateGraph(definitionJson: string, marks: StateMarks, lang: Lang): Html {
   const layout = layoutStateGraph(definitionJson, lang);
   const width = Math.max(layout.width, 280);
-  const key = legend(lang, width - 24);
-  const top = Math.max(LEGEND_H, key.height);
+  // The legend and the summary line stay within a phone's first view of the scrolling box.
+  const key = legend(lang, Math.min(width - 24, 340));
+  const said = html`<text x="12" y="${key.height + 14}" font-size="13" font-weight="700" fill="${INK}">${shortSummary(layout.nodes.filter((n) => n.kind === 'state').length, marks, lang)}</text>`;
+  const top = Math.max(LEGEND_H, key.height) + 24;
   const height = layout.height + top;
   const dx = round((width - layout.width) / 2);
 
@@ -701,12 +688,23 @@ export function renderStateGraph(definitionJson: string, marks: StateMarks, lang
   return html`<svg xmlns="http://www.w3.org/2000/svg" class="state-graph" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${summary}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif">
 <defs><marker id="sg-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#5a5a5a"/></marker><marker id="sg-arrow-catch" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#8a4b00"/></marker></defs>
 ${key.svg}
+${said}
 <g transform="translate(${dx},0)">
 ${clusters}
 ${edges}
 ${nodes}
 </g>
 </svg>`;
+}
+
+/** The line above the graph: where the execution is or failed, how much of the machine it went through. */
+function shortSummary(states: number, marks: StateMarks, lang: Lang): string {
+  const parts = [
+    lang === 'id' ? `${marks.visited.size} dari ${states} status dilalui` : `${marks.visited.size} of ${states} states visited`,
+  ];
+  if (marks.current) parts.unshift(lang === 'id' ? `Sedang di ${marks.current}` : `Now at ${marks.current}`);
+  if (marks.failed) parts.unshift(lang === 'id' ? `Gagal di ${marks.failed}` : `Failed at ${marks.failed}`);
+  return parts.join(' · ');
 }
 
 function ariaSummary(states: number, marks: StateMarks, lang: Lang): string {

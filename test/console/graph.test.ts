@@ -117,6 +117,12 @@ describe('the real definitions', () => {
     const svg = renderStateGraph(intake, { visited: new Set() }, 'en').value;
     expect(drawnStates(svg).sort()).toEqual(stateNames(intake).sort());
     expect(nodeOf(svg, 'StartJourneys')).toContain('Map (distributed)');
+    // Caught into by two states only: both lines are drawn, no box names it.
+    expect(layout.edges.filter((e) => e.to === 's:IntakeFailed').map((e) => e.from)).toEqual([
+      's:ReadProposal',
+      'j:s:StartJourneys',
+    ]);
+    expect(layout.nodes.some((n) => n.stubs)).toBe(false);
   });
 
   it('draws Choice loops and Catch edges: the approval loop back up, the timeout dashed and named', () => {
@@ -170,6 +176,8 @@ describe('marks of recorded executions', () => {
     // Entered twice (two approval levels): the count shows on the box.
     expect(nodeOf(svg, 'OpenGrantApproval')).toContain('>×2</text>');
     expect(svg).toContain('aria-label="Graf mesin status: 30 status, 9 sudah dilalui; gagal di Failed"');
+    // Said in words above the graph too: a phone's first view of the scrolling box shows it.
+    expect(svg).toContain('>Gagal di Failed · 9 dari 30 status dilalui</text>');
   });
 
   it('marks where a waiting journey is, and nothing failed', async () => {
@@ -184,6 +192,7 @@ describe('marks of recorded executions', () => {
     expect(node).toContain('stroke-width="3.5"');
     expect(node).toContain('font-weight="700"');
     expect(svg).toContain('current: AwaitGrantApproval');
+    expect(svg).toContain('>Now at AwaitGrantApproval · 6 of 30 states visited</text>');
   });
 
   it('marks a finished journey without a current state, the milestones entered twice', async () => {
