@@ -23,7 +23,7 @@ import { html } from '#web/html';
 import { langOf } from '#web/lang';
 import { securityHeaders } from '#web/layout';
 import { type CaseFilter, casesOfNikHash, findCaseRow, listCasePage } from './case-list.ts';
-import { dwellChart, dwellTable, funnelChart, funnelTable } from './charts.ts';
+import { dwellChart, funnelChart } from './charts.ts';
 import { dwellStages, exitLines, funnelLines, linesTable, nowLines } from './dashboard.ts';
 import { executionPage } from './execution-page.ts';
 import { describeExecution, journeyExecutions, listExecutions, type Machine } from './executions.ts';
@@ -171,12 +171,10 @@ export async function showDashboard(event: Event): Promise<Result> {
 <h2>${scope} · ${year}</h2>
 <h2>${t({ id: 'Tahapan yang dicapai dan keluar', en: 'Steps reached, and exits' }, ctx.lang)}</h2>
 ${funnelChart(steps, ctx.lang, exits)}
-${funnelTable(steps, ctx.lang, exits)}
 <h2>${t({ id: 'Posisi sekarang', en: 'Where families are now' }, ctx.lang)}</h2>
 ${linesTable(nowLines(counters), ctx.lang)}
 <h2>${t({ id: 'Lama di setiap tahap', en: 'Time spent in each stage' }, ctx.lang)}</h2>
 ${dwellChart(dwell, ctx.lang)}
-${dwellTable(dwell, ctx.lang)}
 <p class="meta">${t({ id: 'Median dihitung dari histogram: tepat sampai rentang waktunya.', en: 'Medians come from a histogram: exact to its time range.' }, ctx.lang)}</p>
 <p><a href="/console/funnel.csv?${csvQuery.toString()}">${t({ id: 'Unduh corong (CSV)', en: 'Download the funnel (CSV)' }, ctx.lang)}</a> · <a href="/console/cases?${filterQuery({ programYear: year, ...(district ? { district: district.code } : {}) })}">${t({ id: 'Lihat kasus', en: 'See the cases' }, ctx.lang)}</a></p>`;
   return htmlResult(

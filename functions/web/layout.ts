@@ -108,9 +108,11 @@ table.data{border-collapse:collapse;width:100%;font-size:.9375rem}
 table.data th,table.data td{text-align:left;padding:.375rem .5rem;border-bottom:1px solid #d6d6d6;vertical-align:top}
 table.data th{background:#f4f5f2;font-size:.875rem;white-space:nowrap}
 table.data td.n,table.data th.n{text-align:right;font-variant-numeric:tabular-nums}
+table.data code{overflow-wrap:normal;white-space:nowrap}
 .badge.closed{background:#ececec;color:#3b3b3b}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.75rem;margin:.75rem 0}
 .cards div{border:1px solid #d6d6d6;border-radius:.5rem;padding:.5rem .75rem}
+.cards div>span.meta,.cards div>code{display:block}
 .cards .n{display:block;font-size:1.5rem;font-weight:700;font-variant-numeric:tabular-nums}
 ol.timeline{list-style:none;margin:.5rem 0;padding:0;border-left:3px solid #0b5e3c}
 ol.timeline>li{position:relative;margin:0 0 1rem;padding:.125rem 0 0 1rem}
