@@ -86,6 +86,7 @@ export function describeDemoAccounts(accounts: DemoAccount[], pagesUrl: string):
   const withPassword = accounts.filter((a) => a.password);
   return [
     `Masuk / sign in: ${pagesUrl}/  (petugas: unggah usulan di / officers: upload proposals at ${pagesUrl}/upload)`,
+    `Konsol operator / operators' console: ${pagesUrl}/console`,
     ...withPassword.map((a) => `  ${a.roles.join(',').padEnd(9)} ${a.email.padEnd(30)} ${a.password}  ${a.districts.join(',')}`),
     '  Pemberi persetujuan, pendamping, lembaga pembiayaan masuk dengan kode sekali pakai yang dikirim ke outbox.',
     '  Approvers, mentors and lenders sign in with a one-time code sent to the outbox.',

@@ -65,6 +65,11 @@ export interface DemoResult {
   pageUpload?: { district: string; accepted: number; rejected: number };
   /** The demo's escalation period (the program's is days). */
   escalateAfterSeconds: number;
+  /**
+   * The console's funnel counters (kept with every case write) against a recount of the
+   * cases: the districts where they differ (none, or the counting is wrong).
+   */
+  funnel: { counted: number; mismatched: string[] };
 }
 
 const emptyOutcomes = (): Record<DemoOutcome, number> =>
@@ -167,11 +172,16 @@ async function playPeople(
   return links;
 }
 
+const sorted = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+
 async function tally(runtime: Runtime, families: SyntheticFamily[], result: DemoResult) {
   const { listCases } = await import('#store/cases');
   const { programFor } = await import('#domain/program');
   const { hashId } = await import('#lib/secrets');
   const { caseIdFor } = await import('#domain/case');
+  const { readFunnel } = await import('#store/funnel');
+  const { recount, withoutDwell } = await import('#domain/funnel');
+  const stored = new Map((await readFunnel(2020)).districts.map((d) => [d.district, withoutDwell(d.counters)]));
   const config = programFor(2020);
   const planned = new Map(families.map((f) => [caseIdFor(f.district, 2020, hashId('nik', f.nik)), f.planned]));
   const failedCases = new Set(
@@ -181,7 +191,11 @@ async function tally(runtime: Runtime, families: SyntheticFamily[], result: Demo
   );
   for (const district of PILOT_DISTRICTS) {
     const row = { name: config.districts[district]?.name ?? district, ...emptyOutcomes() };
-    for (const c of await listCases(district, 2020)) {
+    const cases = await listCases(district, 2020);
+    const expected = recount(cases).get(district) ?? {};
+    if (JSON.stringify(sorted(expected)) !== JSON.stringify(sorted(stored.get(district) ?? {}))) result.funnel.mismatched.push(district);
+    result.funnel.counted += cases.length;
+    for (const c of cases) {
       let outcome: DemoOutcome;
       if (c.stage === 'closed' && c.outcome) outcome = c.outcome;
       else if (failedCases.has(c.caseId) || c.failure) outcome = 'failed';
@@ -284,6 +298,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     dataDir,
     node: process.version,
     escalateAfterSeconds: 0,
+    funnel: { counted: 0, mismatched: [] },
   };
   progress(`Data: ${dataDir}`);
   if (!opts.dataDir) {
@@ -389,6 +404,9 @@ export function formatDemoReport(r: DemoResult): string {
     `People (each signed in, following emailed links): ${p.approvals} approvals (every family two levels: district head, then directorate), ${p.rejections} rejections, ${p.milestoneReports} milestone reports, ${p.lenderOutcomes} lender outcomes; ${p.reminders} reminders, ${p.otherEmails} other emails (reports, sign-in codes)`,
     `Escalation: the head of ${ON_LEAVE_DISTRICT} is on leave and answered none of ${p.leftUnanswered} approval emails; after ${r.escalateAfterSeconds}s (the demo's escalation period) ${p.escalations} requests moved to an alternate approver, who decided${p.movedBeforeAnswered > 0 ? ` (${p.movedBeforeAnswered} of them had a first approver who opened the link too late)` : ''}`,
     `Planned ineligible families: ${r.plannedIneligible.planned}, ended ineligible: ${r.plannedIneligible.endedIneligible}`,
+    r.funnel.mismatched.length === 0
+      ? `Console funnel: its counters match the ${r.funnel.counted} cases, district by district (see them: npx prokus dev --data ${r.dataDir}, sign in as the operator in demo-accounts.txt, open /console)`
+      : `Console funnel: counters DIFFER from the cases in ${r.funnel.mismatched.join(', ')}`,
     `Privacy check: ${r.privacy.nikLeaks + r.privacy.kkLeaks === 0 ? 'no NIK or KK' : `${r.privacy.nikLeaks} NIK and ${r.privacy.kkLeaks} KK LEAKS`} in ${r.privacy.checked.executions} execution names/inputs, ${r.privacy.checked.historyEvents} history events, ${r.privacy.checked.logBytes} log bytes, ${r.privacy.checked.links} links, ${r.privacy.checked.emails} emails`,
   ].join('\n');
 }

@@ -85,6 +85,17 @@ export const OPEN_ROUTES: Record<string, string> = {
     "An upload's status and progress: the handler checks the session, the officer role and looks the upload up in the officer's districts only",
   'GET /uploads/{uploadId}/report':
     "An upload's report: the handler checks the session, the officer role and looks the upload up in the officer's districts only",
+  // The operators' console (functions/console/): the same, for the operator role; nobody else sees any of it.
+  'GET /console':
+    'The funnel dashboard: without a session, the way to sign in; the handler checks the session and the operator role',
+  'GET /console/funnel.csv': 'The funnel as CSV (counts only): the handler checks the session and the operator role',
+  'GET /console/cases': 'The case list: the handler checks the session and the operator role',
+  'GET /console/cases.csv': 'The case list as CSV (ids, districts, stages): the handler checks the session and the operator role',
+  'GET /console/cases/{caseId}': "A case's timeline: the handler checks the session and the operator role",
+  'GET /console/executions/{machine}/{name}':
+    "An execution's history and graph: the handler checks the session and the operator role",
+  'GET /console/attention': 'Failed and waiting journeys: the handler checks the session and the operator role',
+  'GET /console/intakes': 'The intakes and their reports: the handler checks the session and the operator role',
 };
 
 export function suppressAcceptedFindings(stack: SuppressedStack): void {

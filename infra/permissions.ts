@@ -8,12 +8,12 @@
  * Item kinds (partition keys, functions/lib/table.ts header): CASE#, NIK# / KK# (identity
  * claims), REGISTRY#, REQUEST#, QUOTA#, UPLOAD# (an upload's summary email), SESSION# and
  * SIGNIN# (store/sessions.ts: who is signed in, a sign-in under way), CHECK# (the upload
- * page's checks). No function queries the `byDistrictStage` index (operators do, with their
- * own credentials); the pages query `byUploadStage` for an upload's families per stage.
+ * page's checks), FUNNEL# (a district's funnel counters). Only the console queries the
+ * `byDistrictStage` index; the pages query `byUploadStage` for an upload's families per stage.
  */
 
 import { CHECKS, INTAKE_OUTPUTS, PROPOSAL_WILDCARD, PROPOSALS_PREFIX } from '#intake/bucket-layout';
-import { BY_UPLOAD_STAGE } from '#lib/table-schema';
+import { BY_DISTRICT_STAGE, BY_UPLOAD_STAGE } from '#lib/table-schema';
 import type { TableAccess } from './constructs/data-access.ts';
 import type { FunctionId } from './functions.ts';
 
@@ -27,6 +27,8 @@ export const UPLOAD = 'UPLOAD#*';
 export const SESSION = 'SESSION#*';
 export const SIGNIN = 'SIGNIN#*';
 export const CHECK = 'CHECK#*';
+export const FUNNEL = 'FUNNEL#*';
+export const DISTRICT = 'DISTRICT#*';
 
 /** Objects ReadProposal reads: the uploads (the intake only runs it for keys under proposals/). */
 export const UPLOADS = PROPOSAL_WILDCARD;
@@ -53,14 +55,25 @@ export interface FunctionPermissions {
   /** Step Functions: SendTaskSuccess / SendTaskFailure to the journey's waiting tasks. */
   readonly answersTasks?: boolean;
   /**
+   * Step Functions, the operators' console: read both state machines' executions (list,
+   * describe, history, the definition they ran) and start journeys (a resume).
+   */
+  readsExecutions?: boolean;
+  /**
    * Secrets Manager: GetSecretValue on the program secret, which the task handler and the
    * pages load at cold start (NIK hashing, sealing, link signatures).
    */
   readonly readsSecret: boolean;
 }
 
-/** getCase, then one conditional updateCase (which reads the case again when it lost a race). */
-const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE] };
+/**
+ * Every case write that changes the funnel adds to the district's counter item in the same
+ * TransactWriteItems (store/cases.ts), which IAM authorizes as an UpdateItem of that item.
+ */
+const funnelCount: TableAccess = { actions: ['UpdateItem'], leadingKeys: [FUNNEL] };
+
+/** getCase, then one conditional updateCase (which reads the case again when it lost a race), and its funnel count. */
+const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, FUNNEL] };
 
 /**
  * reserveGrant's hold on the family's one grant (store/grants.ts): a conditional
@@ -75,6 +88,7 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
     table: [
       { actions: ['GetItem'], leadingKeys: [CASE, REGISTRY] },
       { actions: ['UpdateItem'], leadingKeys: [CASE] },
+      funnelCount,
     ],
     readsSecret: true,
   },
@@ -84,6 +98,7 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST] },
       // openRequest: conditional put of a new request
       { actions: ['PutItem'], leadingKeys: [REQUEST] },
+      funnelCount,
     ],
     sendsMail: true,
     readsSecret: true,
@@ -95,13 +110,14 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       { actions: ['UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] },
       { actions: ['GetItem'], leadingKeys: [CASE, QUOTA] },
       familyGrantHold,
+      funnelCount,
     ],
     answersTasks: true,
     readsSecret: true,
   },
   Disbursement: {
     // getCase, reserveGrant (an UpdateItem, re-read on a lost race), updateCase
-    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, QUOTA] }, familyGrantHold],
+    table: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, QUOTA] }, familyGrantHold, funnelCount],
     readsSecret: true,
   },
   PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }], readsSecret: true },
@@ -116,6 +132,7 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       { actions: ['Query', 'PutItem', 'DeleteItem'], leadingKeys: [NIK_CLAIM, KK_CLAIM] },
       // caseStanding: where the case of an earlier claim stands; createCase: conditional put
       { actions: ['GetItem', 'PutItem'], leadingKeys: [CASE] },
+      funnelCount,
       // sendSummaryOnce: the lease and the record of the upload's summary email
       { actions: ['GetItem', 'UpdateItem'], leadingKeys: [UPLOAD] },
     ],
@@ -129,6 +146,7 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       // and for an approval reserveGrant (an UpdateItem on the quota, re-read on a lost race)
       { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, REQUEST, QUOTA] },
       familyGrantHold,
+      funnelCount,
       // createSession (conditional put), findSession, endSession at sign-out
       { actions: ['GetItem', 'PutItem', 'DeleteItem'], leadingKeys: [SESSION] },
       // savePendingSignIn (conditional put); takePendingSignIn takes it once (conditional delete)
@@ -151,6 +169,22 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       list: [PROPOSALS_PREFIX],
     },
     answersTasks: true,
+    readsSecret: true,
+  },
+  Console: {
+    table: [
+      // readFunnel: one Query of FUNNEL#<year>; the case page: getCase; the resume: updateCase
+      // (a write of `resumes`, which changes no counter, but a case write may count)
+      { actions: ['Query', 'UpdateItem'], leadingKeys: [FUNNEL] },
+      { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE] },
+      // The NIK search: the claims of one keyed hash
+      { actions: ['Query'], leadingKeys: [NIK_CLAIM] },
+      // The case list: a district and year, by stage
+      { actions: ['Query'], leadingKeys: [DISTRICT], index: BY_DISTRICT_STAGE.indexName },
+      // findSession: the operator's session
+      { actions: ['GetItem'], leadingKeys: [SESSION] },
+    ],
+    readsExecutions: true,
     readsSecret: true,
   },
   Authorize: {

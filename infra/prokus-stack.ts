@@ -22,7 +22,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { JOURNEYS_LISTS, PROPOSALS_PREFIX, START_JOURNEYS_RESULTS } from '#intake/bucket-layout';
-import type { LambdaEnvironment } from '#lib/env';
+import type { ConsoleEnvName, LambdaEnvironment } from '#lib/env';
 import { PAGE_ROUTES, type PageRoute } from '#web/routes';
 import { functionsOf, WORKFLOW_FUNCTION_IDS, WORKFLOW_FUNCTIONS } from '../workflows/functions.ts';
 import { INTAKE_KEY_PATTERN } from '../workflows/intake-trigger.ts';
@@ -159,6 +159,9 @@ export class ProkusStack extends Stack {
       // API Gateway gives up on an integration after 30 s.
       // The upload page's check reads a whole file of up to 100 MiB (an XLSX from memory, as ReadProposal does).
       Pages: fn('Pages', { timeout: Duration.seconds(25), memorySize: 1024 }),
+      // A case page reads a few executions; an execution page its whole history (up to 10 pages)
+      // and lays out the graph; a CSV reads up to 40,000 cases. API Gateway gives up after 30 s.
+      Console: fn('Console', { timeout: Duration.seconds(25), memorySize: 1024 }),
       // One GetItem; every person's page waits for it.
       Authorize: fn('Authorize', { timeout: Duration.seconds(10) }),
     };
@@ -214,6 +217,34 @@ export class ProkusStack extends Stack {
             resources: [journeyByName.stateMachineArn],
           }),
         );
+      }
+      if (permissions.readsExecutions) {
+        const executions = [this.journey, this.intake].map((m) =>
+          this.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${Stack.of(this).splitArn(m.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        );
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['states:ListExecutions'],
+            resources: [this.journey.stateMachineArn, this.intake.stateMachineArn],
+          }),
+        );
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:DescribeStateMachineForExecution'],
+            resources: executions,
+          }),
+        );
+        this.journey.grantStartExecution(fn);
+        const env: Record<ConsoleEnvName, string> = {
+          JOURNEY_STATE_MACHINE_ARN: this.journey.stateMachineArn,
+          INTAKE_STATE_MACHINE_ARN: this.intake.stateMachineArn,
+        };
+        for (const [name, value] of Object.entries(env)) fn.addEnvironment(name, value);
       }
       if (permissions.readsSecret) {
         // loadKeys at cold start: GetSecretValue only (the secret is encrypted with Secrets Manager's own key).
@@ -291,13 +322,16 @@ export class ProkusStack extends Stack {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       resultsCacheTtl: Duration.seconds(0),
     });
-    const pages = new HttpLambdaIntegration('Pages', this.functions.Pages);
+    const integrations: Record<PageRoute['fn'], HttpLambdaIntegration> = {
+      Pages: new HttpLambdaIntegration('Pages', this.functions.Pages),
+      Console: new HttpLambdaIntegration('Console', this.functions.Console),
+    };
     this.pagesRoutes = PAGE_ROUTES.map((declared) => ({
       declared,
       route: new HttpRoute(pagesApi, `${declared.method}${declared.path}`, {
         httpApi: pagesApi,
         routeKey: HttpRouteKey.with(declared.path, HttpMethod[declared.method]),
-        integration: pages,
+        integration: integrations[declared.fn],
         ...(declared.person ? { authorizer: this.pagesAuthorizer } : {}),
       }),
     }));

@@ -4,7 +4,7 @@
  */
 import aslValidator from 'asl-validator';
 import { z } from 'zod';
-import type { Engine, ExecutionRecord, HistoryEvent } from '../stepfunctions/engine.ts';
+import { type Engine, type ExecutionRecord, type HistoryEvent, redriveStatus } from '../stepfunctions/engine.ts';
 import { ApiError, validate } from './api-error.ts';
 
 /** Errors the Step Functions API defines; anything else from the engine is a server fault. */
@@ -12,6 +12,7 @@ const SFN_ERRORS = new Set([
   'ExecutionAlreadyExists',
   'ExecutionDoesNotExist',
   'ExecutionLimitExceeded',
+  'ExecutionNotRedrivable',
   'InvalidArn',
   'InvalidDefinition',
   'InvalidExecutionInput',
@@ -45,6 +46,7 @@ const sfnRequests = {
   ListExecutions: z.object({
     stateMachineArn: arn('stateMachine'),
     statusFilter: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']).optional(),
+    redriveFilter: z.enum(['REDRIVEN', 'NOT_REDRIVEN']).optional(),
     maxResults,
     nextToken,
   }),
@@ -59,6 +61,16 @@ const sfnRequests = {
     executionArn: arn('execution'),
     error: z.string().max(256).optional(),
     cause: z.string().max(32_768).optional(),
+  }),
+  RedriveExecution: z.object({
+    executionArn: arn('execution'),
+    // The SDKs and the CLI always send one (an idempotency token they generate if not given).
+    clientToken: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[!-~]+$/)
+      .optional(),
   }),
   SendTaskSuccess: z.object({ taskToken: token, output: z.string().max(262_144) }),
   SendTaskFailure: z.object({
@@ -113,6 +125,7 @@ function sfnOperation<O extends SfnOperation>(engine: Engine, operation: O, r: R
       const page = engine.listExecutions({
         stateMachineArn: q.stateMachineArn,
         statusFilter: q.statusFilter,
+        redriveFilter: q.redriveFilter,
         maxResults: q.maxResults,
         nextToken: q.nextToken,
       });
@@ -124,6 +137,8 @@ function sfnOperation<O extends SfnOperation>(engine: Engine, operation: O, r: R
           status: e.status,
           startDate: seconds(e.startDate),
           stopDate: e.stopDate ? seconds(e.stopDate) : undefined,
+          redriveCount: e.redriveCount ?? 0,
+          redriveDate: e.redriveDate ? seconds(e.redriveDate) : undefined,
         })),
         nextToken: page.nextToken,
       };
@@ -141,6 +156,10 @@ function sfnOperation<O extends SfnOperation>(engine: Engine, operation: O, r: R
     case 'StopExecution': {
       const q = r as Req<'StopExecution'>;
       return { stopDate: seconds(engine.stopExecution(q).stopDate) };
+    }
+    case 'RedriveExecution': {
+      const q = r as Req<'RedriveExecution'>;
+      return { redriveDate: seconds(engine.redriveExecution(q).redriveDate) };
     }
     case 'SendTaskSuccess':
       engine.sendTaskSuccess(r as Req<'SendTaskSuccess'>);
@@ -259,6 +278,9 @@ function describeExecution(rec: ExecutionRecord): unknown {
     outputDetails: rec.output === undefined ? undefined : { included: true },
     error: rec.error,
     cause: rec.cause,
+    redriveCount: rec.redriveCount ?? 0,
+    redriveDate: rec.redriveDate ? seconds(rec.redriveDate) : undefined,
+    ...redriveStatus(rec, new Date()),
   };
 }
 

@@ -40,6 +40,8 @@ export interface MatchedRoute {
   pathParameters?: Record<string, string>;
   /** The route acts for a signed-in person: the authorizer runs first. */
   person: boolean;
+  /** The function that answers it. */
+  fn: PageRoute['fn'];
 }
 
 export function matchRoute(method: string, path: string): MatchedRoute | undefined {
@@ -59,8 +61,8 @@ export function matchRoute(method: string, path: string): MatchedRoute | undefin
     });
     if (matches) {
       const routeKey = `${route.method} ${route.path}`;
-      const person = route.person;
-      return Object.keys(params).length > 0 ? { routeKey, pathParameters: params, person } : { routeKey, person };
+      const { person, fn } = route;
+      return Object.keys(params).length > 0 ? { routeKey, pathParameters: params, person, fn } : { routeKey, person, fn };
     }
   }
   return undefined;
@@ -287,7 +289,10 @@ export interface PagesServer {
 }
 
 export async function startPagesServer(opts: {
+  /** The Pages function's handler, for the routes of `fn: 'Pages'`. */
   handler: PagesHandler;
+  /** The Console function's, for the routes of `fn: 'Console'` (absent: those routes answer 404). */
+  console?: PagesHandler;
   /** Default: functions/authorize.ts, the stack's own. */
   authorizer?: PagesAuthorizer;
   port?: number;
@@ -343,8 +348,10 @@ export async function startPagesServer(opts: {
         const refused = await refusal(event);
         if (refused) return send(res, refused);
       }
+      const handler = route.fn === 'Console' ? opts.console : opts.handler;
+      if (!handler) return send(res, plain(404, 'Not Found'));
       try {
-        const result = await opts.handler(event, lambdaContext('prokus-pages'));
+        const result = await handler(event, lambdaContext(route.fn === 'Console' ? 'prokus-console' : 'prokus-pages'));
         send(res, fromResult(result));
       } catch (e) {
         onError(e);

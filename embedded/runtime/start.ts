@@ -17,6 +17,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ConsoleEnvName } from '#lib/env';
 import { type SesFault, writeToOutbox } from '../aws-endpoint/sesv2.ts';
 import { ensureTable, startDynamo } from '../local/dynamodb.ts';
 import type { LocalCredentials } from '../local/local-auth.ts';
@@ -199,12 +200,19 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     closers.push(aws.close);
 
     // The pages URL goes into every emailed link, so its port is kept when it can be.
-    let pagesHandler: PagesHandler = async () => ({ statusCode: 503, body: 'starting' });
+    const starting: PagesHandler = async () => ({ statusCode: 503, body: 'starting' });
+    let pagesHandler = starting;
+    let consoleHandler = starting;
+    const servePages = (port: number | undefined) =>
+      startPagesServer({
+        handler: (e, c) => pagesHandler(e, c),
+        console: (e, c) => consoleHandler(e, c),
+        port,
+        onError: (e) => report(e, 'pages'),
+      });
     const pages: PagesServer = await (opts.port !== undefined
-      ? startPagesServer({ handler: (e, c) => pagesHandler(e, c), port: opts.port, onError: (e) => report(e, 'pages') })
-      : onPreferredPort(previous.pages, (port) =>
-          startPagesServer({ handler: (e, c) => pagesHandler(e, c), port, onError: (e) => report(e, 'pages') }),
-        ));
+      ? servePages(opts.port)
+      : onPreferredPort(previous.pages, servePages));
     closers.push(pages.close);
     pagesOrigin = new URL(pages.url).origin;
 
@@ -262,6 +270,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // First in, so it runs last: every other closer may still log.
     closers.unshift(flushLogs);
     pagesHandler = scoped(opts.pagesHandler ?? (await importHandler('functions/pages.ts')));
+    consoleHandler = scoped(await importHandler('functions/console.ts'));
     const functions = await loadFunctions(scoped, opts.handlers);
 
     const journeyArn = engine.registerStateMachine(
@@ -274,6 +283,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await readFile(new URL('workflows/intake.asl.json', root), 'utf8'),
       substitutions(journeyArn),
     );
+    const consoleEnv: Record<ConsoleEnvName, string> = {
+      JOURNEY_STATE_MACHINE_ARN: journeyArn,
+      INTAKE_STATE_MACHINE_ARN: intakeArn,
+    };
+    Object.assign(process.env, consoleEnv);
     for (const [id, handler] of functions) engine.registerLambda(functionArn(id), handler);
     await engine.open();
     closers.push(() => engine.close());

@@ -28,6 +28,8 @@ export const TIMEOUT_KEY = '__embeddedTimeoutSeconds';
 export const ITEMS_KEY = '__embeddedItems';
 /** Parameters key carrying the resolved ItemBatcher.BatchInput into the reader. */
 export const BATCH_INPUT_KEY = '__embeddedBatchInput';
+/** The Pass state a redriven run starts with: it hands the failed state its input (redrive.ts). */
+export const REDRIVE_STATE = 'Embedded.Redrive';
 /** The library's timeout for a Task without TimeoutSeconds(Path). */
 export const DEFAULT_TASK_TIMEOUT_SECONDS = 60;
 /** setTimeout overflows (and fires at once) above 2^31-1 ms. */
@@ -112,6 +114,7 @@ export function prepareStateMachine(aslText: string, substitutions: Record<strin
         throw new DefinitionError(`state name ${name} is used twice; the embedded engine keys task handlers by state name`);
       }
       seen.add(name);
+      if (name === REDRIVE_STATE) throw new DefinitionError(`state name ${name} is reserved by the embedded engine`);
       if (Array.isArray(state.Retry)) retryStates.push(name);
       if (state.Type === 'Task') tasks.set(name, adaptTask(name, state));
     }

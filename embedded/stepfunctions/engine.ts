@@ -4,7 +4,8 @@
  * StartExecution, task tokens, history, stop, persistence). It is the one piece of the
  * embedded runtime that stands in for a managed service, so it keeps to the service's
  * behaviour wherever our workflows can observe it; asl-rewrite.ts lists the adaptations
- * made to the definitions, history.ts how the history is built.
+ * made to the definitions, history.ts how the history is built, redrive.ts how
+ * RedriveExecution resumes an execution.
  *
  * This file is the API the service answers (what aws-endpoint/ and the runtime call);
  * run-loop.ts drives the library runs, tasks.ts the Task states: each gets a local
@@ -15,9 +16,10 @@
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { type Json, prepareStateMachine } from './asl-rewrite.ts';
-import { type ExecutionRecord, type ExecutionStore, FileStore, MemoryStore } from './execution-store.ts';
+import { type ExecutionRecord, type ExecutionStore, FileStore, MemoryStore, redriven } from './execution-store.ts';
 import { type HistoryEvent, HistoryRecorder } from './history.ts';
 import { decodeToken, encodeToken, pageSize } from './pagination.ts';
+import { CLIENT_TOKEN_MS, CLIENT_TOKENS_KEPT, redrivePoint, redriveStatus } from './redrive.ts';
 import type { Entry, Machine } from './run.ts';
 import { RunLoop } from './run-loop.ts';
 import { awsError, TaskTokens } from './task-tokens.ts';
@@ -25,6 +27,7 @@ import { type LambdaHandler, TaskRunner } from './tasks.ts';
 
 export type { ExecutionRecord, ExecutionStatus } from './execution-store.ts';
 export type { HistoryEvent } from './history.ts';
+export { type RedriveStatus, redriveStatus } from './redrive.ts';
 export { DEFAULT_CONCURRENT_INVOCATIONS, type LambdaHandler, TASK_TOKEN_PLACEHOLDER } from './tasks.ts';
 
 export interface EngineOptions {
@@ -95,7 +98,7 @@ export class Engine {
     this.opened = true;
     if (this.opts.stateDir) this.store = new FileStore(this.opts.stateDir);
     for (const stored of this.store.load()) {
-      const entry: Entry = { n: stored.n, record: stored.record };
+      const entry: Entry = { n: stored.n, record: stored.record, redrives: stored.redrives };
       this.index(entry);
       this.nextNumber = Math.max(this.nextNumber, stored.n + 1);
       if (stored.record.status !== 'RUNNING') continue;
@@ -145,10 +148,20 @@ export class Engine {
     return { ...this.entry(executionArn).record };
   }
 
-  listExecutions(req: { stateMachineArn: string; statusFilter?: string; maxResults?: number; nextToken?: string }): {
+  listExecutions(req: {
+    stateMachineArn: string;
+    statusFilter?: string;
+    redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN';
+    maxResults?: number;
+    nextToken?: string;
+  }): {
     executions: ExecutionRecord[];
     nextToken?: string;
   } {
+    if (req.statusFilter === 'PENDING_REDRIVE') {
+      // As the service answers: that status belongs to the child executions of a Map Run.
+      throw awsError('ValidationException', 'The PENDING_REDRIVE statusFilter requires a mapRunArn, not a stateMachineArn');
+    }
     const entries = this.byMachine.get(req.stateMachineArn);
     if (!entries && !this.machines.has(req.stateMachineArn)) {
       throw awsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${req.stateMachineArn}'`);
@@ -163,6 +176,7 @@ export class Engine {
       const entry = list[i] as Entry;
       if (entry.n >= before) continue;
       if (req.statusFilter && entry.record.status !== req.statusFilter) continue;
+      if (req.redriveFilter && (req.redriveFilter === 'REDRIVEN') !== (entry.record.redriveCount ?? 0) > 0) continue;
       if (executions.length === limit) return { executions, nextToken: encodeToken({ before: last as number }) };
       executions.push({ ...entry.record });
       last = entry.n;
@@ -192,6 +206,40 @@ export class Engine {
     if (entry.record.status !== 'RUNNING' || !run || run.ended) return { stopDate: entry.record.stopDate ?? new Date() };
     this.runLoop.stop(run, req);
     return { stopDate: entry.record.stopDate as Date };
+  }
+
+  /**
+   * RedriveExecution: the same execution runs again from the state that did not finish
+   * (redrive.ts), if it may (`redriveStatus`); else ExecutionNotRedrivable. The same
+   * clientToken within 15 minutes gets the first answer again and redrives nothing.
+   */
+  redriveExecution(req: { executionArn: string; clientToken?: string }): { redriveDate: Date } {
+    if (this.closed) throw awsError('ServiceUnavailable', 'the embedded engine is closed');
+    const entry = this.entry(req.executionArn);
+    const now = new Date();
+    const redrives = entry.redrives;
+    if (req.clientToken !== undefined) {
+      const same = redrives
+        .slice(-CLIENT_TOKENS_KEPT)
+        .find((r) => r.token === req.clientToken && now.getTime() - r.redriveDate.getTime() < CLIENT_TOKEN_MS);
+      if (same) return { redriveDate: same.redriveDate };
+    }
+    const status = redriveStatus(entry.record, now);
+    if (status.redriveStatus !== 'REDRIVABLE') {
+      throw awsError('ExecutionNotRedrivable', `Execution Not Redrivable: '${req.executionArn}': ${status.redriveStatusReason}`);
+    }
+    const machine = this.machine(entry.record.stateMachineArn);
+    const input = JSON.parse(entry.record.input) as Json;
+    const point = redrivePoint(
+      machine.prepared,
+      { count: this.store.eventCount(entry.n), read: (from, to) => this.store.readEvents(entry.n, from, to) },
+      input,
+    );
+    redriven(entry.record, (entry.record.redriveCount ?? 0) + 1, now);
+    redrives.push({ token: req.clientToken, redriveDate: now });
+    this.store.appendRedrive(entry.n, entry.record, req.clientToken);
+    this.runLoop.redrive(entry, machine, input, point);
+    return { redriveDate: now };
   }
 
   sendTaskSuccess(req: { taskToken: string; output: string }): void {
@@ -262,6 +310,7 @@ export class Engine {
     const entry: Entry = {
       n: this.nextNumber++,
       record: { executionArn, stateMachineArn: machine.arn, name, status: 'RUNNING', startDate: new Date(), input },
+      redrives: [],
     };
     this.index(entry);
     this.store.appendStart(entry.n, entry.record);

@@ -4,7 +4,8 @@
  * survive a restart, `kill -9` included. Nothing is ever rewritten:
  *
  * - `executions.jsonl`: a `start` line when an execution starts, an `end` line when it
- *   stops (the record is the two merged);
+ *   stops, a `redrive` line when RedriveExecution sets it running again (the record is
+ *   its lines merged in order);
  * - `history.jsonl`: one line per history event, `{"n": <execution number>, "e": {...}}`.
  *
  * Only the records and, per execution, the byte offsets of its history lines are held
@@ -30,12 +31,23 @@ export interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
+  /** Times RedriveExecution ran it again (absent: never), and when it last did. */
+  redriveCount?: number;
+  redriveDate?: Date;
+}
+
+/** One accepted RedriveExecution call and its clientToken, for answering the same token again. */
+export interface Redrive {
+  token?: string;
+  redriveDate: Date;
 }
 
 export interface StoredExecution {
   n: number;
   record: ExecutionRecord;
   eventCount: number;
+  /** Its redrives so far, oldest first. */
+  redrives: Redrive[];
 }
 
 export interface ExecutionStore {
@@ -43,6 +55,8 @@ export interface ExecutionStore {
   load(): StoredExecution[];
   appendStart(n: number, record: ExecutionRecord): void;
   appendEnd(n: number, record: ExecutionRecord): void;
+  /** The execution runs again (record.redriveCount, record.redriveDate), asked with `token`. */
+  appendRedrive(n: number, record: ExecutionRecord, token: string | undefined): void;
   appendEvent(n: number, event: HistoryEvent): void;
   /** Events `from` (inclusive) to `to` (exclusive), by position in the execution's history. */
   readEvents(n: number, from: number, to: number): HistoryEvent[];
@@ -58,6 +72,7 @@ export class MemoryStore implements ExecutionStore {
   }
   appendStart(): void {}
   appendEnd(): void {}
+  appendRedrive(): void {}
   appendEvent(n: number, event: HistoryEvent): void {
     const list = this.events.get(n);
     if (list) list.push(event);
@@ -94,7 +109,16 @@ const EndLine = z.object({
   cause: z.string().optional(),
 });
 type EndLine = z.infer<typeof EndLine>;
-const ExecutionLine = z.discriminatedUnion('k', [StartLine, EndLine]);
+const RedriveLine = z.object({
+  n: z.number().int(),
+  k: z.literal('redrive'),
+  count: z.number().int().min(1),
+  date: z.number(),
+  token: z.string().optional(),
+});
+type RedriveLine = z.infer<typeof RedriveLine>;
+type Line = StartLine | EndLine | RedriveLine;
+const ExecutionLine = z.discriminatedUnion('k', [StartLine, EndLine, RedriveLine]);
 /** A stored event: the SDK's HistoryEvent with the timestamp as epoch milliseconds. */
 const EventLine = z.object({
   e: z.looseObject({ id: z.number().int(), type: z.string(), timestamp: z.number() }),
@@ -200,6 +224,7 @@ export class FileStore implements ExecutionStore {
         byNumber.set(line.n, {
           n: line.n,
           eventCount: 0,
+          redrives: [],
           record: {
             executionArn: line.arn,
             stateMachineArn: line.sm,
@@ -213,6 +238,11 @@ export class FileStore implements ExecutionStore {
       }
       const stored = byNumber.get(line.n);
       if (!stored) return;
+      if (line.k === 'redrive') {
+        redriven(stored.record, line.count, new Date(line.date));
+        stored.redrives.push({ token: line.token, redriveDate: new Date(line.date) });
+        return;
+      }
       Object.assign(stored.record, {
         status: line.status,
         stopDate: new Date(line.stop),
@@ -260,6 +290,14 @@ export class FileStore implements ExecutionStore {
       error: r.error,
       cause: r.cause,
     };
+    this.executions.append(JSON.stringify(line));
+    this.schedule();
+  }
+
+  appendRedrive(n: number, r: ExecutionRecord, token: string | undefined): void {
+    if (this.closed) return;
+    const line: RedriveLine = { n, k: 'redrive', count: r.redriveCount ?? 1, date: (r.redriveDate ?? new Date()).getTime() };
+    if (token !== undefined) line.token = token;
     this.executions.append(JSON.stringify(line));
     this.schedule();
   }
@@ -319,7 +357,16 @@ export class FileStore implements ExecutionStore {
   }
 }
 
-function parseLine(text: string): StartLine | EndLine | undefined {
+/** A redrive sets the record running again: its last outcome goes, its start stays. */
+export function redriven(record: ExecutionRecord, count: number, date: Date): void {
+  Object.assign(record, { status: 'RUNNING', redriveCount: count, redriveDate: date });
+  delete record.stopDate;
+  delete record.output;
+  delete record.error;
+  delete record.cause;
+}
+
+function parseLine(text: string): Line | undefined {
   try {
     const parsed = ExecutionLine.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;

@@ -15,7 +15,7 @@
  */
 import type { HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import type { StateMachine } from 'aws-local-stepfunctions';
-import { BATCH_INPUT_KEY, ITEMS_KEY, TIMEOUT_KEY } from './asl-rewrite.ts';
+import { BATCH_INPUT_KEY, ITEMS_KEY, REDRIVE_STATE, TIMEOUT_KEY } from './asl-rewrite.ts';
 
 export type { HistoryEvent };
 
@@ -92,6 +92,8 @@ export class HistoryRecorder {
   }
 
   fromLibrary(event: LibraryEvent): void {
+    // The state a redriven run starts with is the engine's, not the definition's.
+    if ('state' in event && event.state.name === REDRIVE_STATE) return;
     // The library stamps events when they happen; they are read from eventLogs later.
     const at = new Date(event.timestamp);
     switch (event.type) {

@@ -6,6 +6,7 @@ import { ExecutionError, ExecutionTimeoutError, type RunOptions, StateMachine } 
 import type { Json } from './asl-rewrite.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from './execution-store.ts';
 import { type HistoryEvent, HistoryRecorder, historyJson } from './history.ts';
+import { type RedrivePoint, redriveDefinition } from './redrive.ts';
 import type { Entry, Machine, Run } from './run.ts';
 import { TASK_TOKEN_PLACEHOLDER, type TaskRunner } from './tasks.ts';
 
@@ -82,6 +83,24 @@ export class RunLoop {
       },
       entry.record.startDate,
     );
+    this.begin(entry, machine, machine.library, input, history);
+  }
+
+  /**
+   * Runs a stopped execution again (RedriveExecution; the record already says RUNNING): its
+   * history goes on after ExecutionRedriven, the run enters `point` (redrive.ts).
+   */
+  redrive(entry: Entry, machine: Machine, input: Json, point: RedrivePoint): void {
+    const history = new HistoryRecorder((e) => this.append(entry.n, e), this.ctx.store().eventCount(entry.n));
+    history.record(
+      { type: 'ExecutionRedriven', executionRedrivenEventDetails: { redriveCount: entry.record.redriveCount } },
+      entry.record.redriveDate,
+    );
+    const library = new StateMachine(redriveDefinition(machine.prepared, point), { validationOptions: { noValidate: true } });
+    this.begin(entry, machine, library, input, history);
+  }
+
+  private begin(entry: Entry, machine: Machine, library: StateMachine, input: Json, history: HistoryRecorder): void {
     const run: Run = {
       entry,
       machine,
@@ -110,12 +129,14 @@ export class RunLoop {
           Id: entry.record.executionArn,
           Name: entry.record.name,
           RoleArn: `arn:aws:iam::${this.ctx.accountId}:role/prokus-embedded`,
+          RedriveCount: entry.record.redriveCount ?? 0,
+          ...(entry.record.redriveDate ? { RedriveTime: entry.record.redriveDate.toISOString() } : {}),
         },
         StateMachine: { Id: machine.arn, Name: machine.name },
         Task: { Token: TASK_TOKEN_PLACEHOLDER },
       },
     };
-    const execution = machine.library.run(input as Parameters<StateMachine['run']>[0], options);
+    const execution = library.run(input as Parameters<StateMachine['run']>[0], options);
     run.abort = execution.abort;
     const logged = (async () => {
       // Events still queued when a stop was recorded would land after ExecutionAborted.

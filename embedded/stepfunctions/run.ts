@@ -4,7 +4,7 @@
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
 import type { Json, PreparedMachine, TaskSpec } from './asl-rewrite.ts';
-import type { ExecutionRecord } from './execution-store.ts';
+import type { ExecutionRecord, Redrive } from './execution-store.ts';
 import type { HistoryRecorder } from './history.ts';
 
 export interface Machine {
@@ -19,6 +19,8 @@ export interface Entry {
   n: number;
   record: ExecutionRecord;
   run?: Run;
+  /** Its redrives, oldest first: the clientTokens of the last ones answer again the same. */
+  redrives: Redrive[];
 }
 
 export interface Run {

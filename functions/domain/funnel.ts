@@ -14,7 +14,13 @@ export const FUNNEL_STEPS = ['proposed', 'eligible', 'approved', 'disbursed', 'g
 export type FunnelStep = (typeof FUNNEL_STEPS)[number];
 
 /** The stages a family can stand at while its journey runs (closed is an exit, counted by outcome). */
-export const OPEN_STAGES = ['verification', 'grant-approval', 'disbursement', 'mentoring', 'financing-referral'] as const satisfies readonly Stage[];
+export const OPEN_STAGES = [
+  'verification',
+  'grant-approval',
+  'disbursement',
+  'mentoring',
+  'financing-referral',
+] as const satisfies readonly Stage[];
 export type OpenStage = (typeof OPEN_STAGES)[number];
 
 /**
@@ -122,8 +128,8 @@ export function funnelDelta(before: Case | undefined, after: Case): FunnelCounte
 export function recount(cases: Iterable<Case>): Map<string, FunnelCounters> {
   const byDistrict = new Map<string, FunnelCounters>();
   for (const c of cases) {
-    let counters = byDistrict.get(c.district);
-    if (!counters) byDistrict.set(c.district, (counters = {}));
+    const counters = byDistrict.get(c.district) ?? {};
+    byDistrict.set(c.district, counters);
     for (const step of reachedSteps(c)) add(counters, step, 1);
     if (isOpen(c.stage)) add(counters, counter.now(c.stage), 1);
     else if (c.outcome) add(counters, counter.exit(c.outcome), 1);

@@ -20,13 +20,21 @@ export type LambdaEnvName = (typeof LAMBDA_ENV)[number];
 export type LambdaEnvironment = Record<LambdaEnvName, string>;
 
 /**
+ * Set on the operators' console only: the state machines whose executions it shows and
+ * whose failed journeys it resumes (on every function they would be a dependency cycle:
+ * the state machines name the task functions).
+ */
+export const CONSOLE_ENV = ['JOURNEY_STATE_MACHINE_ARN', 'INTAKE_STATE_MACHINE_ARN'] as const;
+export type ConsoleEnvName = (typeof CONSOLE_ENV)[number];
+
+/**
  * Set only by the embedded runtime and tests: where the log goes instead of stdout, and
  * a folder of extra program configurations.
  */
 export const LOCAL_ENV = ['PROKUS_LOG_FILE', 'PROKUS_PROGRAMS_DIR'] as const;
 export type LocalEnvName = (typeof LOCAL_ENV)[number];
 
-export function requiredEnv(name: LambdaEnvName): string {
+export function requiredEnv(name: LambdaEnvName | ConsoleEnvName): string {
   const value = process.env[name];
   if (!value) throw new Error(`environment variable ${name} is not set`);
   return value;

@@ -32,6 +32,7 @@ import {
   releaseSubmitLease,
   takeSubmitLease,
 } from '#store/checks';
+import { langOf } from '#web/lang';
 import { securityHeaders } from '#web/layout';
 import {
   bucketOrigin,
@@ -64,18 +65,6 @@ import {
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
-
-const LANG_COOKIE = 'prokus-lang';
-
-/** `?lang=en` switches (and is remembered in a cookie for a year); Indonesian otherwise. */
-function langOf(event: Event): { lang: Lang; remember?: string } {
-  const asked = event.queryStringParameters?.lang;
-  if (asked === 'en' || asked === 'id') {
-    return { lang: asked, remember: `${LANG_COOKIE}=${asked}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax` };
-  }
-  const kept = (event.cookies ?? []).find((c) => c.startsWith(`${LANG_COOKIE}=`))?.slice(LANG_COOKIE.length + 1);
-  return { lang: kept === 'en' ? 'en' : 'id' };
-}
 
 function htmlResult(view: View, cookies: string[] = []): Result {
   return {

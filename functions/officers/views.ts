@@ -10,11 +10,12 @@ import type { JsonRow } from '#intake/proposal-dry-run';
 import type { FileProblem } from '#intake/sheet';
 import type { UploadProgress } from '#store/cases';
 import { type Html, html } from '#web/html';
+import type { Lang } from '#web/lang';
 import { layout, type PageExtras, type Viewer } from '#web/layout';
 import { INTAKE_OVERDUE_MS, MAX_UPLOAD_BYTES, type Upload } from './files.ts';
 import { UPLOAD_SCRIPT } from './upload-script.ts';
 
-export type Lang = 'id' | 'en';
+export type { Lang } from '#web/lang';
 
 export interface PageContext {
   lang: Lang;

@@ -126,9 +126,10 @@ async function writeCounted(
       } else {
         await dynamo.send(
           new TransactWriteCommand({
-            TransactItems: ['Put' in write ? { Put: write.Put } : { Update: write.Update }, { Update: counterUpdate(c, delta) }] as NonNullable<
-              TransactWriteCommandInput['TransactItems']
-            >,
+            TransactItems: [
+              'Put' in write ? { Put: write.Put } : { Update: write.Update },
+              { Update: counterUpdate(c, delta) },
+            ] as NonNullable<TransactWriteCommandInput['TransactItems']>,
           }),
         );
       }

@@ -92,6 +92,38 @@ p.meta span.en{font-size:inherit}
 form.action{border-top:0;margin-top:.5rem;padding-top:0}
 form.action button{margin:.75rem 0 .25rem}
 table.stages td.n{text-align:right;font-variant-numeric:tabular-nums}
+body.wide main,body.wide header.top{max-width:80rem}
+nav.console{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:.25rem 0 .5rem;padding-bottom:.5rem;border-bottom:1px solid #d6d6d6}
+nav.console a{color:#0b5e3c;font-weight:700;padding:.375rem 0;text-decoration:none}
+nav.console a[aria-current=page]{border-bottom:3px solid #0b5e3c}
+form.search{display:flex;gap:.5rem;margin:.5rem 0 1rem;padding:0;border:0}
+form.search input{flex:1;min-width:0}
+form.search button,form.filters button,form.inline button{width:auto;margin:0;padding:.5rem 1rem;min-height:2.75rem}
+form.filters{display:flex;flex-wrap:wrap;gap:0 1rem;align-items:flex-end;border-top:0;margin-top:.5rem}
+form.filters .field{margin:.5rem 0;min-width:10rem;flex:1}
+form.inline{display:inline;margin:0;padding:0;border:0}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.scroll{overflow-x:auto;margin:.5rem 0;-webkit-overflow-scrolling:touch}
+table.data{border-collapse:collapse;width:100%;font-size:.9375rem}
+table.data th,table.data td{text-align:left;padding:.375rem .5rem;border-bottom:1px solid #d6d6d6;vertical-align:top}
+table.data th{background:#f4f5f2;font-size:.875rem;white-space:nowrap}
+table.data td.n,table.data th.n{text-align:right;font-variant-numeric:tabular-nums}
+.badge.closed{background:#ececec;color:#3b3b3b}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.75rem;margin:.75rem 0}
+.cards div{border:1px solid #d6d6d6;border-radius:.5rem;padding:.5rem .75rem}
+.cards .n{display:block;font-size:1.5rem;font-weight:700;font-variant-numeric:tabular-nums}
+ol.timeline{list-style:none;margin:.5rem 0;padding:0;border-left:3px solid #0b5e3c}
+ol.timeline>li{position:relative;margin:0 0 1rem;padding:.125rem 0 0 1rem}
+ol.timeline>li::before{content:"";position:absolute;left:-.5625rem;top:.5rem;width:.75rem;height:.75rem;border-radius:50%;background:#0b5e3c}
+ol.timeline>li.bad::before{background:#a0001c}
+ol.timeline>li.wait::before{background:#f0b400}
+ol.timeline h3{font-size:1rem;margin:0}
+figure{margin:.75rem 0}
+figure svg{display:block;max-width:100%;height:auto}
+details{margin:.25rem 0}
+summary{cursor:pointer}
+pre{font-size:.8125rem;background:#f7f7f7;padding:.5rem;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere;max-height:24rem}
+.pager{display:flex;gap:1rem;margin:1rem 0}
 `;
 
 // A hash rather than 'unsafe-inline': the one style block is allowed, injected ones are not.
@@ -157,6 +189,8 @@ export interface PageExtras {
   postsForms?: boolean;
   /** The link to the same page in the other language. */
   switchTo?: { href: string; lang: 'id' | 'en'; label: string };
+  /** A wide page (the console's tables and drawings); the others keep a reading width. */
+  wide?: boolean;
 }
 
 const PROGRAM: Bilingual = {
@@ -191,7 +225,7 @@ export function layout(title: Bilingual, body: Html, footer?: Html, viewer?: Vie
 <style>${new Html(STYLE)}</style>
 ${page.script && html`<script src="${page.script.path}" integrity="sha256-${page.script.sha256}" defer></script>`}
 </head>
-<body>
+<body${page.wide ? html` class="wide"` : ''}>
 <header class="top">${page.switchTo && html`<p class="lang"><a href="${page.switchTo.href}" lang="${page.switchTo.lang}">${page.switchTo.label}</a></p>`}${program}${viewer && viewerBar(viewer, say)}</header>
 <main>
 ${heading}

@@ -18,6 +18,7 @@ const DemoJson = z.object({
   people: z.object({ approvals: z.number(), rejections: z.number(), leftUnanswered: z.number(), escalations: z.number() }),
   node: z.string(),
   pageUpload: z.object({ district: z.string(), accepted: z.number(), rejected: z.number() }),
+  funnel: z.object({ counted: z.number(), mismatched: z.array(z.string()) }),
 });
 
 describe('prokus demo', () => {
@@ -33,6 +34,8 @@ describe('prokus demo', () => {
     expect(result.outcomes.ineligible).toBeGreaterThan(0);
     expect(result.outcomes.rejected).toBeGreaterThan(0);
     expect(result.outcomes.failed).toBe(0);
+    // The console's funnel counters, kept with every case write, equal a recount of the cases.
+    expect(result.funnel).toEqual({ counted: 30, mismatched: [] });
     expect(result.outcomes.unfinished).toBe(0);
     const total = Object.values(result.outcomes).reduce((a, b) => a + b, 0);
     expect(total).toBe(30);

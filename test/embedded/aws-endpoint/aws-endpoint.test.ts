@@ -14,14 +14,17 @@ import {
   DescribeStateMachineForExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
   InvalidArn,
   InvalidName,
+  ListExecutionsCommand,
   ListMapRunsCommand,
   ListStateMachinesCommand,
   ListTagsForResourceCommand,
   paginateGetExecutionHistory,
   paginateListExecutions,
+  RedriveExecutionCommand,
   ResourceNotFound,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
@@ -33,6 +36,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
   ValidateStateMachineDefinitionCommand,
+  ValidationException,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEndpoint, startAwsEndpoint } from '../../../embedded/aws-endpoint/server.ts';
@@ -282,6 +286,60 @@ describe('Step Functions API: what the console and the AWS CLI ask besides', () 
       name: 'ResourceNotFound',
       message: expect.stringContaining('inline'),
     });
+  });
+});
+
+describe('Step Functions API: RedriveExecution', () => {
+  it('redrives a failed execution: same ARN, RUNNING again, counted, in the history, then SUCCEEDED', async () => {
+    const executionArn = await startWaiting('case-redrive');
+    const firstToken = tokens.get('case-redrive');
+    await sfn.send(new SendTaskFailureCommand({ taskToken: firstToken, error: 'RegistryDown', cause: 'x' }));
+    await engine.waitForExecution(executionArn);
+    const failed = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'RegistryDown', redriveCount: 0, redriveStatus: 'REDRIVABLE' });
+
+    const { redriveDate } = await sfn.send(new RedriveExecutionCommand({ executionArn }));
+
+    expect(redriveDate).toBeInstanceOf(Date);
+    const running = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(running).toMatchObject({
+      status: 'RUNNING',
+      redriveCount: 1,
+      redriveDate,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: expect.stringContaining('RUNNING'),
+    });
+    expect(running.error).toBeUndefined();
+    await expect(sfn.send(new RedriveExecutionCommand({ executionArn }))).rejects.toBeInstanceOf(ExecutionNotRedrivable);
+    while (tokens.get('case-redrive') === firstToken) await new Promise((r) => setTimeout(r, 5));
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: tokens.get('case-redrive'), output: '{"decision":"approved"}' }));
+    await engine.waitForExecution(executionArn);
+
+    const done = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(done).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, redriveStatus: 'NOT_REDRIVABLE' });
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+    const redriven = history.events?.filter((e) => e.type === 'ExecutionRedriven') ?? [];
+    expect(redriven.map((e) => e.executionRedrivenEventDetails)).toEqual([{ redriveCount: 1 }]);
+    await expect(sfn.send(new RedriveExecutionCommand({ executionArn }))).rejects.toBeInstanceOf(ExecutionNotRedrivable);
+
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: machineArn, redriveFilter: 'REDRIVEN' }));
+    expect(listed.executions?.map((e) => [e.name, e.redriveCount])).toEqual([['case-redrive', 1]]);
+    await expect(
+      sfn.send(new ListExecutionsCommand({ stateMachineArn: machineArn, statusFilter: 'PENDING_REDRIVE' })),
+    ).rejects.toBeInstanceOf(ValidationException);
+  });
+
+  it('answers a repeated clientToken with the first redrive', async () => {
+    const executionArn = await startWaiting('case-redrive-token');
+    await sfn.send(new SendTaskFailureCommand({ taskToken: tokens.get('case-redrive-token'), error: 'RegistryDown' }));
+    await engine.waitForExecution(executionArn);
+
+    const first = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: 'operator-retry-1' }));
+    const again = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: 'operator-retry-1' }));
+
+    expect(again.redriveDate).toEqual(first.redriveDate);
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).redriveCount).toBe(1);
+    await sfn.send(new StopExecutionCommand({ executionArn }));
   });
 });
 

@@ -108,4 +108,42 @@ describe('starting intakes', () => {
     // An intake an operator stopped stays stopped; one already resumed is not resumed twice.
     expect(await resumeIntakes(engine, arn)).toBe(0);
   });
+
+  it('runs an intake again after a restart cut off its redrive, like any other cut off', async () => {
+    let fail = true;
+    const open = async () => {
+      engine = new Engine({ stateDir: join(dir, 'sfn') });
+      const arn = engine.registerStateMachine(
+        'prokus-intake',
+        readProposal('arn:aws:states:::lambda:invoke.waitForTaskToken', { 'key.$': '$.key', 'taskToken.$': '$$.Task.Token' }),
+        { ReadProposalFunctionArn: functionArn('ReadProposal') },
+      );
+      engine.registerLambda(functionArn('ReadProposal'), async () => {
+        if (fail) throw new Error('the bucket did not answer');
+        return {};
+      });
+      await engine.open();
+      return arn;
+    };
+    let arn = await open();
+    await startIntake(engine, arn, 'intake-abc', input);
+    const [first] = listAllExecutions(engine, arn);
+    expect((await engine.waitForExecution(first!.executionArn)).status).toBe('FAILED');
+    fail = false;
+    engine.redriveExecution({ executionArn: first!.executionArn });
+    await engine.close();
+
+    arn = await open();
+    expect(engine.describeExecution(first!.executionArn)).toMatchObject({
+      status: 'ABORTED',
+      cause: RESTART_CAUSE,
+      redriveCount: 1,
+    });
+    expect(await resumeIntakes(engine, arn)).toBe(1);
+    expect(
+      listAllExecutions(engine, arn)
+        .map((e) => `${e.name}:${e.status}`)
+        .sort(),
+    ).toEqual(['intake-abc-r2:RUNNING', 'intake-abc:ABORTED']);
+  });
 });
