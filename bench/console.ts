@@ -24,7 +24,9 @@ const repeat = intArg('repeat', 15);
 
 console.log(`console: ${total.toLocaleString('en')} cases in the store; dashboard, filtered list, timeline × ${repeat}`);
 const dataDir = await mkdtemp(join(tmpdir(), 'prokus-bench-console-'));
-await writeFile(join(dataDir, 'secret'), `${createHash('sha256').update('prokus-bench-console').digest('hex')}\n`, { mode: 0o600 });
+await writeFile(join(dataDir, 'secret'), `${createHash('sha256').update('prokus-bench-console').digest('hex')}\n`, {
+  mode: 0o600,
+});
 const runtime = await startRuntime({ dataDir, port: 0, quiet: true });
 let result: BenchResult | undefined;
 
@@ -34,7 +36,17 @@ async function writeCases(from: number, to: number): Promise<void> {
   const { createCase } = await import('#store/cases');
   const { caseIdFor } = await import('#domain/case');
   const { hashId, seal } = await import('#lib/secrets');
-  const sealed = seal({ nik: '0', kk: '0', nama: 'x', tanggalLahir: '1990-01-01', jenisKelamin: 'P', alamat: 'x', kecamatan: 'x', desa: 'x', noHp: '0' });
+  const sealed = seal({
+    nik: '0',
+    kk: '0',
+    nama: 'x',
+    tanggalLahir: '1990-01-01',
+    jenisKelamin: 'P',
+    alamat: 'x',
+    kecamatan: 'x',
+    desa: 'x',
+    noHp: '0',
+  });
   const at = new Date(Date.now() - 40 * 86_400_000).toISOString();
   const one = async (i: number) => {
     const district = PILOT_DISTRICTS[i % PILOT_DISTRICTS.length] as string;
@@ -109,7 +121,8 @@ try {
   const someCase = caseIdFor('3210', 2020, hashId('nik', `3210${String(0).padStart(12, '0')}`));
   const timeline = await timed(browser, `${pages}/console/cases/${someCase}`);
   const proposed = large.districts.reduce((n, d) => n + (d.counters['reached#proposed'] ?? 0), 0);
-  const readsFlat = large.readUnits > 0 && small.districts.length === large.districts.length && small.readUnits === large.readUnits;
+  const readsFlat =
+    large.readUnits > 0 && small.districts.length === large.districts.length && small.readUnits === large.readUnits;
   const ms = (t: { median: number; max: number }) => `median ${t.median.toFixed(0)} ms, max ${t.max.toFixed(0)} ms`;
   const notes = [
     `dashboard ${ms(dashboard)} (${ms(smallDashboard)} at ${tenth.toLocaleString('en')} cases)`,
