@@ -233,31 +233,39 @@ describe('updateCase', () => {
     expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
   });
 
-  // BUG (functions/store/cases.ts with open-request.ts:77 and requests/decisions.ts:220): the
-  // callers build `milestones` (and `referral`) from their own read, and the store, finding the
-  // case changed since ITS read, writes that stale map again instead of refusing. A milestone
-  // recorded in between is dropped from the case, while the counters keep its reached#milestone:
-  // the stored funnel then no longer equals a recount. Passing `unchangedSince` from those callers
-  // (or writing `milestones.<id>` alone) would fix it. Marked `fails` until then.
-  it.fails('keeps a milestone another write recorded after the caller read the case', async () => {
+  it('builds a set given as a function from the case it writes over: a milestone recorded meanwhile is kept, after a race too', async () => {
     const report = { businessRunning: true, monthlyRevenue: 1_600_000, practices: [], notes: '' };
     const read = makeCase({ stage: 'mentoring', milestones: {}, rev: 4 });
-    // The mentor's report of the first milestone lands after the caller read `read`, before the store reads.
+    // The mentor's report of the first milestone lands between the store's read and its write.
     const reported = {
       ...read,
       milestones: { 'pemisahan-keuangan': { status: 'reported' as const, at: NOW.toISOString(), report } },
       rev: 5,
     };
-    reads(reported);
-    answerCaseWrites(ddb, c.caseId);
-    const missed = { 'kemasan-merek': { status: 'missed' as const, at: NOW.toISOString() } };
+    reads(read, reported);
+    answerCaseWrites(ddb, c.caseId, 1);
+    const missed = { status: 'missed' as const, at: NOW.toISOString() };
     const updated = await updateCase(c.caseId, {
       expectStage: 'mentoring',
-      set: { milestones: { ...read.milestones, ...missed } },
-    }).catch((e: Error) => e);
-    // Either refused (the caller reads again) or written with both milestones.
-    if (!(updated instanceof Error))
-      expect(Object.keys(updated.milestones).sort()).toEqual(['kemasan-merek', 'pemisahan-keuangan']);
-    else expect(updated.name).toBe('StageConflictError');
+      set: (current) => ({ milestones: { ...current.milestones, 'kemasan-merek': missed } }),
+    });
+    expect(Object.keys(updated.milestones).sort()).toEqual(['kemasan-merek', 'pemisahan-keuangan']);
+    const [first, second] = caseWrites(ddb);
+    expect(Object.keys(setsOf(first!).milestones as object)).toEqual(['kemasan-merek']);
+    expect(Object.keys(setsOf(second!).milestones as object).sort()).toEqual(['kemasan-merek', 'pemisahan-keuangan']);
+    // A missed milestone reaches nothing; the report counted its step with its own write.
+    expect(await counterDeltas(ddb)).toEqual({});
+  });
+
+  it('writes nothing when the function finds the fact there already', async () => {
+    const done = makeCase({ stage: 'mentoring', milestones: { 'kemasan-merek': { status: 'missed', at: c.createdAt } }, rev: 4 });
+    reads(done);
+    answerCaseWrites(ddb, c.caseId);
+    const updated = await updateCase(c.caseId, {
+      expectStage: 'mentoring',
+      set: (current) => (current.milestones['kemasan-merek'] ? undefined : { milestones: {} }),
+    });
+    expect(updated).toMatchObject({ rev: 4 });
+    expect(caseWrites(ddb)).toHaveLength(0);
   });
 });
