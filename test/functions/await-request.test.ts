@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { requestIdFor } from '#requests/requests';
 import { handler } from '../../functions/await-request.ts';
+import { answerCaseWrites, caseWrites } from '../helpers/case-writes.ts';
 import { caseItem, makeCase } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
 import { decidedByOf } from '../helpers/people.ts';
@@ -42,7 +43,7 @@ const approved = {
 };
 /** The case write of the replay: its new stage, if any, and the grantApproval it set. */
 function caseWrite() {
-  const input = ddb.commandCalls(UpdateCommand, { Key: caseKey })[0]?.args[0].input;
+  const input = caseWrites(ddb)[0];
   const values = input?.ExpressionAttributeValues ?? {};
   const grantApproval = Object.values(values).find((v) => typeof v === 'object' && v !== null && 'decision' in v);
   return { stage: values[':newStage'], grantApproval };
@@ -88,15 +89,15 @@ describe('AwaitRequest', () => {
       taskToken: 'token-2',
     };
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: decided });
-    ddb
-      .on(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })
-      .resolves({ Attributes: caseItem({ ...c, stage: 'disbursement' }) });
+    answerCaseWrites(ddb, c.caseId);
     sfn.on(SendTaskSuccessCommand).resolves({});
     await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-2' });
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' },
-      ExpressionAttributeValues: expect.objectContaining({ ':newStage': 'disbursement' }),
-    });
+    expect(caseWrites(ddb)).toContainEqual(
+      expect.objectContaining({
+        Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' },
+        ExpressionAttributeValues: expect.objectContaining({ ':newStage': 'disbursement' }),
+      }),
+    );
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'token-2' });
   });
 
@@ -107,7 +108,7 @@ describe('AwaitRequest', () => {
     ddb.on(GetCommand, { Key: quotaKey }).resolves({
       Item: { ...quotaKey, cases: new Set([c.caseId, 'someone-else']), blocks: 1, capacity: 2 },
     });
-    ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem({ ...c, stage: 'disbursement' }) });
+    answerCaseWrites(ddb, c.caseId);
     sfn.on(SendTaskSuccessCommand).resolves({});
 
     await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-4' });
@@ -126,7 +127,7 @@ describe('AwaitRequest', () => {
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: approved });
     ddb.on(UpdateCommand, { Key: quotaKey }).rejects(conditionFailed());
     ddb.on(GetCommand, { Key: quotaKey }).resolves({ Item: fullQuota });
-    ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem(c) });
+    answerCaseWrites(ddb, c.caseId);
     sfn.on(SendTaskFailureCommand).resolves({});
 
     await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-4' });
@@ -152,7 +153,7 @@ describe('AwaitRequest', () => {
     });
     ddb.on(GetCommand, { Key: caseKey }).resolves({ Item: caseItem(recorded) });
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: approved });
-    ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem(recorded) });
+    answerCaseWrites(ddb, c.caseId);
     sfn.on(SendTaskFailureCommand).resolves({});
 
     await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-4' });
@@ -172,7 +173,7 @@ describe('AwaitRequest', () => {
       taskToken: 'token-3',
     };
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: decided });
-    ddb.on(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Attributes: caseItem(c) });
+    answerCaseWrites(ddb, c.caseId);
     sfn.on(SendTaskFailureCommand).resolves({});
     await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'token-3' });
     // The free-text reason may name people: it stays on the case, out of the execution history.
@@ -195,9 +196,7 @@ describe('AwaitRequest', () => {
       taskToken: 'old',
     };
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${requestId}`, sk: 'REQUEST' } }).resolves({ Attributes: decided });
-    ddb
-      .on(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })
-      .resolves({ Attributes: caseItem({ ...c, stage: 'disbursement' }) });
+    answerCaseWrites(ddb, c.caseId);
     sfn.on(SendTaskSuccessCommand).rejects(new TaskDoesNotExist({ message: 'gone', $metadata: {} }));
     await expect(
       invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: LEVEL, taskToken: 'old' }),
@@ -211,18 +210,18 @@ describe('AwaitRequest', () => {
     const first = { ...approved, requestId: firstId, level: 'district', recipient: 'kadinsos.majalengka@dinsos.example' };
     ddb.on(GetCommand, { Key: { pk: `REQUEST#${firstId}` } }).resolves({ Item: first });
     ddb.on(UpdateCommand, { Key: { pk: `REQUEST#${firstId}`, sk: 'REQUEST' } }).resolves({ Attributes: first });
-    ddb.on(UpdateCommand, { Key: caseKey }).resolves({ Attributes: caseItem(c) });
+    answerCaseWrites(ddb, c.caseId);
     sfn.on(SendTaskSuccessCommand).resolves({});
 
     await invoke(handler, { caseId: c.caseId, kind: 'grant-approval', level: 'district', taskToken: 'token-4' });
 
-    const write = ddb.commandCalls(UpdateCommand, { Key: caseKey })[0]!.args[0].input;
+    const write = caseWrites(ddb)[0]!;
     expect(Object.values(write.ExpressionAttributeValues ?? {})).toContainEqual([
       expect.objectContaining({ level: 'district', decision: 'approved', decidedBy: decidedByOf('approver@dinsos.example') }),
     ]);
     expect(write.ExpressionAttributeValues?.[':newStage']).toBeUndefined();
     // Only the case read: the write is conditional on nobody having written it since.
-    expect(write.ConditionExpression).toContain('#updatedAt = :was');
+    expect(write.ConditionExpression).toContain('#rev = :rev');
     expect(ddb).not.toHaveReceivedCommandWith(UpdateCommand, { Key: quotaKey });
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: 'token-4',

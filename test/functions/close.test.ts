@@ -1,11 +1,11 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Case } from '#domain/case';
 import { handler as close } from '../../functions/close.ts';
 import { handler as grading } from '../../functions/grading.ts';
 import { handler as recordFailure } from '../../functions/record-failure.ts';
+import { answerCaseWrites, caseWrites } from '../helpers/case-writes.ts';
 import { caseItem, makeCase } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
 import { decidedByOf } from '../helpers/people.ts';
@@ -15,9 +15,9 @@ setTestEnv();
 
 function given(c: Case) {
   ddb.on(GetCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Item: caseItem(c) });
-  ddb.on(UpdateCommand).resolves({ Attributes: caseItem(c) });
+  answerCaseWrites(ddb, c.caseId);
 }
-const setValues = () => Object.values(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues ?? {});
+const setValues = () => Object.values(caseWrites(ddb)[0]?.ExpressionAttributeValues ?? {});
 
 beforeEach(() => ddb.reset());
 
@@ -42,7 +42,7 @@ describe('Close', () => {
       id: 'Ditolak pemberi persetujuan (USAHA_TIDAK_ADA): Usaha tidak ditemukan',
       en: 'Rejected by the approver (USAHA_TIDAK_ADA): Usaha tidak ditemukan',
     });
-    expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues?.[':newStage']).toBe('closed');
+    expect(caseWrites(ddb)[0]!.ExpressionAttributeValues?.[':newStage']).toBe('closed');
   });
 
   it("closes a case the national ceiling refused with that reason, not the district quota's", async () => {
@@ -89,7 +89,7 @@ describe('Close', () => {
     await expect(invoke(close, { caseId: '3210-2020-abcdef0123456789abcd', outcome: 'rejected' })).resolves.toEqual({
       outcome: 'graduated',
     });
-    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(caseWrites(ddb)).toHaveLength(0);
   });
 
   it('refuses an outcome that is not one of the defined ways a journey ends', async () => {
@@ -143,17 +143,23 @@ describe('RecordFailure', () => {
   it('notes the failure on the case without moving its stage, so a restart continues there', async () => {
     given(makeCase({ stage: 'mentoring' }));
     await invoke(recordFailure, { caseId: '3210-2020-abcdef0123456789abcd', error: 'Error', cause: 'x'.repeat(5000) });
-    const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = caseWrites(ddb)[0]!;
     expect(input.ExpressionAttributeValues?.[':newStage']).toBeUndefined();
     const failure = setValues().find((v) => typeof v === 'object' && v !== null && 'error' in v) as { cause: string };
     expect(failure.cause).toHaveLength(1000);
   });
 
   it('surfaces a stage conflict when the case was closed meanwhile', async () => {
-    given(makeCase({ stage: 'closed' }));
-    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'c', $metadata: {} }));
+    const c = makeCase({ stage: 'mentoring' });
+    // The store reads the case at mentoring; Close lands; the write finds the case changed and reads it closed.
+    ddb
+      .on(GetCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })
+      .resolvesOnce({ Item: caseItem({ ...c, rev: 3 }) })
+      .resolves({ Item: caseItem({ ...c, stage: 'closed', outcome: 'graduated', rev: 4 }) });
+    answerCaseWrites(ddb, c.caseId, 1);
     await expect(invoke(recordFailure, { caseId: '3210-2020-abcdef0123456789abcd', error: 'E' })).rejects.toMatchObject({
       name: 'StageConflictError',
     });
+    expect(caseWrites(ddb)).toHaveLength(1);
   });
 });

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/disbursement.ts';
+import { answerCaseWrites, caseWrites } from '../helpers/case-writes.ts';
 import { caseItem, makeCase } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
 
@@ -15,9 +16,7 @@ const conditionFailed = () => new ConditionalCheckFailedException({ message: 'co
 beforeEach(() => {
   ddb.reset();
   ddb.on(GetCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Item: caseItem(c) });
-  ddb
-    .on(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })
-    .resolves({ Attributes: caseItem({ ...c, stage: 'mentoring' }) });
+  answerCaseWrites(ddb, c.caseId);
 });
 
 describe('Disbursement', () => {
@@ -28,7 +27,7 @@ describe('Disbursement', () => {
       Key: quotaKey,
       ExpressionAttributeValues: expect.objectContaining({ ':quota': 200, ':id': c.caseId }),
     });
-    const caseUpdate = ddb.commandCalls(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })[0]!.args[0].input;
+    const caseUpdate = caseWrites(ddb)[0]!;
     expect(caseUpdate.ExpressionAttributeValues?.[':newStage']).toBe('mentoring');
     expect(Object.values(caseUpdate.ExpressionAttributeValues ?? {})).toContainEqual(
       expect.objectContaining({ amountRupiah: 3_500_000, reference: `BSIMU-${c.caseId}`, ruleVersion: '2020.1' }),
@@ -50,6 +49,7 @@ describe('Disbursement', () => {
       text: { id: expect.stringContaining('9999'), en: expect.stringContaining('district 9999 is not in program 2020.1') },
     });
     expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(caseWrites(ddb)).toHaveLength(0);
   });
 
   it('throws QuotaExhaustedError when the district quota is used up by other cases', async () => {
@@ -61,7 +61,7 @@ describe('Disbursement', () => {
       name: 'QuotaExhaustedError',
       code: 'QUOTA_EXHAUSTED',
     });
-    expect(ddb.commandCalls(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })).toHaveLength(0);
+    expect(caseWrites(ddb)).toHaveLength(0);
   });
 
   it('throws QuotaExhaustedError (NATIONAL_CEILING_REACHED) when the district has quota left but the national ceiling is given out', async () => {
@@ -83,6 +83,6 @@ describe('Disbursement', () => {
       Key: nationalKey,
       ExpressionAttributeValues: { ':ids': new Set(['3210#2#25']), ':size': 25, ':room': 975, ':n': 2 },
     });
-    expect(ddb.commandCalls(UpdateCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } })).toHaveLength(0);
+    expect(caseWrites(ddb)).toHaveLength(0);
   });
 });

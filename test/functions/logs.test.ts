@@ -5,13 +5,14 @@
  */
 
 import { rm } from 'node:fs/promises';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { logger, REDACTED } from '#lib/logger';
 import { signLink } from '#lib/secrets';
 import { handler as pages } from '../../functions/pages.ts';
 import { handler as verification } from '../../functions/verification.ts';
+import { answerCaseWrites } from '../helpers/case-writes.ts';
 import { caseItem, makeCase, personal } from '../helpers/fixtures.ts';
 import { invoke, lambdaContext, setTestEnv } from '../helpers/lambda.ts';
 import { logLines, logText } from '../helpers/log-file.ts';
@@ -37,7 +38,7 @@ beforeEach(() => {
   ddb.on(GetCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Item: caseItem(c) });
   // Not in the PKH registry: ineligible.
   ddb.on(GetCommand, { Key: { pk: `REGISTRY#${c.nikHash}`, sk: 'PKH' } }).resolves({});
-  ddb.on(UpdateCommand).resolves({ Attributes: caseItem(c) });
+  answerCaseWrites(ddb, c.caseId);
 });
 
 const linesWith = async (message: string) => (await logLines(logFile)).filter((l) => l.message === message);

@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -16,6 +16,7 @@ import { useSecretForTests } from '#lib/secrets';
 import { handler as close } from '../../functions/close.ts';
 import { handler as readProposal } from '../../functions/read-proposal.ts';
 import { handler as verification } from '../../functions/verification.ts';
+import { answerCaseWrites } from '../helpers/case-writes.ts';
 import { caseItem, makeCase, proposalRow, TEST_SECRET } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
 import { type EmfBlob, emfBlobs, logLines } from '../helpers/log-file.ts';
@@ -58,7 +59,7 @@ describe('funnel metrics', () => {
   it('Close: the case entered `closed` and closed `graduated`, national and per district', async () => {
     const c = makeCase({ stage: 'financing-referral' });
     ddb.on(GetCommand).resolves({ Item: caseItem(c) });
-    ddb.on(UpdateCommand).resolves({ Attributes: caseItem({ ...c, stage: 'closed', outcome: 'graduated' }) });
+    answerCaseWrites(ddb, c.caseId);
 
     await invoke(close, { caseId: c.caseId, outcome: 'graduated' });
 
@@ -102,7 +103,7 @@ describe('funnel metrics', () => {
     ddb.on(GetCommand, { Key: { pk: `REGISTRY#${c.nikHash}`, sk: 'PKH' } }).resolves({
       Item: { pk: `REGISTRY#${c.nikHash}`, sk: 'PKH', nikHash: c.nikHash, graduatedOn: '2019-06-30', decile: 2, importedAt: 'x' },
     });
-    ddb.on(UpdateCommand).resolves({ Attributes: caseItem({ ...c, stage: 'grant-approval' }) });
+    answerCaseWrites(ddb, c.caseId);
 
     await invoke(verification, { caseId: c.caseId });
 
@@ -115,7 +116,7 @@ describe('funnel metrics', () => {
     const c = makeCase();
     ddb.on(GetCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Item: caseItem(c) });
     ddb.on(GetCommand, { Key: { pk: `REGISTRY#${c.nikHash}`, sk: 'PKH' } }).resolves({});
-    ddb.on(UpdateCommand).resolves({ Attributes: caseItem(c) });
+    answerCaseWrites(ddb, c.caseId);
 
     await expect(invoke(verification, { caseId: c.caseId })).rejects.toMatchObject({ name: 'IneligibleError' });
 

@@ -8,7 +8,14 @@ import { Readable } from 'node:stream';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'csv-parse/sync';
@@ -20,6 +27,7 @@ import { Personal } from '#domain/case';
 import { PROPOSAL_COLUMNS, type ProposalColumn } from '#intake/proposal';
 import { hashId, opaqueId, unseal, useSecretForTests } from '#lib/secrets';
 import { handler } from '../../functions/read-proposal.ts';
+import { transactThrough } from '../helpers/case-writes.ts';
 import { TEST_SECRET } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
 
@@ -49,12 +57,9 @@ const itemKey = (k: Record<string, unknown>) => `${k.pk}|${k.sk}`;
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 /** PutItem with the two conditions the store writes: absent, or still held as read. */
-async function putItem(input: {
-  Item: Record<string, unknown>;
-  ConditionExpression?: string;
-  ExpressionAttributeValues?: Record<string, unknown>;
-}) {
-  const id = itemKey(input.Item);
+async function putItem(input: PutCommandInput) {
+  const item = input.Item ?? {};
+  const id = itemKey(item);
   const v = input.ExpressionAttributeValues ?? {};
   const held = table.get(id);
   if (input.ConditionExpression === 'attribute_not_exists(pk)' && held) throw conditionFailed();
@@ -64,7 +69,7 @@ async function putItem(input: {
   ) {
     throw conditionFailed();
   }
-  table.set(id, structuredClone(input.Item));
+  table.set(id, structuredClone(item));
   return {};
 }
 
@@ -95,6 +100,8 @@ beforeEach(() => {
     return {};
   });
   ddb.on(PutCommand).callsFake(putItem);
+  // A new case is put with its district's funnel counters, in one transaction.
+  transactThrough(ddb, ({ Put }) => Put && putItem(Put));
   ddb.on(QueryCommand).callsFake(async (input) => {
     const v = input.ExpressionAttributeValues ?? {};
     if (input.KeyConditionExpression !== 'pk = :pk AND begins_with(sk, :claim)') throw new Error('unexpected query');
@@ -413,10 +420,13 @@ describe('ReadProposal: one family, one proposal', () => {
     /** The case write of this family fails with `error`; everything else works. */
     const failCaseOf = (f: Record<ProposalColumn, string>, error: () => Error) => {
       const nikHash = hashId('nik', nikOf(f));
-      ddb.on(PutCommand).callsFake(async (input) => {
-        if (String(input.Item.pk).startsWith('CASE#') && input.Item.nikHash === nikHash) throw error();
+      const put = async (input: PutCommandInput) => {
+        if (String(input.Item?.pk).startsWith('CASE#') && input.Item?.nikHash === nikHash) throw error();
         return putItem(input);
-      });
+      };
+      ddb.on(PutCommand).callsFake(put);
+      // The case's Put goes with its funnel counters: the transaction fails with the same error.
+      transactThrough(ddb, ({ Put }) => Put && put(Put));
     };
     afterEach(() => vi.useRealTimers());
 
@@ -442,6 +452,7 @@ describe('ReadProposal: one family, one proposal', () => {
       expect(claimOf(family(2))).toBeDefined(); // the failed run's claim, without its case
 
       ddb.on(PutCommand).callsFake(putItem);
+      transactThrough(ddb, ({ Put }) => Put && putItem(Put));
       // Minutes later the failed intake may still be retrying: the family is being proposed.
       vi.setSystemTime(new Date('2020-03-02T01:05:00Z'));
       put(corrected, csv([family(2)]), undefined, 'etag-2');
@@ -710,17 +721,20 @@ describe('ReadProposal: big files', () => {
   it('registers 2,000 families with at most 16 writes in flight', async () => {
     let inFlight = 0;
     let peak = 0;
-    const slowPut = ddb.on(PutCommand);
-    slowPut.callsFake(async (input) => {
+    const slowPut = async (input: PutCommandInput) => {
       inFlight += 1;
       peak = Math.max(peak, inFlight);
       await new Promise((resolve) => setImmediate(resolve));
-      const id = itemKey(input.Item);
+      const item = input.Item ?? {};
+      const id = itemKey(item);
       inFlight -= 1;
       if (input.ConditionExpression === 'attribute_not_exists(pk)' && table.has(id)) throw conditionFailed();
-      table.set(id, input.Item);
+      table.set(id, item);
       return {};
-    });
+    };
+    ddb.on(PutCommand).callsFake(slowPut);
+    // A case's Put is in flight inside its transaction with the funnel counters.
+    transactThrough(ddb, ({ Put }) => Put && slowPut(Put));
     const rows = Array.from({ length: 2000 }, (_, i) => {
       const f = family((i % 28) + 1, 'L');
       // Vary the serial and the card so every row is a different family.

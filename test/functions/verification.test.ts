@@ -1,7 +1,8 @@
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/verification.ts';
+import { answerCaseWrites, caseWrites } from '../helpers/case-writes.ts';
 import { caseItem, makeCase } from '../helpers/fixtures.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
 
@@ -21,20 +22,20 @@ const registry = {
 beforeEach(() => {
   ddb.reset();
   ddb.on(GetCommand, { Key: { pk: `CASE#${c.caseId}`, sk: 'CASE' } }).resolves({ Item: caseItem(c) });
-  ddb
-    .on(UpdateCommand)
-    .callsFake((input) => ({ Attributes: caseItem({ ...c, stage: input.ExpressionAttributeValues[':newStage'] ?? c.stage }) }));
+  answerCaseWrites(ddb, c.caseId);
 });
 
 describe('Verification', () => {
   it('records an eligible verification and moves the case to grant approval', async () => {
     ddb.on(GetCommand, { Key: { pk: `REGISTRY#${c.nikHash}`, sk: 'PKH' } }).resolves({ Item: registry });
     await expect(invoke(handler, { caseId: c.caseId })).resolves.toEqual({ eligible: true });
-    const update = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const update = caseWrites(ddb)[0]!;
     const values = Object.values(update.ExpressionAttributeValues ?? {});
     expect(update.ExpressionAttributeValues?.[':newStage']).toBe('grant-approval');
     expect(values).toContainEqual(expect.objectContaining({ eligible: true, ruleVersion: '2020.1', reasons: [] }));
-    expect(update.ConditionExpression).toContain('#stage = :s0');
+    // Conditional on the case still standing at verification, as read.
+    expect(update.ConditionExpression).toContain('#stage = :was');
+    expect(update.ExpressionAttributeValues?.[':was']).toBe('verification');
   });
 
   it('records the reasons and throws IneligibleError for a family missing from the registry', async () => {
@@ -43,7 +44,7 @@ describe('Verification', () => {
       name: 'IneligibleError',
       reasons: ['NOT_IN_PKH_REGISTRY'],
     });
-    const update = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const update = caseWrites(ddb)[0]!;
     expect(update.ExpressionAttributeValues?.[':newStage']).toBeUndefined();
     expect(Object.values(update.ExpressionAttributeValues ?? {})).toContainEqual(
       expect.objectContaining({ eligible: false, reasons: ['NOT_IN_PKH_REGISTRY'] }),

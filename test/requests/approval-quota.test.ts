@@ -20,6 +20,7 @@ import { ensureTable, startDynamo } from '../../embedded/local/dynamodb.ts';
 import type { Keyring } from '../../embedded/local/local-auth.ts';
 import type { LocalService } from '../../embedded/local/ports.ts';
 import { caseItem, makeCase, TEST_SECRET } from '../helpers/fixtures.ts';
+import { recounted, scanCases, seedFunnel, staysIn, storedWithoutDwell } from '../helpers/funnel-check.ts';
 import { invoke, setTestEnv } from '../helpers/lambda.ts';
 import { sessionOf } from '../helpers/people.ts';
 
@@ -73,6 +74,7 @@ async function system() {
   const { requestIdFor } = await import('#requests/requests');
   const { submitDecision } = await import('#requests/pages/flow');
   const { getCase } = await import('#store/cases');
+  const { readFunnel } = await import('#store/funnel');
   const awaitRequest = (await import('../../functions/await-request.ts')).handler;
   const disbursement = (await import('../../functions/disbursement.ts')).handler;
   const close = (await import('../../functions/close.ts')).handler;
@@ -90,7 +92,24 @@ async function system() {
       expect(out.UnprocessedItems?.['prokus-test'] ?? []).toEqual([]);
     }
   };
-  return { putAll, client, signLink, requestIdFor, submitDecision, getCase, awaitRequest, disbursement, close, reservedCases };
+  /** The stored counters of a program year (without the histograms) and a recount of its cases: equal when each change counted once. */
+  const funnel = async (programYear: number) => {
+    const { districts } = await readFunnel(programYear);
+    return { stored: districts, recount: recounted(await scanCases(client, 'prokus-test'), programYear) };
+  };
+  return {
+    putAll,
+    client,
+    signLink,
+    requestIdFor,
+    submitDecision,
+    getCase,
+    awaitRequest,
+    disbursement,
+    close,
+    reservedCases,
+    funnel,
+  };
 }
 
 /** The last approval level of programs/2020.json and 2024.json: its approval reserves the grant. */
@@ -144,6 +163,7 @@ describe('the district quota at approval, under concurrency', () => {
       ];
     });
     await s.putAll(items);
+    await seedFunnel(s.client, 'prokus-test', items);
     const links = ids.map((i) => {
       const requestId = s.requestIdFor(caseIdOf(i), 'grant-approval', LAST_LEVEL);
       return `${requestId}.${s.signLink(requestId)}`;
@@ -190,21 +210,25 @@ describe('the district quota at approval, under concurrency', () => {
     expect(sfn.calls()).toHaveLength(FAMILIES);
 
     // A restart: every journey's AwaitRequest finds its request decided and replays it.
+    const t1 = performance.now();
     await Promise.all(
       ids.map((i) =>
         invoke(s.awaitRequest, { caseId: caseIdOf(i), kind: 'grant-approval', ...LAST_LEVEL, taskToken: `${tokenOf(i)}-again` }),
       ),
     );
+    console.info(`${FAMILIES} AwaitRequest replays in ${Math.round(performance.now() - t1)} ms`);
     expect(await s.reservedCases()).toEqual(toldReserved.map(caseIdOf).sort());
     const replayed = settlements();
     for (const i of ids) expect(replayed.get(`${tokenOf(i)}-again`)).toBe(replayed.get(tokenOf(i)));
 
     // What the journey does next, with the real handlers: Disbursement after success,
     // Close('quota-exhausted') after QuotaExhaustedError (the QuotaExhausted state).
+    const t2 = performance.now();
     await Promise.all([
       ...toldReserved.map((i) => invoke(s.disbursement, { caseId: caseIdOf(i) })),
       ...toldExhausted.map((i) => invoke(s.close, { caseId: caseIdOf(i), outcome: 'quota-exhausted' })),
     ]);
+    console.info(`${FAMILIES} Disbursements and Closes in ${Math.round(performance.now() - t2)} ms`);
     expect(await s.reservedCases()).toHaveLength(QUOTA);
     const cases = await Promise.all(ids.map((i) => s.getCase(caseIdOf(i))));
     for (const i of toldReserved) {
@@ -223,6 +247,22 @@ describe('the district quota at approval, under concurrency', () => {
       });
       expect(cases[i]?.disbursement).toBeUndefined();
     }
+
+    // The funnel counters, added beside those 3,100 case writes, 1,100 of them at once on the
+    // district's one counter item: each change counted once, exactly what a recount of the cases gives.
+    const { stored, recount } = await s.funnel(2020);
+    expect(storedWithoutDwell(stored)).toEqual(recount);
+    expect(recount['3210']).toEqual({
+      'reached#proposed': FAMILIES,
+      'reached#approved': QUOTA,
+      'reached#disbursed': QUOTA,
+      'now#mentoring': QUOTA,
+      'exit#quota-exhausted': FAMILIES - QUOTA,
+    });
+    // Every family left grant approval once and every granted one left disbursement once, each stay counted once.
+    const majalengka = stored.find((d) => d.district === '3210')?.counters;
+    expect(staysIn(majalengka, 'grant-approval')).toBe(FAMILIES);
+    expect(staysIn(majalengka, 'disbursement')).toBe(QUOTA);
   });
 
   // One grant per family card, ever: the same family proposed for 2020 and for 2024 (the
@@ -250,6 +290,7 @@ describe('the district quota at approval, under concurrency', () => {
       }),
     );
     await s.putAll(items);
+    await seedFunnel(s.client, 'prokus-test', items);
     const linkOf = (caseId: string) => {
       const requestId = s.requestIdFor(caseId, 'grant-approval', LAST_LEVEL);
       return `${requestId}.${s.signLink(requestId)}`;
@@ -286,6 +327,18 @@ describe('the district quota at approval, under concurrency', () => {
         grantApproval: { decision: 'approved', quota: 'already-granted' },
       });
       expect(closed.disbursement).toBeUndefined();
+    }
+    for (const year of years) {
+      const { stored, recount } = await s.funnel(year);
+      expect(storedWithoutDwell(stored), `funnel of ${year}`).toEqual(recount);
+      const granted = pages.filter((p) => p.year === year && p.page.html.includes('will be disbursed to this family')).length;
+      expect(recount['3217']).toEqual({
+        'reached#proposed': CARDS,
+        'reached#approved': granted,
+        'reached#disbursed': granted,
+        'now#mentoring': granted,
+        'exit#already-granted': CARDS - granted,
+      });
     }
   });
 });
