@@ -60,6 +60,15 @@ function batchesOf(arn: string): { Items: unknown[]; BatchInput: unknown }[] {
 const taskErrors = (arn: string) =>
   h.history(arn).flatMap((e) => (e.taskFailedEventDetails ? [e.taskFailedEventDetails.error] : []));
 
+/** The top-level states the execution entered, in order: where it stopped is the last. */
+function topLevel(entered: string[]): string[] {
+  const states = Object.keys(JSON.parse(h.engine.describeStateMachine(h.intakeArn).definition).States);
+  return entered.filter((s, i) => states.includes(s) && s !== entered[i - 1]);
+}
+
+/** The error and cause the execution ended with (its ExecutionFailed event). */
+const executionFailure = (arn: string) => h.history(arn).find((e) => e.type === 'ExecutionFailed')?.executionFailedEventDetails;
+
 describe('intake', () => {
   it('starts nothing when the file cannot be read at all', async () => {
     h.on('ReadProposal', () => {
@@ -196,10 +205,38 @@ describe('intake', () => {
 
     const { record, entered, arn } = await intake('upload-1');
 
-    expect(record.status).toBe('FAILED');
-    expectInOrder(entered, ['StartJourneys', 'StartJourney', 'IntakeFailed']);
+    // It fails in StartJourneys itself, with the refusal: that is where a redrive continues.
+    expect(record).toMatchObject({
+      status: 'FAILED',
+      error: 'StepFunctions.ThrottlingException',
+      cause: expect.stringContaining('Rate exceeded'),
+    });
+    expect(executionFailure(arn)).toEqual({ error: record.error, cause: record.cause });
+    expect(h.history(arn).some((e) => e.type === 'MapStateFailed')).toBe(true);
+    expect(topLevel(entered)).toEqual(['IsProposalFile', 'ReadProposal', 'StartJourneys']);
+    expectInOrder(entered, ['StartJourneys', 'StartJourney']);
     // MaxAttempts 30: the first try and 30 retries for the first family refused.
     expect(taskErrors(arn).length).toBeGreaterThanOrEqual(31);
+    expect(journeys()).toEqual([]);
+  });
+
+  it('fails the intake in ReadProposal, with the function\u2019s own error and cause, once its retries are spent', async () => {
+    h.on('ReadProposal', () => {
+      throw Object.assign(new Error('DynamoDB did not answer'), { name: 'TransientError' });
+    });
+
+    const { record, entered, arn } = await intake('upload-1');
+
+    expect(record).toMatchObject({
+      status: 'FAILED',
+      error: 'TransientError',
+      cause: expect.stringContaining('DynamoDB did not answer'),
+    });
+    expect(executionFailure(arn)).toEqual({ error: 'TransientError', cause: record.cause });
+    expect(entered).toEqual(['IsProposalFile', 'ReadProposal']);
+    // MaxAttempts 5: the first call and 5 retries, all with the same input.
+    expect(h.payloads('ReadProposal')).toEqual(Array(6).fill(upload));
+    expect(h.itemReads).toEqual([]);
     expect(journeys()).toEqual([]);
   });
 
@@ -251,11 +288,13 @@ describe('intake', () => {
       journeys: { bucket: BUCKET, key: 'journeys/missing.json' },
     }));
 
-    const { record, entered } = await intake('upload-1');
+    const { record, entered, arn } = await intake('upload-1');
 
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('States.ItemReaderFailed');
-    expectInOrder(entered, ['ReadProposal', 'StartJourneys.ReadItems', 'IntakeFailed']);
+    expect(executionFailure(arn)?.error).toBe('States.ItemReaderFailed');
+    // The reader is StartJourneys' own first step: the execution stops there.
+    expect(entered).toEqual(['IsProposalFile', 'ReadProposal', 'StartJourneys.ReadItems']);
     expect(journeys()).toEqual([]);
   });
 });
