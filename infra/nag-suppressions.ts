@@ -131,7 +131,7 @@ export function suppressAcceptedFindings(stack: SuppressedStack): void {
   ]);
   iam5(
     stack.intake.role,
-    "The Distributed Map's child executions are named by Step Functions; DescribeExecution/StopExecution need them",
+    "The Distributed Map's child executions are named by Step Functions; DescribeExecution/StopExecution/RedriveExecution (a redriven Map Run) need them",
     [resourceFinding(stack.intake, stack.intakeExecutionsArn)],
   );
 

@@ -268,9 +268,11 @@ export class ProkusStack extends Stack {
     );
     const intakeByName = StateMachine.fromStateMachineName(this, 'IntakeByName', intakeName);
     intakeByName.grantStartExecution(this.intake);
+    // Redriving a failed intake redrives its Map Run, which redrives the failed child
+    // executions as the intake's role: Step Functions asks for RedriveExecution on them.
     this.intake.addToRolePolicy(
       new PolicyStatement({
-        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        actions: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'],
         resources: [this.intakeExecutionsArn],
       }),
     );

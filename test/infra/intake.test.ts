@@ -84,6 +84,19 @@ describe('intake trigger', () => {
   });
 });
 
+describe('a failed intake, as deployed', () => {
+  it('stops in the state that failed, where a redrive continues: only a rejected file is caught, and no state is a Fail', () => {
+    const states = Object.entries(definition.States);
+    expect(states.filter(([, s]) => s.Type === 'Fail')).toEqual([]);
+    const caught = states.flatMap(([name, s]) =>
+      ((s.Catch ?? []) as { ErrorEquals: string[]; Next: string }[]).map(
+        (c) => `${name}: ${c.ErrorEquals.join(',')} -> ${c.Next}`,
+      ),
+    );
+    expect(caught).toEqual(['ReadProposal: ProposalFileError -> FileRejected']);
+  });
+});
+
 describe('StartJourneys, as deployed', () => {
   it('is a Distributed Map over the journeys list ReadProposal wrote, in batches of 100 with the upload id', () => {
     expect(startJourneys).toMatchObject({

@@ -341,7 +341,7 @@ describe('permissions', () => {
     expect(invokes('intake')).toEqual([`{${fnId('ReadProposal')}.Arn}`]);
   });
 
-  it('the intake starts journeys, reads the journeys list, and runs its Distributed Map on itself', () => {
+  it('the intake starts journeys, reads the journeys list, runs its Distributed Map on itself and may redrive its Map Run', () => {
     const intake = permissionsOf(json, logicalId(stack, stack.intake.role));
     const bucketId = logicalId(stack, stack.node.findChild('Data').node.findChild('Files'));
     expect(intake).toEqual(
@@ -350,6 +350,8 @@ describe('permissions', () => {
         { action: 'states:StartExecution', resource: arn('states', 'stateMachine:ProkusTest-Intake') },
         { action: 'states:DescribeExecution', resource: arn('states', 'execution:ProkusTest-Intake/*') },
         { action: 'states:StopExecution', resource: arn('states', 'execution:ProkusTest-Intake/*') },
+        // A redrive of the intake redrives the Map Run's failed child executions as this role.
+        { action: 'states:RedriveExecution', resource: arn('states', 'execution:ProkusTest-Intake/*') },
         { action: 's3:GetObject', resource: `{${bucketId}.Arn}/intake/*/journeys.json` },
         { action: 's3:PutObject', resource: `{${bucketId}.Arn}/intake/start-journeys/*` },
       ]),
