@@ -341,6 +341,11 @@ export class ProkusStack extends Stack {
     const operations = new OperationsDashboard(this, 'Dashboard', {
       dashboardName: `${this.stackName}-operations`,
       stateMachines: { Journey: this.journey, Intake: this.intake },
+      whenFailed: {
+        Journey: 'The case keeps its stage for a restart.',
+        Intake:
+          'Once the cause is fixed, redrive it (aws stepfunctions redrive-execution): it continues in the state that failed and starts the missing journeys once (README: An intake failed).',
+      },
       functions: all,
       undeliveredUploads: undelivered,
       ...(props.alarmTopicArn ? { alarmTopicArn: props.alarmTopicArn } : {}),

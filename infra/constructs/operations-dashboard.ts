@@ -55,6 +55,8 @@ const PICK_DISTRICT = 'pick a district';
 export interface OperationsDashboardProps {
   readonly dashboardName: string;
   readonly stateMachines: Record<string, StateMachine>;
+  /** What an operator does about a failed execution, by state machine label (the alarm says it). */
+  readonly whenFailed: Record<string, string>;
   readonly functions: IFunction[];
   /** Where uploads that could not start an intake wait (the EventBridge rule's dead-letter queue). */
   readonly undeliveredUploads: IQueue;
@@ -98,7 +100,8 @@ export class OperationsDashboard extends Construct {
     for (const [label, machine] of Object.entries(props.stateMachines)) {
       alarm(`${label}ExecutionsFailed`, machine.metricFailed({ period, statistic: Stats.SUM }), {
         threshold: 1,
-        description: `${label} executions failed: a task failed in a way no state catches. Open the execution in the Step Functions console; the case keeps its stage for a restart.`,
+        description:
+          `${label} executions failed: a task failed in a way no state catches. Open the execution in the Step Functions console. ${props.whenFailed[label] ?? ''}`.trim(),
       });
       alarm(`${label}ExecutionsTimedOut`, machine.metricTimedOut({ period, statistic: Stats.SUM }), {
         threshold: 1,

@@ -20,6 +20,7 @@ type AlarmProps = {
   MetricName?: string;
   Namespace?: string;
   Dimensions?: { Name: string; Value: unknown }[];
+  AlarmDescription?: string;
   Threshold: number;
   ComparisonOperator: string;
   TreatMissingData: string;
@@ -62,6 +63,13 @@ describe('alarms', () => {
         expect(render(alarm.Dimensions?.[0]?.Value)).toBe(`{${logical}}`);
       }
     }
+  });
+
+  it('a failed execution says what to do: the journey restarts from its case, the intake is redriven', () => {
+    expect(alarmNamed(json, 'ProkusTest-JourneyExecutionsFailed').AlarmDescription).toContain('keeps its stage for a restart');
+    expect(alarmNamed(json, 'ProkusTest-IntakeExecutionsFailed').AlarmDescription).toContain(
+      'redrive it (aws stepfunctions redrive-execution): it continues in the state that failed',
+    );
   });
 
   it('Lambda errors of every function, less the errors its handler counted as thrown by design', () => {
