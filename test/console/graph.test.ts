@@ -117,8 +117,21 @@ describe('the real definitions', () => {
     const svg = renderStateGraph(intake, { visited: new Set() }, 'en').value;
     expect(drawnStates(svg).sort()).toEqual(stateNames(intake).sort());
     expect(nodeOf(svg, 'StartJourneys')).toContain('Map (distributed)');
-    // Caught into by two states only: both lines are drawn, no box names it.
-    expect(layout.edges.filter((e) => e.to === 's:IntakeFailed').map((e) => e.from)).toEqual([
+    // Its one top-level Catch: a rejected file ends in FileRejected, one line named by the error.
+    expect(layout.edges.filter((e) => e.kind === 'catch' && !e.from.includes('/')).map((e) => [e.from, e.to, e.label])).toEqual([
+      ['s:ReadProposal', 's:FileRejected', 'ProposalFile'],
+    ]);
+    expect(layout.nodes.some((n) => n.stubs)).toBe(false);
+  });
+
+  it('draws both lines to a state caught into by two states only, and no box names it', () => {
+    // The intake had one (a Fail state after ReadProposal and StartJourneys, gone so that a
+    // redrive continues in the failed state); a variant of its definition stands in.
+    const definition = JSON.parse(intake);
+    definition.States.StartJourneys.Catch = [{ ErrorEquals: ['States.ALL'], Next: 'FileRejected' }];
+    const layout = layoutStateGraph(JSON.stringify(definition), 'en');
+    expectClean(layout);
+    expect(layout.edges.filter((e) => e.to === 's:FileRejected').map((e) => e.from)).toEqual([
       's:ReadProposal',
       'j:s:StartJourneys',
     ]);
