@@ -6,11 +6,12 @@
  *   validate  `prokus validate --json` on a 100,000-row CSV and XLSX (rows/s, peak RSS)
  *   intake    embedded intake of 10,000 rows up to the grant approval emails
  *   demo      the whole journey of 1,000 families end to end
+ *   console   the operators' console's server time with 10,000 cases in the store
  *
  * Each part runs in a process of its own (bench/<part>.ts): one runtime per
  * process, and a peak RSS that belongs to that part alone.
  *
- * Usage: npm run bench [-- --only bundles,validate,intake] [--rows N] [--intake-rows N] [--families N]
+ * Usage: npm run bench [-- --only bundles,validate,intake] [--rows N] [--intake-rows N] [--families N] [--cases N]
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { type BenchResult, BenchResults, intArg, machine } from './common.ts';
 
-const PARTS = ['bundles', 'validate', 'intake', 'demo'] as const;
+const PARTS = ['bundles', 'validate', 'intake', 'demo', 'console'] as const;
 type Part = (typeof PARTS)[number];
 
 function parts(argv: string[]): Part[] {
@@ -41,6 +42,8 @@ function partArgs(part: Part, argv: string[]): string[] {
       return ['--rows', String(intArg('intake-rows', 10_000, argv))];
     case 'demo':
       return ['--families', String(intArg('families', 1000, argv))];
+    case 'console':
+      return ['--cases', String(intArg('cases', 10_000, argv))];
   }
 }
 

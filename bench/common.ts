@@ -11,7 +11,7 @@ export const BenchResult = z.object({
   name: z.string(),
   /** Rows, families or bundles processed. */
   size: z.number().int(),
-  unit: z.enum(['rows', 'families', 'bundles']),
+  unit: z.enum(['rows', 'families', 'bundles', 'cases']),
   seconds: z.number(),
   perSecond: z.number(),
   peakRssMiB: z.number(),

@@ -193,7 +193,8 @@ async function tally(runtime: Runtime, families: SyntheticFamily[], result: Demo
     const row = { name: config.districts[district]?.name ?? district, ...emptyOutcomes() };
     const cases = await listCases(district, 2020);
     const expected = recount(cases).get(district) ?? {};
-    if (JSON.stringify(sorted(expected)) !== JSON.stringify(sorted(stored.get(district) ?? {}))) result.funnel.mismatched.push(district);
+    if (JSON.stringify(sorted(expected)) !== JSON.stringify(sorted(stored.get(district) ?? {})))
+      result.funnel.mismatched.push(district);
     result.funnel.counted += cases.length;
     for (const c of cases) {
       let outcome: DemoOutcome;

@@ -47,7 +47,7 @@ async function registerRun(caseId: string): Promise<Case> {
       // execution that failed keeps it in its history; the funnel stops counting it).
       return await updateCase(caseId, {
         expectStage: c.stage,
-        set: { journeyRuns: c.journeyRuns + 1 },
+        set: (current) => ({ journeyRuns: current.journeyRuns + 1 }),
         remove: c.failure ? ['failure'] : [],
       });
     } catch (e) {

@@ -72,15 +72,24 @@ function recipientAndDeadline(
 /** The defined outcome of a missed deadline, recorded on the case before the journey moves on. */
 async function recordDeadlinePassed(request: Request, c: Case, at: string): Promise<void> {
   if (request.kind === 'milestone-report' && request.milestoneId && !c.milestones[request.milestoneId]) {
+    const milestoneId = request.milestoneId;
     await updateCase(c.caseId, {
       expectStage: 'mentoring',
-      set: { milestones: { ...c.milestones, [request.milestoneId]: { status: 'missed', at } } },
+      // A report that landed meanwhile wins over "missed".
+      set: (current) =>
+        current.milestones[milestoneId]
+          ? undefined
+          : { milestones: { ...current.milestones, [milestoneId]: { status: 'missed', at } } },
     });
   }
   if (request.kind === 'financing-outcome' && c.referral && !c.referral.outcome) {
     await updateCase(c.caseId, {
       expectStage: 'financing-referral',
-      set: { referral: { ...c.referral, outcome: { status: 'no-response', at } } },
+      // The lender's answer, if it landed meanwhile, wins over "no response".
+      set: (current) =>
+        current.referral && !current.referral.outcome
+          ? { referral: { ...current.referral, outcome: { status: 'no-response' as const, at } } }
+          : undefined,
     });
   }
   // A grant approval that expires has nothing to record here: Close records the outcome.

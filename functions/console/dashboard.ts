@@ -10,6 +10,7 @@ import { counter, dwellHistogram, FUNNEL_STEPS, type FunnelCounters, medianBucke
 import type { ProgramConfig } from '#domain/program';
 import { type Html, html } from '#web/html';
 import type { Lang } from '#web/lang';
+import type { DwellStage } from './charts.ts';
 import { bucketLabel, FAILED, OUTCOMES, STAGES, STEPS, t } from './text.ts';
 
 export interface FunnelLine {
@@ -53,21 +54,14 @@ export function nowLines(counters: FunnelCounters): FunnelLine[] {
   ];
 }
 
-export interface DwellLine {
-  stage: Bilingual;
-  histogram: number[];
-  median?: number;
-  left: number;
-}
-
-export function dwellLines(counters: FunnelCounters): DwellLine[] {
+/** Each open stage's time-in-stage histogram, its buckets named, the median's bucket marked. */
+export function dwellStages(counters: FunnelCounters, lang: Lang): DwellStage[] {
   return OPEN_STAGES.map((s) => {
     const histogram = dwellHistogram(counters, s);
     const median = medianBucket(histogram);
     return {
-      stage: STAGES[s],
-      histogram,
-      left: histogram.reduce((a, b) => a + b, 0),
+      label: STAGES[s],
+      buckets: histogram.map((count, i) => ({ label: bucketLabel(i, lang), count })),
       ...(median === undefined ? {} : { median }),
     };
   });
@@ -79,12 +73,5 @@ export function linesTable(lines: readonly FunnelLine[], lang: Lang, of?: number
   return html`<div class="scroll"><table class="data"><tbody>${lines.map(
     (l) =>
       html`<tr><td>${t(l.label, lang)}</td><td class="n">${l.count.toLocaleString(lang === 'id' ? 'id-ID' : 'en-GB')}</td>${of !== undefined && html`<td class="n">${percent(l.count, of)}</td>`}</tr>`,
-  )}</tbody></table></div>`;
-}
-
-export function dwellTable(lines: readonly DwellLine[], lang: Lang): Html {
-  return html`<div class="scroll"><table class="data"><thead><tr><th>${t({ id: 'Tahap', en: 'Stage' }, lang)}</th><th>${t({ id: 'Median lama di tahap', en: 'Median time in stage' }, lang)}</th><th class="n">${t({ id: 'Keluarga yang sudah melewatinya', en: 'Families that left it' }, lang)}</th></tr></thead><tbody>${lines.map(
-    (l) =>
-      html`<tr><td>${t(l.stage, lang)}</td><td>${l.median === undefined ? '—' : bucketLabel(l.median, lang)}</td><td class="n">${l.left}</td></tr>`,
   )}</tbody></table></div>`;
 }

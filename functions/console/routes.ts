@@ -23,7 +23,8 @@ import { html } from '#web/html';
 import { langOf } from '#web/lang';
 import { securityHeaders } from '#web/layout';
 import { type CaseFilter, casesOfNikHash, findCaseRow, listCasePage } from './case-list.ts';
-import { dwellLines, dwellTable, exitLines, funnelLines, linesTable, nowLines } from './dashboard.ts';
+import { dwellChart, funnelChart } from './charts.ts';
+import { dwellStages, exitLines, funnelLines, linesTable, nowLines } from './dashboard.ts';
 import { executionPage } from './execution-page.ts';
 import { describeExecution, journeyExecutions, listExecutions, type Machine } from './executions.ts';
 import { resumeJourney } from './resume.ts';
@@ -159,7 +160,8 @@ export async function showDashboard(event: Event): Promise<Result> {
     ? (rows.find((r) => r.district === district.code)?.counters ?? {})
     : sumCounters(rows.map((r) => r.counters));
   const steps = funnelLines(counters, program);
-  const proposed = steps[0]?.count ?? 0;
+  const exits = exitLines(counters);
+  const dwell = dwellStages(counters, ctx.lang);
   const scope = district ? `${district.code} ${district.name}` : t({ id: 'Nasional', en: 'National' }, ctx.lang);
   const csvQuery = new URLSearchParams({ year: String(year), ...(district ? { district: district.code } : {}) });
   const body = html`<form class="filters" method="get" action="/console">
@@ -167,14 +169,12 @@ export async function showDashboard(event: Event): Promise<Result> {
 <div class="field"><label for="district">${t({ id: 'Wilayah', en: 'District' }, ctx.lang)}</label><select id="district" name="district"><option value="">${t({ id: 'Nasional', en: 'National' }, ctx.lang)}</option>${districts.map((d) => html`<option value="${d.code}"${d.code === district?.code ? html` selected` : ''}>${d.code} ${d.name}</option>`)}</select></div>
 <button type="submit">${t({ id: 'Tampilkan', en: 'Show' }, ctx.lang)}</button></form>
 <h2>${scope} · ${year}</h2>
-<h2>${t({ id: 'Tahapan yang dicapai', en: 'Steps reached' }, ctx.lang)}</h2>
-${linesTable(steps, ctx.lang, proposed)}
-<h2>${t({ id: 'Keluar dari program', en: 'Exits' }, ctx.lang)}</h2>
-${linesTable(exitLines(counters), ctx.lang, proposed)}
+<h2>${t({ id: 'Tahapan yang dicapai dan keluar', en: 'Steps reached, and exits' }, ctx.lang)}</h2>
+${funnelChart(steps, ctx.lang, exits)}
 <h2>${t({ id: 'Posisi sekarang', en: 'Where families are now' }, ctx.lang)}</h2>
 ${linesTable(nowLines(counters), ctx.lang)}
 <h2>${t({ id: 'Lama di setiap tahap', en: 'Time spent in each stage' }, ctx.lang)}</h2>
-${dwellTable(dwellLines(counters), ctx.lang)}
+${dwellChart(dwell, ctx.lang)}
 <p class="meta">${t({ id: 'Median dihitung dari histogram: tepat sampai rentang waktunya.', en: 'Medians come from a histogram: exact to its time range.' }, ctx.lang)}</p>
 <p><a href="/console/funnel.csv?${csvQuery.toString()}">${t({ id: 'Unduh corong (CSV)', en: 'Download the funnel (CSV)' }, ctx.lang)}</a> · <a href="/console/cases?${filterQuery({ programYear: year, ...(district ? { district: district.code } : {}) })}">${t({ id: 'Lihat kasus', en: 'See the cases' }, ctx.lang)}</a></p>`;
   return htmlResult(

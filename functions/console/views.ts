@@ -9,6 +9,9 @@ import { type Html, html } from '#web/html';
 import { type Lang, otherLang } from '#web/lang';
 import { layout, type PageExtras, type Viewer } from '#web/layout';
 import type { CaseFilter, CaseRow } from './case-list.ts';
+import { CHART_STYLE } from './charts.ts';
+import { GRAPH_STYLE } from './graph.ts';
+import { HISTORY_STYLE } from './history.ts';
 import { ago, dateTime, OUTCOMES, REFUSALS, type Refusal, STAGES, t } from './text.ts';
 
 export interface ConsoleContext {
@@ -25,6 +28,9 @@ export interface View {
   html: string;
   extras: PageExtras;
 }
+
+/** The drawings' rules, one stylesheet for every console page (one hash in the policy). */
+const CONSOLE_STYLE = `${GRAPH_STYLE}${HISTORY_STYLE}${CHART_STYLE}`;
 
 type Section = 'dashboard' | 'cases' | 'attention' | 'intakes' | 'none';
 
@@ -57,6 +63,7 @@ export function consolePage(ctx: ConsoleContext, status: number, title: Bilingua
   const extras: PageExtras = {
     postsForms: true,
     wide: true,
+    style: CONSOLE_STYLE,
     lang: ctx.lang,
     switchTo: { href: `${ctx.path}?${query}`, lang: switchLang, label: switchLang === 'en' ? 'English' : 'Bahasa Indonesia' },
   };

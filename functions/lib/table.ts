@@ -2,7 +2,7 @@
  * The one DynamoDB table. Writes are single-item and conditional, so each is idempotent
  * on its own, except one: a case write that changes the funnel adds to its district's
  * counter item in the same TransactWriteItems (store/cases.ts), so the counts are exact
- * (the embedded DynamoDB answers TransactWriteItems too: embedded/local/dynamodb.ts).
+ * (the embedded DynamoDB answers TransactWriteItems too: embedded/local/dynamodb-transactions.ts).
  * Here: its name from the environment, and how a conditional write tells "the
  * condition failed" from a real failure.
  *

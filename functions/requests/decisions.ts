@@ -216,9 +216,16 @@ async function applyMilestoneReport(request: Request, at: string): Promise<Case>
   const updated = await tolerateMovedOn(() =>
     updateCase(request.caseId, {
       expectStage: 'mentoring',
-      set: {
-        milestones: { ...c.milestones, [milestoneId]: { status: 'reported', at, report, decidedBy: decidedByOf(request) } },
-      },
+      // From the case as the store writes over it: a milestone recorded meanwhile stays.
+      set: (current) =>
+        current.milestones[milestoneId]?.status === 'reported'
+          ? undefined
+          : {
+              milestones: {
+                ...current.milestones,
+                [milestoneId]: { status: 'reported', at, report, decidedBy: decidedByOf(request) },
+              },
+            },
     }),
   );
   return updated ?? c;
@@ -228,9 +235,14 @@ async function applyFinancingOutcome(request: Request, at: string): Promise<Case
   const d = z.parse(LenderDecision, request.decision);
   const c = await getCase(request.caseId);
   if (!c.referral || c.referral.outcome) return c;
-  const referral = { ...c.referral, outcome: { ...d, at, decidedBy: decidedByOf(request) } };
+  const outcome = { ...d, at, decidedBy: decidedByOf(request) };
   const updated = await tolerateMovedOn(() =>
-    updateCase(request.caseId, { expectStage: 'financing-referral', set: { referral } }),
+    updateCase(request.caseId, {
+      expectStage: 'financing-referral',
+      // An outcome recorded meanwhile (the deadline's no-response) is not overwritten.
+      set: (current) =>
+        current.referral && !current.referral.outcome ? { referral: { ...current.referral, outcome } } : undefined,
+    }),
   );
   return updated ?? c;
 }

@@ -164,11 +164,19 @@ export async function createCase(c: Case): Promise<boolean> {
   return true;
 }
 
+type CaseFacts = Partial<Omit<Case, 'caseId' | 'stage' | 'updatedAt' | 'rev' | 'stageSince'>>;
+
 export interface CaseUpdate {
   /** The update applies only while the case is at one of these stages. */
   expectStage: Stage | Stage[];
-  /** Top-level attributes to set (undefined values are skipped). */
-  set: Partial<Omit<Case, 'caseId' | 'stage' | 'updatedAt' | 'rev' | 'stageSince'>>;
+  /**
+   * Top-level attributes to set (undefined values are skipped). A value built from the case
+   * as read (a map or a list grown by one: milestones, resumes, a referral's outcome) is a
+   * function of the case: the store calls it with the case it is about to write over, again
+   * after each race, so a fact another writer added in between is kept; it returns
+   * undefined when there is nothing left to write (the fact is there already).
+   */
+  set: CaseFacts | ((current: Case) => CaseFacts | undefined);
   /** Top-level attributes to remove (a failure a new run of the journey leaves behind). */
   remove?: (keyof Omit<Case, 'caseId' | 'stage' | 'updatedAt' | 'rev' | 'createdAt'>)[];
   /** Move the case to this stage in the same write. */
@@ -205,14 +213,20 @@ export async function updateCase(caseId: string, update: CaseUpdate): Promise<Ca
   for (let attempt = 1; ; attempt++) {
     const before = await getCase(caseId);
     if (!applies(before, update, expected)) throw new StageConflictError(caseId, expected.join('|'), before.stage);
+    const facts = typeof update.set === 'function' ? update.set(before) : update.set;
+    if (facts === undefined) return before;
     const now = new Date().toISOString();
     const moved = update.stage !== undefined && update.stage !== before.stage;
-    const sets = Object.fromEntries(Object.entries(update.set).filter(([, v]) => v !== undefined));
+    const sets = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined));
     const after: Case = { ...before, ...sets, updatedAt: now, rev: (before.rev ?? 0) + 1 };
     for (const name of update.remove ?? []) delete after[name];
     if (update.stage) after.stage = update.stage;
     if (moved) after.stageSince = now;
-    const outcome = await writeCounted({ Update: caseWrite(caseId, before, after, update) }, before, funnelDelta(before, after));
+    const outcome = await writeCounted(
+      { Update: caseWrite(caseId, before, after, { ...update, set: sets }) },
+      before,
+      funnelDelta(before, after),
+    );
     if (outcome === 'condition') {
       if (attempt >= CASE_ATTEMPTS) throw new StageConflictError(caseId, expected.join('|'), before.stage);
       continue;
@@ -225,7 +239,7 @@ export async function updateCase(caseId: string, update: CaseUpdate): Promise<Ca
 }
 
 /** The UpdateItem of the case: the update's facts, its stage in both indexes, conditional on the case as read. */
-function caseWrite(caseId: string, before: Case, after: Case, update: CaseUpdate): UpdateCommandInput {
+function caseWrite(caseId: string, before: Case, after: Case, update: CaseUpdate & { set: CaseFacts }): UpdateCommandInput {
   const names: Record<string, string> = { '#stage': 'stage', '#updatedAt': 'updatedAt', '#rev': 'rev' };
   const values: Record<string, unknown> = { ':now': after.updatedAt, ':rev': before.rev ?? 0, ':next': after.rev };
   const sets = ['#updatedAt = :now', '#rev = :next'];

@@ -108,9 +108,11 @@ table.data{border-collapse:collapse;width:100%;font-size:.9375rem}
 table.data th,table.data td{text-align:left;padding:.375rem .5rem;border-bottom:1px solid #d6d6d6;vertical-align:top}
 table.data th{background:#f4f5f2;font-size:.875rem;white-space:nowrap}
 table.data td.n,table.data th.n{text-align:right;font-variant-numeric:tabular-nums}
+table.data code{overflow-wrap:normal;white-space:nowrap}
 .badge.closed{background:#ececec;color:#3b3b3b}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.75rem;margin:.75rem 0}
 .cards div{border:1px solid #d6d6d6;border-radius:.5rem;padding:.5rem .75rem}
+.cards div>span.meta,.cards div>code{display:block}
 .cards .n{display:block;font-size:1.5rem;font-weight:700;font-variant-numeric:tabular-nums}
 ol.timeline{list-style:none;margin:.5rem 0;padding:0;border-left:3px solid #0b5e3c}
 ol.timeline>li{position:relative;margin:0 0 1rem;padding:.125rem 0 0 1rem}
@@ -126,8 +128,19 @@ pre{font-size:.8125rem;background:#f7f7f7;padding:.5rem;overflow-x:auto;white-sp
 .pager{display:flex;gap:1rem;margin:1rem 0}
 `;
 
+/** The one style block of a page: the shell's rules and the page's own (the console's drawings). */
+const styleOf = (page: PageExtras) => (page.style ? `${STYLE}${page.style}` : STYLE);
+
 // A hash rather than 'unsafe-inline': the one style block is allowed, injected ones are not.
-const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
+const hashes = new Map<string, string>();
+function styleHash(style: string): string {
+  let hash = hashes.get(style);
+  if (!hash) {
+    hash = createHash('sha256').update(style).digest('base64');
+    hashes.set(style, hash);
+  }
+  return hash;
+}
 
 /**
  * The policy of a page. A page with a script (the upload page's progress bar) names it by
@@ -137,7 +150,7 @@ const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 export function contentSecurityPolicy(page: PageExtras = {}): string {
   return [
     "default-src 'self'",
-    `style-src 'sha256-${STYLE_HASH}'`,
+    `style-src 'sha256-${styleHash(styleOf(page))}'`,
     page.script ? `script-src 'sha256-${page.script.sha256}'` : "script-src 'none'",
     ...(page.connectTo ? [`connect-src 'self' ${page.connectTo}`] : []),
     "img-src 'self'",
@@ -191,6 +204,8 @@ export interface PageExtras {
   switchTo?: { href: string; lang: 'id' | 'en'; label: string };
   /** A wide page (the console's tables and drawings); the others keep a reading width. */
   wide?: boolean;
+  /** Rules the page adds to the shell's stylesheet (a constant: it is hashed into the policy). */
+  style?: string;
 }
 
 const PROGRAM: Bilingual = {
@@ -222,7 +237,7 @@ export function layout(title: Bilingual, body: Html, footer?: Html, viewer?: Vie
 <meta name="referrer" content="${referrerPolicy(page)}">
 <meta name="robots" content="noindex, nofollow">
 <title>${titleText}</title>
-<style>${new Html(STYLE)}</style>
+<style>${new Html(styleOf(page))}</style>
 ${page.script && html`<script src="${page.script.path}" integrity="sha256-${page.script.sha256}" defer></script>`}
 </head>
 <body${page.wide ? html` class="wide"` : ''}>

@@ -562,6 +562,22 @@ describe('prokus dev killed with SIGKILL under a running program', () => {
     expect(waiting.filter((c) => !runningCases.has(String(c.caseId))).map((c) => c.caseId)).toEqual([]);
     if (failed.length > 0) console.log(`crash test: failed executions: ${failed.map((e) => e.name).join(', ')}`);
 
+    // The console's funnel counters, written in the same transaction as each case write,
+    // equal a recount of the cases after every kill: nothing counted twice, nothing lost.
+    const { Case } = await import('#domain/case');
+    const { recount, withoutDwell } = await import('#domain/funnel');
+    const z = await import('#domain/zod');
+    const expected = recount([...cases.values()].map((c) => z.parse(Case, c)));
+    const stored = new Map(
+      items
+        .filter((i) => String(i.pk).startsWith('FUNNEL#'))
+        .map((i) => [
+          String(i.sk).replace('DISTRICT#', ''),
+          withoutDwell(Object.fromEntries(Object.entries(i).filter(([, v]) => typeof v === 'number')) as Record<string, number>),
+        ]),
+    );
+    expect(Object.fromEntries(stored)).toEqual(Object.fromEntries(expected));
+
     // The run did what it says: enough kills, each kind of moment met at least once.
     expect(kills.length).toBeGreaterThanOrEqual(10);
     for (const moment of ['intake', 'post', 'mail'] as const) expect(kills.some((k) => k.moment === moment && k.hit)).toBe(true);

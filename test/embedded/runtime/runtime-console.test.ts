@@ -69,7 +69,9 @@ async function casesInTable() {
   const { dynamo } = await import('#lib/clients/dynamodb');
   const { Case } = await import('#domain/case');
   const z = await import('#domain/zod');
-  const out = await dynamo.send(new ScanCommand({ TableName: 'prokus-local', FilterExpression: 'sk = :c', ExpressionAttributeValues: { ':c': 'CASE' } }));
+  const out = await dynamo.send(
+    new ScanCommand({ TableName: 'prokus-local', FilterExpression: 'sk = :c', ExpressionAttributeValues: { ':c': 'CASE' } }),
+  );
   return (out.Items ?? []).map((i) => z.parse(Case, i));
 }
 
@@ -118,7 +120,11 @@ describe('the console', () => {
     expect(execution.text).toContain('OpenGrantApproval');
 
     const csrf = /name="csrf" value="([^"]+)"/.exec(timeline.text)?.[1] ?? '';
-    const resumed = await browser.postForm(`${pages}/console/cases/${caseId}/resume`, new URLSearchParams({ csrf }), timeline.url);
+    const resumed = await browser.postForm(
+      `${pages}/console/cases/${caseId}/resume`,
+      new URLSearchParams({ csrf }),
+      timeline.url,
+    );
     expect(resumed.status).toBe(200);
     expect(resumed.url).toContain(`/console/cases/${caseId}`);
     // A second click: one execution, one record.
@@ -133,7 +139,8 @@ describe('the console', () => {
     expect(c.resumes?.[0]?.execution).toBe(`${caseId}-r2`);
     const names = listAllExecutions(rt.engine, rt.journeyArn)
       .filter((e) => e.name.startsWith(caseId))
-      .map((e) => [e.name, e.status]);
+      .map((e) => [e.name, e.status])
+      .sort();
     expect(names).toEqual([
       [caseId, 'FAILED'],
       [`${caseId}-r2`, 'RUNNING'],
@@ -155,7 +162,11 @@ describe('the console', () => {
     const found = await browser.postForm(`${pages}/console/search`, new URLSearchParams({ csrf, q: nik }), home.url);
     expect(found.url).toBe(`${pages}/console/cases/${one.caseId}`);
     expect(found.text).not.toContain(nik);
-    const none = await browser.postForm(`${pages}/console/search`, new URLSearchParams({ csrf, q: '3210010101010001' }), home.url);
+    const none = await browser.postForm(
+      `${pages}/console/search`,
+      new URLSearchParams({ csrf, q: '3210010101010001' }),
+      home.url,
+    );
     expect(none.status).toBe(404);
     expect(none.text).toContain('SEARCH_NOT_FOUND');
   });
