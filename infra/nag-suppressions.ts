@@ -58,6 +58,7 @@ export interface SuppressedStack extends IConstruct {
   readonly pagesRoutes: readonly { readonly declared: PageRoute; readonly route: IConstruct }[];
   readonly signIn: SignIn;
   readonly intakeExecutionsArn: string;
+  executionsArn(machine: StateMachine): string;
 }
 
 /**
@@ -117,6 +118,13 @@ export function suppressAcceptedFindings(stack: SuppressedStack): void {
         role,
         "An officer's checks are named by a random id, uploads by district office and file: the grant names the prefixes, and lists only proposals/",
         [object(CHECKS), object(UPLOADS)],
+      );
+    }
+    if (id === 'Console') {
+      iam5(
+        role,
+        "Executions are named by case (<caseId>, <caseId>-r2 …) and by upload at their start: the grant names the journey's and the intake's executions only (read, never stopped), and StartExecution the journey alone",
+        [stack.journey, stack.intake].map((m) => resourceFinding(m, stack.executionsArn(m))),
       );
     }
   }

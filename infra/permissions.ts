@@ -72,8 +72,11 @@ export interface FunctionPermissions {
  */
 const funnelCount: TableAccess = { actions: ['UpdateItem'], leadingKeys: [FUNNEL] };
 
-/** getCase, then one conditional updateCase (which reads the case again when it lost a race), and its funnel count. */
-const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE, FUNNEL] };
+/**
+ * getCase, then one conditional updateCase (which reads the case again when it lost a race),
+ * and its funnel count (an UpdateItem only: no function reads a counter item but the console).
+ */
+const readAndUpdateCase: readonly TableAccess[] = [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [CASE] }, funnelCount];
 
 /**
  * reserveGrant's hold on the family's one grant (store/grants.ts): a conditional
@@ -83,7 +86,7 @@ const readAndUpdateCase: TableAccess = { actions: ['GetItem', 'UpdateItem'], lea
 const familyGrantHold: TableAccess = { actions: ['GetItem', 'UpdateItem'], leadingKeys: [KK_CLAIM] };
 
 export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
-  LoadCase: { table: [readAndUpdateCase], readsSecret: true },
+  LoadCase: { table: readAndUpdateCase, readsSecret: true },
   Verification: {
     table: [
       { actions: ['GetItem'], leadingKeys: [CASE, REGISTRY] },
@@ -121,10 +124,10 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
     readsSecret: true,
   },
   PlanMentoring: { table: [{ actions: ['GetItem'], leadingKeys: [CASE] }], readsSecret: true },
-  Grading: { table: [readAndUpdateCase], readsSecret: true },
-  FinancingReferral: { table: [readAndUpdateCase], readsSecret: true },
-  Close: { table: [readAndUpdateCase], readsSecret: true },
-  RecordFailure: { table: [readAndUpdateCase], readsSecret: true },
+  Grading: { table: readAndUpdateCase, readsSecret: true },
+  FinancingReferral: { table: readAndUpdateCase, readsSecret: true },
+  Close: { table: readAndUpdateCase, readsSecret: true },
+  RecordFailure: { table: readAndUpdateCase, readsSecret: true },
   ReadProposal: {
     table: [
       // claimIdentity: the family's claims of every year (Query), then one conditional put;

@@ -219,14 +219,7 @@ export class ProkusStack extends Stack {
         );
       }
       if (permissions.readsExecutions) {
-        const executions = [this.journey, this.intake].map((m) =>
-          this.formatArn({
-            service: 'states',
-            resource: 'execution',
-            resourceName: `${Stack.of(this).splitArn(m.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        );
+        const executions = [this.journey, this.intake].map((m) => this.executionsArn(m));
         fn.addToRolePolicy(
           new PolicyStatement({
             actions: ['states:ListExecutions'],
@@ -371,6 +364,20 @@ export class ProkusStack extends Stack {
     });
 
     suppressAcceptedFindings(this);
+  }
+
+  /**
+   * The executions of a state machine by their own names (`…:execution:<machine>:<name>`),
+   * which the console reads: a case's journeys, the intakes. Not the Distributed Map's child
+   * executions (`<machine>/<map run>:<name>`), which it does not show.
+   */
+  executionsArn(machine: StateMachine): string {
+    return this.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   /** Every execution of the intake, the Distributed Map's child executions among them. */

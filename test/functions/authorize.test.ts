@@ -1,13 +1,15 @@
 /**
  * The session authorizer (functions/authorize.ts) on real dynalite: in while the cookie's
- * session lasts, out once it is ended or over, and the same through the embedded API
- * stand-in, which runs this handler by default in front of every person route.
+ * session lasts, out once it is ended or over; on a route that names a role (the console's
+ * POSTs), only a person with that role; and the same through the embedded API stand-in,
+ * which runs this handler by default in front of every person route.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '#domain/person';
 import { ensureTable, startDynamo } from '../../embedded/local/dynamodb.ts';
 import type { Keyring } from '../../embedded/local/local-auth.ts';
 import type { PagesServer } from '../../embedded/local/pages-server.ts';
@@ -45,15 +47,30 @@ async function system() {
   return { handler, createSession, endSession, cookieName: sessionCookieName() };
 }
 
-/** What API Gateway passes the authorizer for `POST /r/{token}` (payload 2.0), with these cookies. */
-function authorizerEvent(cookies: string[]): APIGatewayRequestAuthorizerEventV2 {
+interface Route {
+  routeKey: `POST /${string}`;
+  rawPath: string;
+  pathParameters?: Record<string, string>;
+}
+const LINK: Route = { routeKey: 'POST /r/{token}', rawPath: '/r/abc.def', pathParameters: { token: 'abc.def' } };
+const SEARCH: Route = { routeKey: 'POST /console/search', rawPath: '/console/search' };
+const RESUME: Route = {
+  routeKey: 'POST /console/cases/{caseId}/resume',
+  rawPath: '/console/cases/2026-3204-000001/resume',
+  pathParameters: { caseId: '2026-3204-000001' },
+};
+const UPLOAD: Route = { routeKey: 'POST /uploads', rawPath: '/uploads' };
+
+/** What API Gateway passes the authorizer for a route (payload 2.0), with these cookies. */
+function authorizerEvent(cookies: string[], route: Route = LINK): APIGatewayRequestAuthorizerEventV2 {
+  const path = route.routeKey.slice('POST '.length);
   return {
     version: '2.0',
     type: 'REQUEST',
-    routeArn: 'arn:aws:execute-api:ap-southeast-3:000000000000:api/$default/POST/r/{token}',
+    routeArn: `arn:aws:execute-api:ap-southeast-3:000000000000:api/$default/POST${path}`,
     identitySource: [cookies.join('; ')],
-    routeKey: 'POST /r/{token}',
-    rawPath: '/r/abc.def',
+    routeKey: route.routeKey,
+    rawPath: route.rawPath,
     rawQueryString: '',
     cookies,
     headers: { cookie: cookies.join('; ') },
@@ -62,14 +79,14 @@ function authorizerEvent(cookies: string[]): APIGatewayRequestAuthorizerEventV2 
       apiId: 'api',
       domainName: 'pages.example',
       domainPrefix: 'pages',
-      http: { method: 'POST', path: '/r/abc.def', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      http: { method: 'POST', path: route.rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
       requestId: 'r-1',
-      routeKey: 'POST /r/{token}',
+      routeKey: route.routeKey,
       stage: '$default',
       time: new Date().toISOString(),
       timeEpoch: Date.now(),
     },
-    pathParameters: { token: 'abc.def' },
+    ...(route.pathParameters ? { pathParameters: route.pathParameters } : {}),
   };
 }
 
@@ -103,6 +120,48 @@ describe('Authorize', () => {
     }
   });
 
+  it("lets only an operator's session through to the console's POSTs (the search, the resume)", async () => {
+    const { handler, createSession, endSession, cookieName } = await system();
+    const session = async (roles: Role[]) =>
+      `${cookieName}=${(await createSession(personOf(`${roles.join('-')}@dinsos.example`, roles, ['3204']))).cookieValue}`;
+    const officer = await session(['officer']);
+    const approver = await session(['approver']);
+    const admin = await session(['admin']);
+    const { cookieValue: operatorValue } = await createSession(personOf('operator@dinsos.example', ['operator']));
+    const operator = `${cookieName}=${operatorValue}`;
+    const officerAndOperator = await session(['officer', 'operator']);
+    for (const route of [SEARCH, RESUME]) {
+      const answer = (cookie: string) => handler(authorizerEvent([cookie], route), lambdaContext('authorize'));
+      for (const [who, cookie] of [
+        ['officer', officer],
+        ['approver', approver],
+        ['admin', admin],
+      ] as const) {
+        await expect(answer(cookie), `${who} on ${route.routeKey}`).resolves.toEqual({ isAuthorized: false });
+      }
+      await expect(answer(operator), route.routeKey).resolves.toEqual({ isAuthorized: true });
+      await expect(answer(officerAndOperator), route.routeKey).resolves.toEqual({ isAuthorized: true });
+    }
+    // The role does not outlive the session.
+    await endSession(operatorValue);
+    await expect(handler(authorizerEvent([operator], SEARCH), lambdaContext('authorize'))).resolves.toEqual({
+      isAuthorized: false,
+    });
+  });
+
+  it('lets any live session through to a route that names no role, whatever the roles', async () => {
+    const { handler, createSession, cookieName } = await system();
+    for (const roles of [['approver'], ['officer'], ['mentor'], ['lender'], ['operator'], []] as Role[][]) {
+      const { cookieValue } = await createSession(personOf(`p-${roles.join('-') || 'none'}@dinsos.example`, roles, ['3204']));
+      for (const route of [LINK, UPLOAD]) {
+        await expect(
+          handler(authorizerEvent([`${cookieName}=${cookieValue}`], route), lambdaContext('authorize')),
+          `${roles.join() || 'no role'} on ${route.routeKey}`,
+        ).resolves.toEqual({ isAuthorized: true });
+      }
+    }
+  });
+
   it('is what the embedded API stand-in runs in front of person routes by default', async () => {
     const { createSession, endSession, cookieName } = await system();
     const { startPagesServer } = await import('../../embedded/local/pages-server.ts');
@@ -114,18 +173,29 @@ describe('Authorize', () => {
           seen.push(event.routeKey);
           return { statusCode: 200, body: 'page' };
         },
+        console: async (event) => {
+          seen.push(`console: ${event.routeKey}`);
+          return { statusCode: 200, body: 'console' };
+        },
         port: 0,
       });
       const { cookieValue } = await createSession(personOf('approver@dinsos.example'));
-      const post = (cookie: string) => fetch(`${server?.url}/r/abc.def`, { method: 'POST', headers: { cookie } });
+      const post = (cookie: string, path = '/r/abc.def') =>
+        fetch(`${server?.url}${path}`, { method: 'POST', headers: { cookie } });
 
       expect((await post(`${cookieName}=${cookieValue}`)).status).toBe(200);
       const stranger = await post(`${cookieName}=${'B'.repeat(43)}`);
       expect(stranger.status).toBe(403);
       expect(await stranger.json()).toEqual({ message: 'Forbidden' });
+      // The approver's live session does not open the console's search; an operator's does.
+      expect((await post(`${cookieName}=${cookieValue}`, '/console/search')).status).toBe(403);
+      const { cookieValue: operator } = await createSession(personOf('operator@dinsos.example', ['operator']));
+      const search = await post(`${cookieName}=${operator}`, '/console/search');
+      expect(search.status).toBe(200);
+      expect(await search.text()).toBe('console');
       await endSession(cookieValue);
       expect((await post(`${cookieName}=${cookieValue}`)).status).toBe(403);
-      expect(seen).toEqual(['POST /r/{token}']);
+      expect(seen).toEqual(['POST /r/{token}', 'console: POST /console/search']);
     } finally {
       await server?.close();
     }

@@ -26,7 +26,7 @@ const leadingKeysOf = (s: { condition: Record<string, Record<string, unknown>> }
   s.condition['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
 
 describe('the case table', () => {
-  it('the internet-facing Pages function reads and updates cases, requests, the quota and the family grant hold, keeps sessions and sign-ins, the upload checks, and counts an upload by its index; nothing else', () => {
+  it("the internet-facing Pages function reads and updates cases, requests, the quota and the family grant hold, adds a decision to the district's funnel counters, keeps sessions and sign-ins, the upload checks, and counts an upload by its index; nothing else", () => {
     const actions = permissionsOf(json, roleOf('Pages')).map((p) => p.action);
     for (const never of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'ses:SendEmail']) {
       expect(actions).not.toContain(never);
@@ -39,6 +39,8 @@ describe('the case table', () => {
         on: [`{${tableId}.Arn}`],
       },
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], keys: ['KK#*'], on: [`{${tableId}.Arn}`] },
+      // a decision's case write adds to the district's funnel counters (the same transaction); never reads them
+      { actions: ['dynamodb:UpdateItem'], keys: ['FUNNEL#*'], on: [`{${tableId}.Arn}`] },
       // createSession, findSession, endSession (sign-out)
       { actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], keys: ['SESSION#*'], on: [`{${tableId}.Arn}`] },
       // savePendingSignIn, takePendingSignIn
@@ -74,15 +76,20 @@ describe('the case table', () => {
         s.actions.every((a) => /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem|Query)$/.test(a)),
         s.actions.join(),
       ).toBe(true);
-      // No function queries the byDistrictStage index (operators do): only the table's items, by
-      // pk, and the upload index by upload (the Pages function's Query, checked above).
-      const onUploadIndex = s.resources[0] === `{${tableId}.Arn}/index/byUploadStage`;
-      expect(s.resources).toEqual([onUploadIndex ? `{${tableId}.Arn}/index/byUploadStage` : `{${tableId}.Arn}`]);
-      if (onUploadIndex) expect(s.actions).toEqual(['dynamodb:Query']);
+      // Only the table's items, by pk; the upload index by upload (the Pages function's Query,
+      // checked above) and the district index by district (the console's case list), each a Query.
+      const index = /\/index\/(byUploadStage|byDistrictStage)$/.exec(String(s.resources[0]))?.[1];
+      expect(s.resources).toEqual([index ? `{${tableId}.Arn}/index/${index}` : `{${tableId}.Arn}`]);
       const keys = leadingKeysOf(s);
       expect(Array.isArray(keys) && keys.length > 0, `${s.policy}: ${s.actions.join()} without LeadingKeys`).toBe(true);
-      for (const k of keys as string[])
-        expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD|SESSION|SIGNIN|CHECK)#\*$/);
+      if (index) {
+        expect(s.actions).toEqual(['dynamodb:Query']);
+        expect(keys).toEqual([index === 'byUploadStage' ? 'UPLOAD#*' : 'DISTRICT#*']);
+        expect(s.roles).toEqual([`{${roleOf(index === 'byUploadStage' ? 'Pages' : 'Console')}}`]);
+      } else {
+        for (const k of keys as string[])
+          expect(k).toMatch(/^(CASE|NIK|KK|REGISTRY|REQUEST|QUOTA|UPLOAD|SESSION|SIGNIN|CHECK|FUNNEL)#\*$/);
+      }
       expect(s.condition.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
     }
   });

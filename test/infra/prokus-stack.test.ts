@@ -36,7 +36,7 @@ describe('Lambda functions', () => {
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x' }, ids.length);
   });
 
-  it('every function gets the table, bucket, secret, mail addresses, pages URL, log level and the Powertools names', () => {
+  it('every function gets the table, bucket, secret, mail addresses, pages URL, log level and the Powertools names; the console also the state machines', () => {
     const data = stack.node.findChild('Data');
     const tableId = logicalId(stack, data.node.findChild('Cases'));
     const secretId = logicalId(stack, data.node.findChild('ProgramSecret'));
@@ -60,6 +60,9 @@ describe('Lambda functions', () => {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'prokus',
         POWERTOOLS_METRICS_NAMESPACE: 'Prokus',
+        // The executions the operators' console shows and the journeys it resumes (on the task
+        // functions they would be a dependency cycle: the state machines name those functions).
+        ...(id === 'Console' ? { JOURNEY_STATE_MACHINE_ARN: `{${journeyId}}`, INTAKE_STATE_MACHINE_ARN: `{${intakeId}}` } : {}),
       });
     }
   });
@@ -305,24 +308,30 @@ describe('mail', () => {
 });
 
 describe('pages', () => {
-  it('every route of functions/web/routes.ts, and only those, reaches the Pages function', () => {
-    const integration = new Capture();
-    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
-      IntegrationType: 'AWS_PROXY',
-      IntegrationUri: { 'Fn::GetAtt': [fnId('Pages'), 'Arn'] },
-    });
+  it('every route of functions/web/routes.ts, and only those, reaches the function its `fn` names, and no other', () => {
     const routes = Object.values(json.Resources)
       .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
-      .map((r) => (r.Properties as { RouteKey: string }).RouteKey)
-      .sort();
-    expect(routes).toEqual(PAGE_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
-    expect(routes).toEqual(expect.arrayContaining(['GET /health', 'GET /r/{token}', 'POST /r/{token}', 'GET /auth/callback']));
-    template.allResourcesProperties('AWS::ApiGatewayV2::Route', {
-      Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration }]] },
-    });
-    expect(resourceOf(integration.asString()).Properties).toMatchObject({
-      IntegrationUri: { 'Fn::GetAtt': [fnId('Pages'), 'Arn'] },
-    });
+      .map((r) => r.Properties as { RouteKey: string; Target: unknown });
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(PAGE_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    expect(routes.map((r) => r.RouteKey)).toEqual(
+      expect.arrayContaining(['GET /health', 'GET /r/{token}', 'POST /r/{token}', 'GET /auth/callback', 'GET /console']),
+    );
+    // One proxy integration per function behind the API: the pages and the operators' console.
+    const integrations = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Integration');
+    expect(integrations).toHaveLength(2);
+    const functionOf = new Map(
+      integrations.map(([id, r]) => {
+        expect(r.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+        return [`integrations/{${id}}`, render((r.Properties as { IntegrationUri: unknown }).IntegrationUri)];
+      }),
+    );
+    expect([...functionOf.values()].sort()).toEqual([`{${fnId('Console')}.Arn}`, `{${fnId('Pages')}.Arn}`].sort());
+    for (const declared of PAGE_ROUTES) {
+      const key = `${declared.method} ${declared.path}`;
+      const route = routes.find((r) => r.RouteKey === key);
+      expect(functionOf.get(render(route?.Target)), key).toBe(`{${fnId(declared.fn)}.Arn}`);
+    }
+    expect(new Set(PAGE_ROUTES.map((r) => r.fn))).toEqual(new Set(['Pages', 'Console']));
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', AutoDeploy: true });
   });
 });

@@ -69,6 +69,42 @@ export function render(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * A CloudFormation value as CloudFormation would resolve it, given the values of the `Ref`s
+ * it uses (pseudo parameters included): `Fn::Join`, `Fn::Select` and `Fn::Split`, so an ARN
+ * cut out of another ARN can be compared with what a handler builds. Anything else throws.
+ */
+export function evaluate(value: unknown, refs: Record<string, string>): string {
+  const list = (v: unknown): string[] => {
+    if (v && typeof v === 'object' && 'Fn::Split' in v) {
+      const [separator, source] = (v as { 'Fn::Split': [string, unknown] })['Fn::Split'];
+      return evaluate(source, refs).split(separator);
+    }
+    if (Array.isArray(v)) return v.map((x) => evaluate(x, refs));
+    throw new Error(`evaluate: not a list: ${JSON.stringify(v)}`);
+  };
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if ('Ref' in v) {
+      const resolved = refs[String(v.Ref)];
+      if (resolved === undefined) throw new Error(`evaluate: no value for Ref ${String(v.Ref)}`);
+      return resolved;
+    }
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map((p) => evaluate(p, refs)).join(separator);
+    }
+    if ('Fn::Select' in v) {
+      const [index, from] = v['Fn::Select'] as [number, unknown];
+      const picked = list(from)[index];
+      if (picked === undefined) throw new Error(`evaluate: no element ${index} in ${JSON.stringify(from)}`);
+      return picked;
+    }
+  }
+  throw new Error(`evaluate: cannot evaluate ${JSON.stringify(value)}`);
+}
+
 const asList = (x: unknown): unknown[] => (Array.isArray(x) ? x : [x]);
 
 export interface Permission {
