@@ -85,9 +85,11 @@ const text = async (page: Page, selector: string) => (await page.locator(selecto
 
 /** The count in the funnel table's row named `label`. */
 async function countOf(page: Page, label: string): Promise<number> {
-  const rows = await page.locator('table.chart-data tr').evaluateAll((trs) =>
-    trs.map((tr) => [tr.querySelector('th')?.textContent?.trim() ?? '', tr.querySelector('td.n')?.textContent ?? '']),
-  );
+  const rows = await page
+    .locator('table.chart-data tr')
+    .evaluateAll((trs) =>
+      trs.map((tr) => [tr.querySelector('th')?.textContent?.trim() ?? '', tr.querySelector('td.n')?.textContent ?? '']),
+    );
   const row = rows.find(([name]) => name === label);
   if (!row) throw new Error(`no row ${label} in ${JSON.stringify(rows)}`);
   return Number((row[1] ?? '').replace(/[^\d]/g, ''));
