@@ -67,5 +67,6 @@ export const handler = middy<Event, Result>()
       { method: 'GET', path: '/console/executions/{machine}/{name}', handler: route(routes.showExecution) },
       { method: 'GET', path: '/console/attention', handler: route(routes.showAttention) },
       { method: 'GET', path: '/console/intakes', handler: route(routes.showIntakes) },
+      { method: 'GET', path: '/console/intakes/{name}/report', handler: route(routes.downloadIntakeReport) },
     ]),
   );

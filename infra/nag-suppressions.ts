@@ -97,6 +97,8 @@ export const OPEN_ROUTES: Record<string, string> = {
     "An execution's history and graph: the handler checks the session and the operator role",
   'GET /console/attention': 'Failed and waiting journeys: the handler checks the session and the operator role',
   'GET /console/intakes': 'The intakes and their reports: the handler checks the session and the operator role',
+  'GET /console/intakes/{name}/report':
+    "An intake's report (row numbers, codes, masked NIKs): the handler checks the session and the operator role",
 };
 
 export function suppressAcceptedFindings(stack: SuppressedStack): void {
@@ -125,6 +127,11 @@ export function suppressAcceptedFindings(stack: SuppressedStack): void {
         role,
         "Executions are named by case (<caseId>, <caseId>-r2 …) and by upload at their start: the grant names the journey's and the intake's executions only (read, never stopped), and StartExecution the journey alone",
         [stack.journey, stack.intake].map((m) => resourceFinding(m, stack.executionsArn(m))),
+      );
+      iam5(
+        role,
+        'Reports are named after their upload (district office and file): the grant reads proposals/*.report.csv, none of the uploads themselves',
+        [object(`${UPLOADS}.report.csv`)],
       );
     }
   }

@@ -12,7 +12,7 @@
  * `byDistrictStage` index; the pages query `byUploadStage` for an upload's families per stage.
  */
 
-import { CHECKS, INTAKE_OUTPUTS, PROPOSAL_WILDCARD, PROPOSALS_PREFIX } from '#intake/bucket-layout';
+import { CHECKS, INTAKE_OUTPUTS, PROPOSAL_WILDCARD, PROPOSALS_PREFIX, REPORT_SUFFIXES } from '#intake/bucket-layout';
 import { BY_DISTRICT_STAGE, BY_UPLOAD_STAGE } from '#lib/table-schema';
 import type { TableAccess } from './constructs/data-access.ts';
 import type { FunctionId } from './functions.ts';
@@ -187,6 +187,8 @@ export const FUNCTION_PERMISSIONS: Record<FunctionId, FunctionPermissions> = {
       // findSession: the operator's session
       { actions: ['GetItem'], leadingKeys: [SESSION] },
     ],
+    // The intakes list: each intake's report, next to its upload (proposals/*.report.csv); nothing else of the bucket.
+    bucket: { read: [`${PROPOSAL_WILDCARD}${REPORT_SUFFIXES[0]}`], write: [] },
     readsExecutions: true,
     readsSecret: true,
   },

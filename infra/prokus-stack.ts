@@ -204,7 +204,7 @@ export class ProkusStack extends Stack {
       for (const access of permissions.table) grantTableAccess(fn, data.table, access);
       if (permissions.bucket) {
         grantObjectAccess(fn, data.bucket, ['s3:GetObject'], permissions.bucket.read);
-        grantObjectAccess(fn, data.bucket, ['s3:PutObject'], permissions.bucket.write);
+        if (permissions.bucket.write.length > 0) grantObjectAccess(fn, data.bucket, ['s3:PutObject'], permissions.bucket.write);
         if (permissions.bucket.delete) grantObjectAccess(fn, data.bucket, ['s3:DeleteObject'], permissions.bucket.delete);
         if (permissions.bucket.list) grantListing(fn, data.bucket, permissions.bucket.list);
       }

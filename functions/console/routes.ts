@@ -27,6 +27,7 @@ import { dwellChart, funnelChart } from './charts.ts';
 import { dwellStages, exitLines, funnelLines, linesTable, nowLines } from './dashboard.ts';
 import { executionPage } from './execution-page.ts';
 import { describeExecution, journeyExecutions, listExecutions, type Machine } from './executions.ts';
+import { type IntakeRow, intakeFile, readReport, withFiles } from './intakes.ts';
 import { resumeJourney } from './resume.ts';
 import { dateTime, REFUSALS, t } from './text.ts';
 import { executionsTable, timeline } from './timeline.ts';
@@ -397,7 +398,7 @@ ${failedJourneys.nextToken && html`<p><a href="/console/attention?after=${encode
 <h2>${t({ id: 'Menunggu terlalu lama', en: 'Waiting too long' }, ctx.lang)}</h2>
 <ul>${[7, 30, 90].map((days) => html`<li><a href="/console/cases?${filterQuery({ programYear: year, waitingDays: days })}">${t({ id: `Di tahap yang sama lebih dari ${days} hari`, en: `At the same stage for more than ${days} days` }, ctx.lang)}</a></li>`)}</ul>
 <h2>${t({ id: 'Unggahan yang gagal', en: 'Failed intakes' }, ctx.lang)}</h2>
-${intakeTable(failedIntakes.executions, ctx)}`;
+${intakeTable(await withFiles(failedIntakes.executions), ctx)}`;
   return htmlResult(
     consolePage(ctx, 200, { id: 'Perlu perhatian', en: 'Needs attention' }, 'attention', body),
     who.operator.cookies,
@@ -410,15 +411,42 @@ export async function showIntakes(event: Event): Promise<Result> {
   if ('refused' in who) return who.refused;
   const { ctx } = who.operator;
   const page = await listExecutions('intake', { nextToken: event.queryStringParameters?.after, pageSize: 50 });
-  const body = html`${intakeTable(page.executions, ctx)}
+  const body = html`${intakeTable(await withFiles(page.executions), ctx)}
 ${page.nextToken && html`<p><a href="/console/intakes?after=${encodeURIComponent(page.nextToken)}">${t({ id: 'Lebih lama →', en: 'Older →' }, ctx.lang)}</a></p>`}`;
   return htmlResult(consolePage(ctx, 200, { id: 'Unggahan', en: 'Intakes' }, 'intakes', body), who.operator.cookies);
 }
 
-function intakeTable(executions: Awaited<ReturnType<typeof listExecutions>>['executions'], ctx: ConsoleContext) {
-  if (executions.length === 0) return html`<p class="meta">${t({ id: 'Tidak ada.', en: 'None.' }, ctx.lang)}</p>`;
-  return html`<div class="scroll"><table class="data"><thead><tr><th>${t({ id: 'Eksekusi', en: 'Execution' }, ctx.lang)}</th><th>Status</th><th>${t({ id: 'Mulai', en: 'Started' }, ctx.lang)}</th><th>${t({ id: 'Berhenti', en: 'Stopped' }, ctx.lang)}</th></tr></thead><tbody>${executions.map(
-    (e) =>
-      html`<tr><td><a href="/console/executions/intake/${encodeURIComponent(e.name ?? '')}"><code>${e.name}</code></a></td><td><span class="badge ${e.status === 'FAILED' ? 'refused' : e.status === 'RUNNING' ? 'running' : 'done'}">${e.status}</span></td><td>${dateTime(e.startDate, ctx.lang)}</td><td>${dateTime(e.stopDate, ctx.lang)}</td></tr>`,
+function intakeTable(rows: readonly IntakeRow[], ctx: ConsoleContext) {
+  if (rows.length === 0) return html`<p class="meta">${t({ id: 'Tidak ada.', en: 'None.' }, ctx.lang)}</p>`;
+  return html`<div class="scroll"><table class="data"><thead><tr><th>${t({ id: 'Berkas', en: 'File' }, ctx.lang)}</th><th>Status</th><th>${t({ id: 'Mulai', en: 'Started' }, ctx.lang)}</th><th>${t({ id: 'Berhenti', en: 'Stopped' }, ctx.lang)}</th><th>${t({ id: 'Laporan', en: 'Report' }, ctx.lang)}</th></tr></thead><tbody>${rows.map(
+    ({ execution: e, district, file }) =>
+      html`<tr><td>${district && html`${district} · `}${file ?? '—'}<br><a href="/console/executions/intake/${encodeURIComponent(e.name ?? '')}"><code>${e.name}</code></a></td><td><span class="badge ${e.status === 'FAILED' ? 'refused' : e.status === 'RUNNING' ? 'running' : 'done'}">${e.status}</span></td><td>${dateTime(e.startDate, ctx.lang)}</td><td>${dateTime(e.stopDate, ctx.lang)}</td><td>${file && html`<a href="/console/intakes/${encodeURIComponent(e.name ?? '')}/report">${t({ id: 'Unduh (CSV)', en: 'Download (CSV)' }, ctx.lang)}</a>`}</td></tr>`,
   )}</tbody></table></div>`;
+}
+
+const IntakeParams = z.object({ name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/)) });
+
+/** GET /console/intakes/{name}/report: the report next to the file the intake read. */
+export async function downloadIntakeReport(event: Event): Promise<Result> {
+  const who = await operatorOf(event);
+  if ('refused' in who) return who.refused;
+  const { ctx } = who.operator;
+  const params = IntakeParams.safeParse(event.pathParameters);
+  const key = params.success ? await intakeFile(params.data.name) : undefined;
+  if (!key) return htmlResult(refusalPage(ctx, 404, 'EXECUTION_NOT_FOUND'));
+  const report = await readReport(key);
+  if (report.kind === 'none') return htmlResult(refusalPage(ctx, 404, 'REPORT_NOT_READY'));
+  if (report.kind === 'too-large') return htmlResult(refusalPage(ctx, 413, 'REPORT_TOO_LARGE'));
+  const file = key.split('/').at(-1) ?? 'usulan';
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${file.replace(/[^A-Za-z0-9._-]/g, '_')}.report.csv"`,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...(report.uploadId ? { 'x-prokus-upload': report.uploadId } : {}),
+    },
+    body: report.csv,
+  };
 }

@@ -97,6 +97,14 @@ export const REFUSALS = {
     id: 'Sebuah eksekusi perjalanan kasus ini sedang berjalan; tunggu sampai selesai atau gagal.',
     en: "An execution of this case's journey is running; wait until it ends or fails.",
   },
+  REPORT_NOT_READY: {
+    id: 'Laporan berkas ini belum ada: pembacaan belum selesai, atau gagal sebelum menulisnya.',
+    en: "This file's report is not there yet: the intake has not finished, or failed before writing it.",
+  },
+  REPORT_TOO_LARGE: {
+    id: 'Laporan ini lebih dari 5 MiB; unduh dari bucket (aws s3 cp).',
+    en: 'This report is over 5 MiB; download it from the bucket (aws s3 cp).',
+  },
   EXECUTION_NOT_FOUND: { id: 'Tidak ada eksekusi dengan nama ini.', en: 'There is no execution with this name.' },
   FORGED: {
     id: 'Permintaan ini tidak datang dari halaman konsol (token atau asal tidak cocok). Tidak ada yang diubah; buka halaman lagi.',

@@ -60,4 +60,5 @@ export const PAGE_ROUTES = [
   { method: 'GET', path: '/console/executions/{machine}/{name}', person: false, fn: 'Console' },
   { method: 'GET', path: '/console/attention', person: false, fn: 'Console' },
   { method: 'GET', path: '/console/intakes', person: false, fn: 'Console' },
+  { method: 'GET', path: '/console/intakes/{name}/report', person: false, fn: 'Console' },
 ] as const satisfies readonly PageRoute[];

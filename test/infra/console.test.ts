@@ -18,6 +18,7 @@ const fnId = (id: FunctionId) => logicalId(stack, stack.functions[id]);
 const roleOf = (id: FunctionId) => logicalId(stack, stack.functions[id].role!);
 const tableId = logicalId(stack, stack.data.table);
 const keyId = logicalId(stack, stack.data.key);
+const bucketId = logicalId(stack, stack.data.bucket);
 const journeyId = logicalId(stack, stack.journey);
 const intakeId = logicalId(stack, stack.intake);
 const statements = allStatements(json);
@@ -120,13 +121,17 @@ describe("the console's role", () => {
       // findSession
       { actions: ['dynamodb:GetItem'], keys: ['SESSION#*'], on: [`{${tableId}.Arn}`] },
     ]);
-    // The table's key only through DynamoDB (no bucket, so no S3 use of it).
+    // The data key only through DynamoDB, and S3 for the reports.
     const kms = statementsOf('Console').filter((s) => s.resources.includes(`{${keyId}.Arn}`));
     expect(kms.length).toBeGreaterThan(0);
-    for (const s of kms) expect(s.condition.StringEquals?.['kms:ViaService']).toBe('dynamodb.{AWS::Region}.amazonaws.com');
+    for (const s of kms) {
+      expect(['dynamodb.{AWS::Region}.amazonaws.com', 's3.{AWS::Region}.amazonaws.com']).toContain(
+        s.condition.StringEquals?.['kms:ViaService'],
+      );
+    }
   });
 
-  it('lists both machines, reads their executions, starts journeys only; no S3, no mail, no task answers', () => {
+  it('lists both machines, reads their executions, starts journeys only; of the bucket the intake reports only; no mail, no task answers', () => {
     const sfn = statementsOf('Console').filter((s) => s.actions.some((a) => a.startsWith('states:')));
     const byAction = (action: string) =>
       sfn
@@ -158,7 +163,11 @@ describe("the console's role", () => {
       ).toBe(true);
     }
     const actions = permissionsOf(json, roleOf('Console')).map((p) => p.action);
-    expect(actions.filter((a) => /^(s3|ses|sesv2|lambda|sqs|sns):/.test(a))).toEqual([]);
+    expect(actions.filter((a) => /^(ses|sesv2|lambda|sqs|sns):/.test(a))).toEqual([]);
+    const s3 = statementsOf('Console').filter((t) => t.actions.some((a) => a.startsWith('s3:')));
+    expect(s3.map((t) => ({ actions: t.actions, on: t.resources }))).toEqual([
+      { actions: ['s3:GetObject'], on: [`{${bucketId}.Arn}/proposals/*.report.csv`] },
+    ]);
     expect(actions.filter((a) => /^states:(SendTask|StopExecution|RedriveExecution)/.test(a))).toEqual([]);
   });
 
@@ -207,7 +216,7 @@ describe('executions', () => {
     expect(others.map((s) => ({ roles: s.roles, actions: s.actions, resources: s.resources }))).toEqual([
       {
         roles: [`{${logicalId(stack, stack.intake.role)}}`],
-        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        actions: ['states:DescribeExecution', 'states:RedriveExecution', 'states:StopExecution'],
         resources: ['arn:{AWS::Partition}:states:{AWS::Region}:{AWS::AccountId}:execution:ProkusTest-Intake/*'],
       },
     ]);

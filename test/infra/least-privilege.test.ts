@@ -148,8 +148,14 @@ describe('the files bucket', () => {
     expect([...new Set(kms.flatMap((s) => s.actions))].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
+  it("the console reads the intakes' reports and nothing else of the bucket", () => {
+    expect(permissionsOf(json, roleOf('Console')).filter((p) => p.action.startsWith('s3:'))).toEqual([
+      { action: 's3:GetObject', resource: `{${bucketId}.Arn}/proposals/*.report.csv` },
+    ]);
+  });
+
   it('no other function touches the bucket', () => {
-    for (const id of ids.filter((i) => i !== 'ReadProposal' && i !== 'Pages')) {
+    for (const id of ids.filter((i) => i !== 'ReadProposal' && i !== 'Pages' && i !== 'Console')) {
       expect(
         permissionsOf(json, roleOf(id)).filter((p) => p.action.startsWith('s3:')),
         id,

@@ -149,6 +149,22 @@ describe('the console', () => {
     expect(after.text).not.toContain(`/console/cases/${caseId}"`);
   });
 
+  it("lists the intakes with the file each read, and gives each upload's report", async () => {
+    const browser = await operator();
+    const pages = rt.endpoints.pages;
+    const list = await browser.get(`${pages}/console/intakes`);
+    expect(list.text).toContain('3210 · usulan.csv');
+    const link = /href="(\/console\/intakes\/[A-Za-z0-9_-]+\/report)"/.exec(list.text)?.[1];
+    expect(link).toBeDefined();
+    const report = await browser.get(`${pages}${link}`);
+    expect(report.status).toBe(200);
+    // The report ReadProposal wrote: its columns (a clean file has no row in it).
+    const [header] = parse(report.text.replace(/^\ufeff/, '')) as string[][];
+    expect(header).toEqual(['row', 'status', 'field', 'code', 'pesan', 'message']);
+    const missing = await browser.get(`${pages}/console/intakes/no-such-intake/report`);
+    expect(missing.status).toBe(404);
+  });
+
   it('finds a case by its NIK typed in, sent in the body and never in a URL', async () => {
     const browser = await operator();
     const pages = rt.endpoints.pages;
