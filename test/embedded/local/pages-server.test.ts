@@ -22,7 +22,7 @@ async function start(
   onError?: (e: unknown) => void,
   authorizer: PagesAuthorizer = letIn,
 ): Promise<PagesServer> {
-  server = await startPagesServer({ handler, port: 0, onError, authorizer });
+  server = await startPagesServer({ handler, console: handler, port: 0, onError, authorizer });
   return server;
 }
 
@@ -265,6 +265,24 @@ describe('the session gate on person routes, as API Gateway runs the authorizer'
       expect(events).toEqual([]);
       await server?.close();
     }
+  });
+
+  it("hands each route to the function the table names: the console's to the Console handler, the others to Pages", async () => {
+    const seen: string[] = [];
+    const tagged =
+      (fn: string): PagesHandler =>
+      async (event) => {
+        seen.push(`${fn} ${event.routeKey}`);
+        return { statusCode: 200, body: fn };
+      };
+    server = await startPagesServer({ handler: tagged('Pages'), console: tagged('Console'), port: 0, authorizer: letIn });
+    await fetch(`${server.url}/console/cases`);
+    await fetch(`${server.url}/upload`);
+    expect(seen).toEqual(['Console GET /console/cases', 'Pages GET /upload']);
+    await server.close();
+    // Without a console handler its routes are not there.
+    server = await startPagesServer({ handler: tagged('Pages'), port: 0, authorizer: letIn });
+    expect((await fetch(`${server.url}/console`)).status).toBe(404);
   });
 
   // From the route table: the same routes the CDK stack guards (test/infra/sign-in.test.ts).
