@@ -21,7 +21,7 @@ import { readFunnel } from '#store/funnel';
 import type { Session } from '#store/sessions';
 import { html } from '#web/html';
 import { langOf } from '#web/lang';
-import { securityHeaders } from '#web/layout';
+import { htmlResult, redirect } from '#web/results';
 import { type CaseFilter, casesOfNikHash, findCaseRow, listCasePage } from './case-list.ts';
 import { dwellChart, funnelChart } from './charts.ts';
 import { dwellStages, exitLines, funnelLines, linesTable, nowLines } from './dashboard.ts';
@@ -41,25 +41,10 @@ import {
   notAnOperatorPage,
   refusalPage,
   signInNeededPage,
-  type View,
 } from './views.ts';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
-
-function htmlResult(view: View, cookies: string[] = []): Result {
-  return {
-    statusCode: view.status,
-    headers: { 'content-type': 'text/html; charset=utf-8', ...securityHeaders(view.extras) },
-    body: view.html,
-    ...(cookies.length > 0 ? { cookies } : {}),
-  };
-}
-
-const redirect = (location: string): Result => ({
-  statusCode: 303,
-  headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-});
 
 function csvResult(filename: string, rows: unknown[][]): Result {
   return {

@@ -33,7 +33,7 @@ import {
   takeSubmitLease,
 } from '#store/checks';
 import { langOf } from '#web/lang';
-import { securityHeaders } from '#web/layout';
+import { htmlResult, redirect } from '#web/results';
 import {
   bucketOrigin,
   deleteCheckFile,
@@ -60,25 +60,10 @@ import {
   submitRunningPage,
   uploadDetailPage,
   uploadPage,
-  type View,
 } from './views.ts';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
-
-function htmlResult(view: View, cookies: string[] = []): Result {
-  return {
-    statusCode: view.status,
-    headers: { 'content-type': 'text/html; charset=utf-8', ...securityHeaders(view.extras) },
-    body: view.html,
-    ...(cookies.length > 0 ? { cookies } : {}),
-  };
-}
-
-const redirect = (location: string): Result => ({
-  statusCode: 303,
-  headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-});
 
 function json(status: number, body: unknown): Result {
   return {
